@@ -1,0 +1,61 @@
+"""Domain errors. Each carries the stable ``code`` of the contract; the HTTP edge maps codes to
+statuses. Nothing here knows about HTTP."""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    code: str = "ledger_error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidRequest(LedgerError):
+    """An argument the ledger refuses to act on (the edge normally catches these first)."""
+
+    code = "validation_error"
+
+    def __init__(self, detail: str, field: str) -> None:
+        super().__init__(detail)
+        self.field = field
+
+
+class AccountNotActivated(LedgerError):
+    code = "account_not_activated"
+
+
+class UnknownModel(LedgerError):
+    code = "unknown_model"
+
+    def __init__(self, model_id: str) -> None:
+        super().__init__(f"model {model_id!r} is not in the catalog")
+        self.model_id = model_id
+
+
+class RequestIdConflict(LedgerError):
+    code = "request_id_conflict"
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"request_id {request_id!r} was already recorded with a different body")
+        self.request_id = request_id
+
+
+class AdmissionRefused(LedgerError):
+    """No usable free quota and postpaid is off (R7). ``code`` is the stop reason."""
+
+    def __init__(self, reason: str, model_id: str) -> None:
+        super().__init__(f"{reason.replace('_', ' ')} for model {model_id!r}; enable postpaid to continue")
+        self.code = reason
+        self.model_id = model_id
+
+
+class TemporarilyUnavailable(LedgerError):
+    """DynamoDB kept throttling or conflicting after the bounded retries; nothing was written."""
+
+    code = "temporarily_unavailable"
+
+    def __init__(self, detail: str, retry_after_seconds: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds

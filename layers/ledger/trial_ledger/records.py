@@ -1,0 +1,148 @@
+"""PynamoDB models of the one ledger table. Its schema is declared in template.yaml; these
+classes only name the attributes the code reads and writes."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.models import Model
+
+from .settings import table_settings
+
+_TABLE = table_settings()
+
+EXPIRY_INDEX = "expiry-candidates"
+USAGE_BY_ACCOUNT_INDEX = "usage-by-account"
+USAGE_BY_MODEL_INDEX = "usage-by-model"
+EXPIRY_SHARDS = 16
+"""Grants waiting to expire are spread over this many index partitions (see docs/ledger.md)."""
+
+
+class _TableMeta:
+    table_name = _TABLE.table_name
+    region = _TABLE.region
+    host = _TABLE.endpoint_url
+    connect_timeout_seconds = 2
+    read_timeout_seconds = 5
+    max_retry_attempts = 3  # botocore "standard" mode: exponential backoff with full jitter
+
+
+def account_key(account_id: str) -> str:
+    return f"ACCOUNT#{account_id}"
+
+
+def grant_sort_key(model_id: str) -> str:
+    return f"GRANT#{model_id}"
+
+
+def expiry_sort_key(model_id: str) -> str:
+    return f"EXPIRY#{model_id}"
+
+
+def usage_key(request_id: str) -> str:
+    return f"USAGE#{request_id}"
+
+
+PROFILE_SORT_KEY = "PROFILE"
+USAGE_SORT_KEY = "USAGE"
+
+
+class LedgerItem(Model):
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")
+    item_type = DiscriminatorAttribute()
+
+
+class ExpiryCandidates(GlobalSecondaryIndex["GrantItem"]):
+    """Sparse: only grants that still hold a free remainder carry ``expiry_shard``."""
+
+    class Meta:
+        index_name = EXPIRY_INDEX
+        projection = IncludeProjection(["account_id", "model_id", "quota"])
+
+    expiry_shard = UnicodeAttribute(hash_key=True)
+    expires_at = UnicodeAttribute(range_key=True)
+
+
+class UsageByAccount(GlobalSecondaryIndex["UsageItem"]):
+    class Meta:
+        index_name = USAGE_BY_ACCOUNT_INDEX
+        projection = AllProjection()
+
+    usage_account = UnicodeAttribute(hash_key=True)
+    usage_order = UnicodeAttribute(range_key=True)
+
+
+class UsageByModel(GlobalSecondaryIndex["UsageItem"]):
+    class Meta:
+        index_name = USAGE_BY_MODEL_INDEX
+        projection = AllProjection()
+
+    usage_account_model = UnicodeAttribute(hash_key=True)
+    usage_order = UnicodeAttribute(range_key=True)
+
+
+class AccountProfileItem(LedgerItem, discriminator="profile"):
+    account_id = UnicodeAttribute()
+    activated_at = UnicodeAttribute(null=True)
+    postpaid_enabled = BooleanAttribute(default=False)
+    updated_at = UnicodeAttribute()
+
+
+class GrantItem(LedgerItem, discriminator="grant"):
+    """The claim entry (written once: quota, validity, method, time) and the grant's running
+    balances, which only move by conditional updates."""
+
+    account_id = UnicodeAttribute()
+    model_id = UnicodeAttribute()
+    unit = UnicodeAttribute()
+    quota = NumberAttribute()
+    used = NumberAttribute()
+    remaining = NumberAttribute()
+    expired = NumberAttribute()
+    claim_method = UnicodeAttribute()
+    claimed_at = UnicodeAttribute()
+    claimed_by = UnicodeAttribute(null=True)
+    expires_at = UnicodeAttribute()
+    expiry_shard = UnicodeAttribute(null=True)
+    expired_recorded_at = UnicodeAttribute(null=True)
+    candidates = ExpiryCandidates()
+
+
+class UsageItem(LedgerItem, discriminator="usage"):
+    """One metered invocation, keyed by the caller's request_id; never updated."""
+
+    request_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    model_id = UnicodeAttribute()
+    sub_account_id = UnicodeAttribute(null=True)
+    quantity = NumberAttribute()
+    free = NumberAttribute()
+    billable = NumberAttribute()
+    unbilled_overage = NumberAttribute()
+    currency = UnicodeAttribute()
+    unit_price = UnicodeAttribute()
+    charge = UnicodeAttribute()
+    free_remaining = NumberAttribute()
+    auto_claimed = BooleanAttribute()
+    recorded_at = UnicodeAttribute()
+    fingerprint = UnicodeAttribute()
+    usage_account = UnicodeAttribute()
+    usage_account_model = UnicodeAttribute()
+    usage_order = UnicodeAttribute()
+    by_account = UsageByAccount()
+    by_model = UsageByModel()
+
+
+class ExpiryItem(LedgerItem, discriminator="expiry"):
+    """The expiry of one grant's free remainder; at most one per grant."""
+
+    account_id = UnicodeAttribute()
+    model_id = UnicodeAttribute()
+    quantity = NumberAttribute()
+    expires_at = UnicodeAttribute()
+    as_of = UnicodeAttribute()
+    recorded_at = UnicodeAttribute()

@@ -1,0 +1,131 @@
+"""The contract's rules as pure functions: no I/O, no clock of their own."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from .catalog import ModelSpec
+from .clock import format_timestamp
+from .errors import InvalidRequest
+from .views import ClaimMethod, Grant, GrantStatus, StopReason
+
+MAX_QUANTITY = 1_000_000_000
+MAX_MODELS_PER_CLAIM = 50
+
+
+@dataclass(frozen=True, slots=True)
+class GrantState:
+    """A grant as stored: the claim snapshot plus its running balances."""
+
+    account_id: str
+    model_id: str
+    unit: str
+    quota: int
+    used: int
+    remaining: int
+    expired: int
+    claim_method: ClaimMethod
+    claimed_at: str
+    expires_at: str
+
+    def is_past_expiry(self, now: str) -> bool:
+        return now >= self.expires_at
+
+    def usable_remaining(self, now: str) -> int:
+        """Free units that may still be drawn at ``now`` (R5: none from ``expires_at`` on)."""
+        return 0 if self.is_past_expiry(now) else self.remaining
+
+
+def expiry_of(claimed_at: datetime, validity_days: int) -> str:
+    return format_timestamp(claimed_at + timedelta(days=validity_days))
+
+
+def effective_grant(state: GrantState, now: str) -> Grant:
+    remaining, expired = state.remaining, state.expired
+    if state.is_past_expiry(now):
+        status = GrantStatus.EXPIRED
+        expired, remaining = expired + remaining, 0
+    elif remaining == 0:
+        status = GrantStatus.EXHAUSTED
+    else:
+        status = GrantStatus.ACTIVE
+    return Grant(
+        account_id=state.account_id,
+        model_id=state.model_id,
+        unit=state.unit,
+        quota=state.quota,
+        used=state.used,
+        remaining=remaining,
+        expired=expired,
+        status=status,
+        claim_method=state.claim_method,
+        claimed_at=state.claimed_at,
+        expires_at=state.expires_at,
+    )
+
+
+def stop_reason(model: ModelSpec, grant: GrantState | None, now: str, campaign_open: bool) -> StopReason | None:
+    """Why free quota cannot pay for an invocation now, or None when it can (R7).
+
+    An existing grant speaks for itself, whatever the catalog says today. With no grant, a trial
+    model in an open campaign is claimed automatically (R3), so there is no stop."""
+    if grant is not None:
+        if grant.is_past_expiry(now):
+            return StopReason.EXPIRED
+        if grant.remaining == 0:
+            return StopReason.EXHAUSTED
+        return None
+    if model.trial is None or not campaign_open:
+        return StopReason.NO_FREE_QUOTA
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    free: int
+    billable: int
+    unbilled_overage: int
+
+
+def split_usage(quantity: int, usable_free: int, postpaid_enabled: bool) -> Split:
+    """Free first (R6); the rest is billed when postpaid is on and kept as overage otherwise."""
+    free = min(quantity, usable_free)
+    rest = quantity - free
+    return Split(free=free, billable=rest if postpaid_enabled else 0, unbilled_overage=0 if postpaid_enabled else rest)
+
+
+def charge_for(billable: int, unit_price: Decimal) -> Decimal:
+    return Decimal(billable) * unit_price
+
+
+def format_money(amount: Decimal) -> str:
+    """Exact decimal text without exponent (R10): 6E-7 is written 0.0000006."""
+    text = format(amount, "f")
+    return text if text != "-0" else "0"
+
+
+def usage_fingerprint(account_id: str, model_id: str, quantity: int, sub_account_id: str | None) -> str:
+    """What makes two recordings of one ``request_id`` the same request."""
+    body = {"account_id": account_id, "model_id": model_id, "quantity": quantity, "sub_account_id": sub_account_id}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+"""Account, sub-account, model and request ids: printable, no separators the keys use (``#``)."""
+
+
+def require_id(value: str, field: str) -> str:
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
+        raise InvalidRequest(f"{field} must be 1-128 characters of letters, digits and . _ : @ -", field=field)
+    return value
+
+
+def require_quantity(quantity: int) -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
+        raise InvalidRequest(f"quantity must be an integer from 1 to {MAX_QUANTITY}", field="quantity")
+    return quantity

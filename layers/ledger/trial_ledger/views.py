@@ -1,0 +1,117 @@
+"""What ledger operations return: plain, immutable values with no storage or HTTP detail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+
+class GrantStatus(StrEnum):
+    ACTIVE = "active"
+    EXHAUSTED = "exhausted"
+    EXPIRED = "expired"
+
+
+class ClaimMethod(StrEnum):
+    MANUAL = "manual"
+    AUTO = "auto"
+
+
+class ClaimOutcomeKind(StrEnum):
+    CLAIMED = "claimed"
+    ALREADY_CLAIMED = "already_claimed"
+    NOT_ELIGIBLE = "not_eligible"
+    UNKNOWN_MODEL = "unknown_model"
+    CAMPAIGN_ENDED = "campaign_ended"
+
+
+class StopReason(StrEnum):
+    EXHAUSTED = "free_quota_exhausted"
+    EXPIRED = "free_quota_expired"
+    NO_FREE_QUOTA = "no_free_quota"
+
+
+class FundingSource(StrEnum):
+    FREE = "free"
+    POSTPAID = "postpaid"
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A grant in its effective state at the instant it was read (R5): past ``expires_at`` it
+    reads ``expired`` with ``remaining == 0`` even before the nightly job records the expiry."""
+
+    account_id: str
+    model_id: str
+    unit: str
+    quota: int
+    used: int
+    remaining: int
+    expired: int
+    status: GrantStatus
+    claim_method: ClaimMethod
+    claimed_at: str
+    expires_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    account_id: str
+    activated_at: str | None
+    postpaid_enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimOutcome:
+    model_id: str
+    outcome: ClaimOutcomeKind
+    grant: Grant | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimAvailability:
+    """Whether the account could claim the model now, for the gallery."""
+
+    claimable: bool
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Authorization:
+    allowed: bool
+    source: FundingSource
+    free_remaining: int
+    auto_claimed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UsageResult:
+    request_id: str
+    account_id: str
+    model_id: str
+    sub_account_id: str | None
+    quantity: int
+    free: int
+    billable: int
+    unbilled_overage: int
+    currency: str
+    charge: Decimal
+    free_remaining: int
+    auto_claimed: bool
+    recorded_at: str
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UsagePage:
+    items: list[UsageResult]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiryReport:
+    as_of: str
+    expired_grants: int
+    expired_quantity: int
+    complete: bool

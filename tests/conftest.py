@@ -1,0 +1,78 @@
+"""Shared fixtures: a moto DynamoDB table built from template.yaml, a frozen clock, a ledger."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "TABLE_NAME": "trial-quota-test",
+        "POWERTOOLS_METRICS_NAMESPACE": "TrialQuota",
+        "POWERTOOLS_SERVICE_NAME": "trial-quota",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+)
+os.environ.pop("DYNAMODB_ENDPOINT_URL", None)
+os.environ.pop("CATALOG_JSON", None)
+os.environ.pop("CATALOG_FILE", None)
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from infra.template import create_ledger_table
+from tests.support import CAMPAIGN_CLOSE, START
+from trial_ledger import Ledger, SwitchableClock
+from trial_ledger.catalog import default_catalog_document, parse_catalog
+from trial_ledger.retry import Backoff
+from trial_ledger.store import LedgerStore
+
+TABLE_NAME = os.environ["TABLE_NAME"]
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_ledger_table(client, TABLE_NAME)
+        yield client
+
+
+@pytest.fixture
+def clock() -> SwitchableClock:
+    return SwitchableClock(frozen_at=START)
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def store(dynamodb: Any) -> LedgerStore:
+    return LedgerStore()
+
+
+@pytest.fixture
+def ledger(store: LedgerStore, clock: SwitchableClock, sleeps: list[float]) -> Ledger:
+    return Ledger(
+        store=store,
+        catalog=parse_catalog(default_catalog_document()),
+        clock=clock,
+        campaign_close=CAMPAIGN_CLOSE,
+        backoff=Backoff(sleep=sleeps.append),
+    )
+
+
+@pytest.fixture
+def activated(ledger: Ledger) -> str:
+    ledger.activate("acct-1")
+    return "acct-1"
