@@ -26,10 +26,11 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.client import BaseClient
 from moto import mock_aws
 
 from infra.template import create_ledger_table
-from tests.support import CAMPAIGN_CLOSE, START
+from tests.support import CAMPAIGN_CLOSE, START, DynamoCalls
 from trial_ledger import Ledger, SwitchableClock
 from trial_ledger.catalog import default_catalog_document, parse_catalog
 from trial_ledger.retry import Backoff
@@ -76,3 +77,18 @@ def ledger(store: LedgerStore, clock: SwitchableClock, sleeps: list[float]) -> L
 def activated(ledger: Ledger) -> str:
     ledger.activate("acct-1")
     return "acct-1"
+
+
+@pytest.fixture
+def dynamo_calls(monkeypatch: pytest.MonkeyPatch) -> DynamoCalls:
+    """Count the ledger's DynamoDB requests by wrapping botocore's single API entry point."""
+    recorder = DynamoCalls()
+    original = BaseClient._make_api_call
+
+    def recording(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        if self.meta.service_model.service_name == "dynamodb":
+            recorder.calls.append((operation_name, api_params))
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    return recorder

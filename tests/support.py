@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 """Every test starts at this frozen instant, well inside the campaign, never at today's date."""
@@ -15,3 +16,23 @@ LANG_30 = "hunyuan-lite-30d"
 IMAGE = "hunyuan-image"
 NO_TRIAL = "deepseek-r1-pro"
 MILLION = 1_000_000
+
+
+class DynamoCalls:
+    """Records every DynamoDB API call made through botocore (operation name and parameters)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def reset(self) -> None:
+        self.calls.clear()
+
+    @property
+    def operations(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    def writes(self) -> list[str]:
+        return [name for name in self.operations if name in WRITE_OPERATIONS]
+
+
+WRITE_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})

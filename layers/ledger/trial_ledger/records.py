@@ -61,7 +61,7 @@ class ExpiryCandidates(GlobalSecondaryIndex["GrantItem"]):
 
     class Meta:
         index_name = EXPIRY_INDEX
-        projection = IncludeProjection(["account_id", "model_id", "quota"])
+        projection = IncludeProjection(["item_type", "account_id", "model_id", "quota"])
 
     expiry_shard = UnicodeAttribute(hash_key=True)
     expires_at = UnicodeAttribute(range_key=True)

@@ -104,9 +104,8 @@ def charge_for(billable: int, unit_price: Decimal) -> Decimal:
 
 
 def format_money(amount: Decimal) -> str:
-    """Exact decimal text without exponent (R10): 6E-7 is written 0.0000006."""
-    text = format(amount, "f")
-    return text if text != "-0" else "0"
+    """Exact decimal text, no exponent, no trailing zeros (R10): 6.0E-7 is written 0.0000006."""
+    return format(amount.normalize(), "f") if amount else "0"
 
 
 def usage_fingerprint(account_id: str, model_id: str, quantity: int, sub_account_id: str | None) -> str:
