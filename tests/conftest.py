@@ -83,7 +83,7 @@ def activated(ledger: Ledger) -> str:
 def dynamo_calls(monkeypatch: pytest.MonkeyPatch) -> DynamoCalls:
     """Count the ledger's DynamoDB requests by wrapping botocore's single API entry point."""
     recorder = DynamoCalls()
-    original = BaseClient._make_api_call
+    original = BaseClient._make_api_call  # type: ignore[attr-defined]
 
     def recording(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
         if self.meta.service_model.service_name == "dynamodb":

@@ -50,7 +50,8 @@ def test_outcomes_follow_request_order(ledger: Ledger, activated: str) -> None:
         (NO_TRIAL, ClaimOutcomeKind.NOT_ELIGIBLE),
         (LANG_90, ClaimOutcomeKind.CLAIMED),
     ]
-    assert outcomes[0].grant is None and outcomes[2].grant is None
+    assert outcomes[0].grant is None
+    assert outcomes[2].grant is None
 
 
 def test_repeated_claim_returns_the_one_grant(ledger: Ledger, activated: str, clock: SwitchableClock) -> None:
@@ -110,8 +111,8 @@ def test_one_millisecond_before_close_still_claims(ledger: Ledger, activated: st
 
 def test_concurrent_claim_that_landed_first_is_returned(ledger: Ledger, store: LedgerStore, activated: str) -> None:
     """A race staged deterministically: another claim commits between our plan and our write."""
-    rival = GrantState(activated, LANG_90, "tokens", MILLION, 0, MILLION, 0, ClaimMethod.AUTO, "2026-03-01T07:59:59.000Z",
-                       "2026-05-30T07:59:59.000Z")  # fmt: skip
+    rival = GrantState(activated, LANG_90, "tokens", MILLION, 0, MILLION, 0, ClaimMethod.AUTO,
+                       "2026-03-01T07:59:59.000Z", "2026-05-30T07:59:59.000Z")  # fmt: skip
     store.create_grants(activated, [NewGrant(rival, None)], require_activation=False)
     [outcome] = ledger.claim(activated, [LANG_90])
     assert outcome.outcome is ClaimOutcomeKind.ALREADY_CLAIMED

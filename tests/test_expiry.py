@@ -58,7 +58,9 @@ def test_exhausted_grants_are_not_candidates(ledger: Ledger, clock: SwitchableCl
     assert set(dynamo_calls.operations) == {"Query"}  # read the index, found nothing, wrote nothing
 
 
-def test_untouched_grant_expires_in_one_write(ledger: Ledger, clock: SwitchableClock, dynamo_calls: DynamoCalls) -> None:
+def test_untouched_grant_expires_in_one_write(
+    ledger: Ledger, clock: SwitchableClock, dynamo_calls: DynamoCalls
+) -> None:
     ledger.authorize("a", LANG_30)
     clock.advance(timedelta(days=30))
     dynamo_calls.reset()

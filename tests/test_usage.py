@@ -124,7 +124,7 @@ def test_concurrent_draw_cannot_overspend(ledger: Ledger, store: LedgerStore, cl
     ledger.record_usage("a", IMAGE, 0 + 1, "seed")  # 49 left, and this container knows it
     now = ledger.grants("a")[0]
     rival = UsageRecord("rival", "a", IMAGE, None, 40, 40, 0, 0, "CNY", "0.2", "0", 9, False,
-                        "2026-03-01T08:00:00.000Z", "x")  # fmt: skip
+                        "2026-03-01T08:00:00.000Z", "x", "w")  # fmt: skip
     store.commit_usage(UsageCommit(rival, draw=GrantDraw(IMAGE, now.remaining, 40, "2026-03-01T08:00:00.000Z")))
     result = ledger.record_usage("a", IMAGE, 20, "mine")
     assert (result.free, result.unbilled_overage, result.free_remaining) == (9, 11, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -281,7 +282,13 @@ class Ledger:
                 self._store.commit_usage(commit)
             except CommitRefused as refusal:
                 if refusal.usage is not None:
-                    return self._answer_existing(refusal.usage, commit.usage, fingerprint)
+                    if refusal.usage.write_id == commit.usage.write_id:
+                        # Our own write, applied by a client retry after its response was lost.
+                        self._snapshots.remember_grant(account_id, model_id, grant_after)
+                        return _usage_result(commit.usage, replayed=False)
+                    if refusal.usage.fingerprint != fingerprint:
+                        raise RequestIdConflict(request_id) from None
+                    return _usage_result(refusal.usage, replayed=True)
                 if refusal.grant_changed:
                     # The refusal carries the grant as it is, unless it came from a bare check.
                     grant, grant_known = refusal.grant, refusal.grant is not None
@@ -339,6 +346,7 @@ class Ledger:
             auto_claimed=new_grant is not None,
             recorded_at=now,
             fingerprint=fingerprint,
+            write_id=uuid.uuid4().hex,
         )
         commit = UsageCommit(
             usage=usage,
@@ -348,14 +356,6 @@ class Ledger:
             expect_postpaid=profile.postpaid_enabled if split.free < quantity else None,
         )
         return commit, grant_after
-
-    @staticmethod
-    def _answer_existing(existing: UsageRecord, attempted: UsageRecord, fingerprint: str) -> UsageResult:
-        if existing.fingerprint != fingerprint:
-            raise RequestIdConflict(existing.request_id)
-        # Identical to what this call tried to write: our own write, landed by a client retry
-        # after a lost response. Anything else is a replay of an earlier call.
-        return _usage_result(existing, replayed=existing != attempted)
 
     @_unavailable_after_retries
     def usage(

@@ -130,6 +130,7 @@ class UsageItem(LedgerItem, discriminator="usage"):
     auto_claimed = BooleanAttribute()
     recorded_at = UnicodeAttribute()
     fingerprint = UnicodeAttribute()
+    write_id = UnicodeAttribute()
     usage_account = UnicodeAttribute()
     usage_account_model = UnicodeAttribute()
     usage_order = UnicodeAttribute()

@@ -83,6 +83,9 @@ class UsageRecord:
     auto_claimed: bool
     recorded_at: str
     fingerprint: str
+    write_id: str
+    """Unique per write attempt: tells this call's own write (landed by a retry after a lost
+    response) from an earlier call's record."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -531,6 +534,7 @@ def _usage_item(usage: UsageRecord) -> UsageItem:
         auto_claimed=usage.auto_claimed,
         recorded_at=usage.recorded_at,
         fingerprint=usage.fingerprint,
+        write_id=usage.write_id,
         usage_account=usage.account_id,
         usage_account_model=f"{usage.account_id}#{usage.model_id}",
         usage_order=f"{usage.recorded_at}#{usage.request_id}",
@@ -554,4 +558,5 @@ def _usage_record(item: UsageItem) -> UsageRecord:
         auto_claimed=bool(item.auto_claimed),
         recorded_at=item.recorded_at,
         fingerprint=item.fingerprint,
+        write_id=item.write_id,
     )

@@ -1,0 +1,59 @@
+"""Usage listing: newest first, an opaque cursor, an optional model filter, per account."""
+
+from datetime import timedelta
+
+import pytest
+
+from tests.support import IMAGE, LANG_90
+from trial_ledger import InvalidRequest, Ledger, SwitchableClock
+
+
+@pytest.fixture
+def history(ledger: Ledger, clock: SwitchableClock) -> list[str]:
+    ids = []
+    for index in range(7):
+        model = IMAGE if index % 3 == 0 else LANG_90
+        ledger.record_usage("a", model, 1, f"r{index}")
+        ids.append(f"r{index}")
+        clock.advance(timedelta(seconds=1))
+    ledger.record_usage("b", LANG_90, 1, "other-account")
+    return ids
+
+
+def test_newest_first_with_cursor(ledger: Ledger, history: list[str]) -> None:
+    seen, cursor, pages = [], None, 0
+    while True:
+        page = ledger.usage("a", limit=3, cursor=cursor)
+        seen += [item.request_id for item in page.items]
+        pages += 1
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == list(reversed(history))
+    assert pages == 3
+
+
+def test_exact_last_page_has_no_cursor(ledger: Ledger, history: list[str]) -> None:
+    page = ledger.usage("a", limit=7)
+    assert len(page.items) == 7
+    assert page.next_cursor is None
+
+
+def test_model_filter(ledger: Ledger, history: list[str]) -> None:
+    page = ledger.usage("a", model_id=IMAGE, limit=2)
+    assert [item.request_id for item in page.items] == ["r6", "r3"]
+    rest = ledger.usage("a", model_id=IMAGE, limit=2, cursor=page.next_cursor)
+    assert [item.request_id for item in rest.items] == ["r0"]
+    assert rest.next_cursor is None
+
+
+def test_accounts_see_only_their_own_usage(ledger: Ledger, history: list[str]) -> None:
+    assert [item.request_id for item in ledger.usage("b").items] == ["other-account"]
+    page = ledger.usage("a", limit=2)
+    assert all(item.account_id == "b" for item in ledger.usage("b", cursor=page.next_cursor).items)
+
+
+@pytest.mark.parametrize(("limit", "cursor"), [(0, None), (101, None), (10, "not-a-cursor")])
+def test_bad_listing_arguments(ledger: Ledger, limit: int, cursor: str | None) -> None:
+    with pytest.raises(InvalidRequest):
+        ledger.usage("a", limit=limit, cursor=cursor)
