@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON_FOR_VENV ?= $(shell infra/find-python.sh)
 
-.PHONY: run test lint typecheck unit venv clean
+.PHONY: run test lint typecheck unit venv clean openapi cfn-lint
 
 venv: $(VENV)/.installed
 
@@ -21,6 +21,10 @@ run: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/cfn-lint template.yaml
+
+openapi: venv
+	$(BIN)/python -m infra.openapi
 
 typecheck: venv
 	$(BIN)/mypy

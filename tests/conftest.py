@@ -92,3 +92,14 @@ def dynamo_calls(monkeypatch: pytest.MonkeyPatch) -> DynamoCalls:
 
     monkeypatch.setattr(BaseClient, "_make_api_call", recording)
     return recorder
+
+
+@pytest.fixture
+def handlers(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> Ledger:
+    """Point both HTTP functions at the test ledger (moto table, frozen clock)."""
+    import claim_handler
+    import consume_handler
+
+    monkeypatch.setattr(claim_handler, "ledger", ledger)
+    monkeypatch.setattr(consume_handler, "ledger", ledger)
+    return ledger

@@ -1,0 +1,96 @@
+"""Console routes (JWT authorizer): the Model Gallery, the account, claims, grants, usage."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from trial_edge.identity import console_caller
+from trial_edge.problems import install_problem_handlers
+from trial_edge.responses import problems
+from trial_edge.schemas import (
+    AccountOut,
+    ClaimRequest,
+    ClaimsOut,
+    GrantsOut,
+    ModelsOut,
+    PostpaidRequest,
+    UsagePageOut,
+    account_out,
+    claim_result_out,
+    grant_out,
+    model_out,
+    usage_record_out,
+)
+from trial_edge.telemetry import count_by
+from trial_ledger import Ledger
+from trial_ledger.rules import ID_PATTERN
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayHttpResolver(enable_validation=True)
+install_problem_handlers(app, logger)
+ledger = Ledger()
+
+
+@app.get("/v1/models", summary="The catalog, with whether the caller may claim each trial", responses=problems())
+@tracer.capture_method
+def list_models() -> ModelsOut:
+    availability = ledger.availability(console_caller(app.current_event).account_id)
+    return ModelsOut(models=[model_out(spec, availability[model_id]) for model_id, spec in ledger.catalog.items()])
+
+
+@app.get("/v1/account", summary="The caller's root account", responses=problems())
+@tracer.capture_method
+def get_account() -> AccountOut:
+    return account_out(ledger.account(console_caller(app.current_event).account_id))
+
+
+@app.post("/v1/account/activation", summary="Activate TokenHub (idempotent)", responses=problems())
+@tracer.capture_method
+def activate() -> AccountOut:
+    return account_out(ledger.activate(console_caller(app.current_event).account_id))
+
+
+@app.put("/v1/account/postpaid", summary="Turn postpaid billing on or off", responses=problems(400, 403))
+@tracer.capture_method
+def set_postpaid(request: Annotated[PostpaidRequest, Body()]) -> AccountOut:
+    return account_out(ledger.set_postpaid(console_caller(app.current_event).account_id, request.enabled))
+
+
+@app.post("/v1/trials/claims", summary="Claim free trials from the gallery", responses=problems(400, 403))
+@tracer.capture_method
+def claim_trials(request: Annotated[ClaimRequest, Body()]) -> ClaimsOut:
+    caller = console_caller(app.current_event)
+    outcomes = ledger.claim(caller.account_id, request.models, claimed_by=caller.sub)
+    for outcome in outcomes:
+        count_by(metrics, "Claims", "outcome", outcome.outcome.value)
+    return ClaimsOut(results=[claim_result_out(outcome) for outcome in outcomes])
+
+
+@app.get("/v1/trials", summary="The caller's grants, in their effective state", responses=problems())
+@tracer.capture_method
+def list_grants() -> GrantsOut:
+    return GrantsOut(grants=[grant_out(grant) for grant in ledger.grants(console_caller(app.current_event).account_id)])
+
+
+@app.get("/v1/usage", summary="The caller's usage records, newest first", responses=problems())
+@tracer.capture_method
+def list_usage(
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=600)] = None,
+    model_id: Annotated[str | None, Query(pattern=ID_PATTERN.pattern, max_length=128)] = None,
+) -> UsagePageOut:
+    page = ledger.usage(console_caller(app.current_event).account_id, model_id=model_id, limit=limit, cursor=cursor)
+    return UsagePageOut(items=[usage_record_out(item) for item in page.items], next_cursor=page.next_cursor)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,78 @@
+"""Gateway routes (IAM): admission before an invocation and metering after it."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from trial_edge.identity import gateway_caller
+from trial_edge.problems import install_problem_handlers
+from trial_edge.responses import problems
+from trial_edge.schemas import (
+    AuthorizationOut,
+    AuthorizationRequest,
+    UsageOut,
+    UsageRequest,
+    authorization_out,
+    usage_out,
+)
+from trial_edge.telemetry import count_by
+from trial_ledger import AdmissionRefused, Ledger
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayHttpResolver(enable_validation=True)
+install_problem_handlers(app, logger)
+ledger = Ledger()
+
+
+@app.post(
+    "/v1/authorizations",
+    summary="May this account invoke this model now? Claims the trial on first use",
+    responses=problems(400, 402, 404),
+)
+@tracer.capture_method
+def authorize(request: Annotated[AuthorizationRequest, Body()]) -> AuthorizationOut:
+    gateway_caller(app.current_event)
+    try:
+        result = ledger.authorize(request.account_id, request.model_id, request.sub_account_id)
+    except AdmissionRefused as refused:
+        count_by(metrics, "AdmissionsRefused", "reason", refused.code)
+        raise
+    if result.auto_claimed:
+        metrics.add_metric(name="AutoClaims", unit=MetricUnit.Count, value=1)
+    return authorization_out(result)
+
+
+@app.post(
+    "/v1/usage",
+    summary="Record one invocation (idempotent by request_id)",
+    responses=problems(400, 404, 409),
+)
+@tracer.capture_method
+def record_usage(request: Annotated[UsageRequest, Body()]) -> UsageOut:
+    gateway_caller(app.current_event)
+    result = ledger.record_usage(
+        request.account_id, request.model_id, request.quantity, request.request_id, request.sub_account_id
+    )
+    if not result.replayed:
+        metrics.add_metric(name="FreeUnits", unit=MetricUnit.Count, value=result.free)
+        metrics.add_metric(name="BillableUnits", unit=MetricUnit.Count, value=result.billable)
+        metrics.add_metric(name="UnbilledOverageUnits", unit=MetricUnit.Count, value=result.unbilled_overage)
+        if result.auto_claimed:
+            metrics.add_metric(name="AutoClaims", unit=MetricUnit.Count, value=1)
+    else:
+        metrics.add_metric(name="UsageReplays", unit=MetricUnit.Count, value=1)
+    return usage_out(result)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,109 @@
+"""API Gateway HTTP API (payload format 2.0) events and a Lambda context, as API Gateway and
+Lambda would hand them to the handlers. Used by the local emulator and by the handler tests."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+GATEWAY_ROLE_ARN = "arn:aws:sts::123456789012:assumed-role/inference-gateway/local"
+
+
+def http_event(
+    method: str,
+    path: str,
+    *,
+    route_key: str | None = None,
+    body: str | None = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    jwt_claims: dict[str, Any] | None = None,
+    iam_principal: str | None = None,
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    request_id = uuid.uuid4().hex
+    authorizer: dict[str, Any] | None = None
+    if jwt_claims is not None:
+        authorizer = {"jwt": {"claims": jwt_claims, "scopes": None}}
+    elif iam_principal is not None:
+        authorizer = {
+            "iam": {
+                "accessKey": "ASIALOCAL",
+                "accountId": "123456789012",
+                "callerId": "AROALOCAL:local",
+                "cognitoIdentity": None,
+                "principalOrgId": None,
+                "userArn": iam_principal,
+                "userId": "AROALOCAL:local",
+            }
+        }
+    lowered = {name.lower(): value for name, value in (headers or {}).items()}
+    if body is not None:
+        lowered.setdefault("content-type", "application/json")
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key or f"{method} {path}",
+        "rawPath": path,
+        "rawQueryString": urlencode(query or {}),
+        "headers": lowered,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "localhost",
+            "domainPrefix": "localhost",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": lowered.get("user-agent", ""),
+            },
+            "requestId": request_id,
+            "routeKey": route_key or f"{method} {path}",
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "isBase64Encoded": False,
+    }
+    if authorizer is not None:
+        event["requestContext"]["authorizer"] = authorizer
+    if query:
+        event["queryStringParameters"] = dict(query)
+    if body is not None:
+        event["body"] = body
+    return event
+
+
+@dataclass
+class LocalLambdaContext:
+    """The parts of the Lambda context object that Powertools and the handlers read."""
+
+    function_name: str
+    timeout_seconds: float = 30.0
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+
+    @property
+    def function_version(self) -> str:
+        return "$LATEST"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))

@@ -1,0 +1,305 @@
+"""Pydantic models of the HTTP contract (SPEC section 3): strict request bodies, response
+shapes for the OpenAPI document, and the conversions from ledger views."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from trial_ledger import (
+    Account,
+    Authorization,
+    ClaimAvailability,
+    ClaimMethod,
+    ClaimOutcome,
+    ClaimOutcomeKind,
+    FundingSource,
+    Grant,
+    GrantStatus,
+    ModelSpec,
+    UsageResult,
+)
+from trial_ledger.rules import ID_PATTERN, MAX_MODELS_PER_CLAIM, MAX_QUANTITY, format_money
+
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)]
+
+
+class StrictBody(BaseModel):
+    """Request bodies: no coercion (``"10"`` is not 10, ``10.0`` is not a quantity, ``1`` is not
+    ``true``) and no unknown fields (a misspelt field is an error, not a silent default)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class ClaimRequest(StrictBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"models": ["hunyuan-turbo", "hunyuan-image"]}]})
+
+    models: Annotated[list[Id], Field(min_length=1, max_length=MAX_MODELS_PER_CLAIM)]
+
+    @field_validator("models")
+    @classmethod
+    def _distinct(cls, models: list[str]) -> list[str]:
+        if len(set(models)) != len(models):
+            raise ValueError("models must be distinct")
+        return models
+
+
+class PostpaidRequest(StrictBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"enabled": True}]})
+
+    enabled: bool
+
+
+class AuthorizationRequest(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"account_id": "100012345678", "model_id": "hunyuan-turbo", "sub_account_id": "key-7"}]
+        }
+    )
+
+    account_id: Id
+    model_id: Id
+    sub_account_id: Id | None = None
+
+
+class UsageRequest(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "account_id": "100012345678",
+                    "model_id": "hunyuan-turbo",
+                    "quantity": 1834,
+                    "request_id": "req-5f0c2a",
+                    "sub_account_id": "key-7",
+                }
+            ]
+        }
+    )
+
+    account_id: Id
+    model_id: Id
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+    request_id: Id
+    sub_account_id: Id | None = None
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldError] | None = None
+
+
+class AccountOut(BaseModel):
+    account_id: str
+    activated_at: str | None
+    postpaid_enabled: bool
+
+
+class GrantOut(BaseModel):
+    model_id: str
+    unit: str
+    quota: int
+    used: int
+    remaining: int
+    expired: int
+    status: GrantStatus
+    claim_method: ClaimMethod
+    claimed_at: str
+    expires_at: str
+
+
+class TrialOut(BaseModel):
+    quota: int
+    validity_days: int
+
+
+class PriceOut(BaseModel):
+    currency: str
+    unit_price: str
+
+
+class ClaimabilityOut(BaseModel):
+    claimable: bool
+    reason: str | None
+
+
+class ModelOut(BaseModel):
+    model_id: str
+    name: str
+    capability: str
+    unit: str
+    trial: TrialOut | None
+    price: PriceOut
+    claim: ClaimabilityOut
+
+
+class ModelsOut(BaseModel):
+    models: list[ModelOut]
+
+
+class ClaimResultOut(BaseModel):
+    model_id: str
+    outcome: ClaimOutcomeKind
+    grant: GrantOut | None
+
+
+class ClaimsOut(BaseModel):
+    results: list[ClaimResultOut]
+
+
+class GrantsOut(BaseModel):
+    grants: list[GrantOut]
+
+
+class ChargeOut(BaseModel):
+    currency: str
+    amount: str
+
+
+class UsageOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "request_id": "req-5f0c2a",
+                    "account_id": "100012345678",
+                    "model_id": "hunyuan-turbo",
+                    "quantity": 1834,
+                    "free": 1834,
+                    "billable": 0,
+                    "unbilled_overage": 0,
+                    "charge": {"currency": "CNY", "amount": "0"},
+                    "free_remaining": 998166,
+                    "auto_claimed": False,
+                    "replayed": False,
+                }
+            ]
+        }
+    )
+
+    request_id: str
+    account_id: str
+    model_id: str
+    quantity: int
+    free: int
+    billable: int
+    unbilled_overage: int
+    charge: ChargeOut
+    free_remaining: int
+    auto_claimed: bool
+    replayed: bool
+
+
+class UsageRecordOut(UsageOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "request_id": "req-5f0c2a", "account_id": "100012345678", "model_id": "hunyuan-turbo", "quantity": 1834,
+        "free": 1834, "billable": 0, "unbilled_overage": 0, "charge": {"currency": "CNY", "amount": "0"},
+        "free_remaining": 998166, "auto_claimed": False, "replayed": False, "sub_account_id": "key-7",
+        "recorded_at": "2026-03-01T08:00:00.000Z"}]})  # fmt: skip
+
+    sub_account_id: str | None
+    recorded_at: str
+
+
+class UsagePageOut(BaseModel):
+    items: list[UsageRecordOut]
+    next_cursor: str | None
+
+
+class AuthorizationOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"allowed": True, "source": "free", "free_remaining": 998166, "auto_claimed": False}]
+        }
+    )
+
+    allowed: bool
+    source: FundingSource
+    free_remaining: int
+    auto_claimed: bool
+
+
+def account_out(account: Account) -> AccountOut:
+    return AccountOut(
+        account_id=account.account_id, activated_at=account.activated_at, postpaid_enabled=account.postpaid_enabled
+    )
+
+
+def grant_out(grant: Grant) -> GrantOut:
+    return GrantOut(
+        model_id=grant.model_id,
+        unit=grant.unit,
+        quota=grant.quota,
+        used=grant.used,
+        remaining=grant.remaining,
+        expired=grant.expired,
+        status=grant.status,
+        claim_method=grant.claim_method,
+        claimed_at=grant.claimed_at,
+        expires_at=grant.expires_at,
+    )
+
+
+def model_out(spec: ModelSpec, availability: ClaimAvailability) -> ModelOut:
+    return ModelOut(
+        model_id=spec.model_id,
+        name=spec.name,
+        capability=spec.capability,
+        unit=spec.unit,
+        trial=TrialOut(quota=spec.trial.quota, validity_days=spec.trial.validity_days) if spec.trial else None,
+        price=PriceOut(currency=spec.price.currency, unit_price=format_money(spec.price.unit_price)),
+        claim=ClaimabilityOut(claimable=availability.claimable, reason=availability.reason),
+    )
+
+
+def claim_result_out(outcome: ClaimOutcome) -> ClaimResultOut:
+    return ClaimResultOut(
+        model_id=outcome.model_id,
+        outcome=outcome.outcome,
+        grant=grant_out(outcome.grant) if outcome.grant else None,
+    )
+
+
+def _usage_fields(result: UsageResult) -> dict[str, object]:
+    return {
+        "request_id": result.request_id,
+        "account_id": result.account_id,
+        "model_id": result.model_id,
+        "quantity": result.quantity,
+        "free": result.free,
+        "billable": result.billable,
+        "unbilled_overage": result.unbilled_overage,
+        "charge": ChargeOut(currency=result.currency, amount=format_money(result.charge)),
+        "free_remaining": result.free_remaining,
+        "auto_claimed": result.auto_claimed,
+        "replayed": result.replayed,
+    }
+
+
+def usage_out(result: UsageResult) -> UsageOut:
+    return UsageOut.model_validate(_usage_fields(result))
+
+
+def usage_record_out(result: UsageResult) -> UsageRecordOut:
+    return UsageRecordOut.model_validate(
+        _usage_fields(result) | {"sub_account_id": result.sub_account_id, "recorded_at": result.recorded_at}
+    )
+
+
+def authorization_out(authorization: Authorization) -> AuthorizationOut:
+    return AuthorizationOut(
+        allowed=authorization.allowed,
+        source=authorization.source,
+        free_remaining=authorization.free_remaining,
+        auto_claimed=authorization.auto_claimed,
+    )

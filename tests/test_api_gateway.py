@@ -1,0 +1,149 @@
+"""Gateway routes through the consume function, with IAM-authorized events."""
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.api import console, gateway
+from tests.support import IMAGE, LANG_90, MILLION, NO_TRIAL
+from trial_ledger import Ledger
+
+pytestmark = pytest.mark.usefixtures("handlers")
+
+
+def usage(quantity: Any = 10, request_id: str = "r1", **extra: Any) -> dict[str, Any]:
+    return {"account_id": "acct-1", "model_id": LANG_90, "quantity": quantity, "request_id": request_id} | extra
+
+
+def test_authorization_claims_on_first_use() -> None:
+    reply = gateway("POST", "/v1/authorizations", {"account_id": "acct-1", "model_id": LANG_90})
+    assert (reply.status, reply.body) == (
+        200,
+        {"allowed": True, "source": "free", "free_remaining": MILLION, "auto_claimed": True},
+    )
+    [grant] = console("GET", "/v1/trials").body["grants"]
+    assert grant["claim_method"] == "auto"
+
+
+def test_refusals_carry_the_stop_reason() -> None:
+    reply = gateway("POST", "/v1/authorizations", {"account_id": "acct-1", "model_id": NO_TRIAL})
+    assert (reply.status, reply.code) == (402, "no_free_quota")
+    assert reply.headers["content-type"] == "application/problem+json"
+    gateway("POST", "/v1/usage", usage(50, model_id=IMAGE))
+    reply = gateway("POST", "/v1/authorizations", {"account_id": "acct-1", "model_id": IMAGE})
+    assert (reply.status, reply.code) == (402, "free_quota_exhausted")
+
+
+def test_postpaid_resumes_service() -> None:
+    gateway("POST", "/v1/usage", usage(50, model_id=IMAGE))
+    console("POST", "/v1/account/activation")
+    console("PUT", "/v1/account/postpaid", body={"enabled": True})
+    reply = gateway("POST", "/v1/authorizations", {"account_id": "acct-1", "model_id": IMAGE})
+    assert (reply.status, reply.body["source"]) == (200, "postpaid")
+
+
+def test_unknown_model_is_404() -> None:
+    reply = gateway("POST", "/v1/authorizations", {"account_id": "acct-1", "model_id": "nope"})
+    assert (reply.status, reply.code) == (404, "unknown_model")
+    reply = gateway("POST", "/v1/usage", usage(model_id="nope"))
+    assert (reply.status, reply.code) == (404, "unknown_model")
+
+
+def test_usage_response_and_replay() -> None:
+    first = gateway("POST", "/v1/usage", usage(1234, sub_account_id="key-7"))
+    assert first.status == 200
+    assert first.body == {
+        "request_id": "r1",
+        "account_id": "acct-1",
+        "model_id": LANG_90,
+        "quantity": 1234,
+        "free": 1234,
+        "billable": 0,
+        "unbilled_overage": 0,
+        "charge": {"currency": "CNY", "amount": "0"},
+        "free_remaining": MILLION - 1234,
+        "auto_claimed": True,
+        "replayed": False,
+    }
+    again = gateway("POST", "/v1/usage", usage(1234, sub_account_id="key-7"))
+    assert again.body == first.body | {"replayed": True}
+    conflict = gateway("POST", "/v1/usage", usage(1235, sub_account_id="key-7"))
+    assert (conflict.status, conflict.code) == (409, "request_id_conflict")
+
+
+def test_billable_charge_is_an_exact_string(handlers: Ledger) -> None:
+    handlers.activate("acct-1")
+    handlers.set_postpaid("acct-1", True)
+    reply = gateway("POST", "/v1/usage", usage(999_999_999, model_id=NO_TRIAL))
+    assert reply.body["charge"] == {"currency": "CNY", "amount": "15999.999984"}
+    assert Decimal(reply.body["charge"]["amount"]) == 999_999_999 * Decimal("0.000016")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        usage("10"),
+        usage(10.0),
+        usage(10.5),
+        usage(0),
+        usage(-1),
+        usage(1_000_000_001),
+        usage(True),
+        usage(None),
+        usage(request_id=""),
+        usage(request_id="x" * 129),
+        usage(request_id="bad\u0000id"),
+        usage(unknown_field=1),
+        {"model_id": LANG_90, "quantity": 10, "request_id": "r1"},
+        [],
+    ],
+)
+def test_usage_body_is_strict_and_writes_nothing(body: Any) -> None:
+    reply = gateway("POST", "/v1/usage", body)
+    assert (reply.status, reply.code) == (422, "validation_error")
+    assert reply.body["errors"]
+    assert console("GET", "/v1/trials").body == {"grants": []}
+
+
+def test_validation_errors_name_the_fields() -> None:
+    reply = gateway("POST", "/v1/usage", usage("10", request_id="bad#id"))
+    assert {error["field"] for error in reply.body["errors"]} == {"quantity", "request_id"}
+
+
+def test_malformed_json_is_400() -> None:
+    reply = gateway("POST", "/v1/usage", '{"account_id": ')
+    assert (reply.status, reply.code) == (400, "malformed_json")
+
+
+def test_gateway_routes_need_an_iam_identity() -> None:
+    reply = gateway("POST", "/v1/usage", usage(), principal=None)
+    assert (reply.status, reply.code) == (401, "unauthenticated")
+    assert console("GET", "/v1/trials").body == {"grants": []}
+
+
+def test_throttling_becomes_503_with_retry_after(monkeypatch: pytest.MonkeyPatch, handlers: Ledger) -> None:
+    from trial_ledger.store import LedgerStore, StoreUnavailable
+
+    def throttled(*args: object, **kwargs: object) -> None:
+        raise StoreUnavailable("ProvisionedThroughputExceededException after 4 attempts")
+
+    monkeypatch.setattr(LedgerStore, "read_account", throttled)
+    reply = gateway("POST", "/v1/authorizations", {"account_id": "acct-1", "model_id": LANG_90})
+    assert (reply.status, reply.code) == (503, "temporarily_unavailable")
+    assert int(reply.headers["retry-after"]) >= 1
+    assert "ProvisionedThroughput" not in json.dumps(reply.body)
+
+
+def test_unexpected_errors_leak_nothing(monkeypatch: pytest.MonkeyPatch, handlers: Ledger) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internal detail in /opt/python/trial_ledger/store.py")
+
+    monkeypatch.setattr(type(handlers), "authorize", broken)
+    reply = gateway("POST", "/v1/authorizations", {"account_id": "acct-1", "model_id": LANG_90})
+    assert (reply.status, reply.code) == (500, "internal_error")
+    text = json.dumps(reply.body)
+    assert "secret" not in text
+    assert "Traceback" not in text
+    assert "store.py" not in text

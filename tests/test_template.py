@@ -1,0 +1,98 @@
+"""template.yaml: transformed by the SAM translator, each route has the right authorization; the
+routes the template declares are exactly the routes the handlers serve."""
+
+import copy
+from typing import Any
+
+import pytest
+from samtranslator.translator.transform import transform
+
+import claim_handler
+import consume_handler
+from infra.routes import routes
+from infra.template import load_template
+
+CONSOLE_ROUTES = {
+    ("GET", "/v1/models"),
+    ("GET", "/v1/account"),
+    ("POST", "/v1/account/activation"),
+    ("PUT", "/v1/account/postpaid"),
+    ("POST", "/v1/trials/claims"),
+    ("GET", "/v1/trials"),
+    ("GET", "/v1/usage"),
+}
+GATEWAY_ROUTES = {("POST", "/v1/authorizations"), ("POST", "/v1/usage")}
+
+
+class _NoManagedPolicies:
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@pytest.fixture(scope="module")
+def transformed() -> dict[str, Any]:
+    template = copy.deepcopy(load_template())
+    for resource in template["Resources"].values():  # as `sam package` leaves it
+        for key in ("CodeUri", "ContentUri"):
+            if key in resource.get("Properties", {}):
+                resource["Properties"][key] = "s3://artifacts/trial-quota.zip"
+    return transform(template, {"AWS::Region": "us-east-1"}, _NoManagedPolicies())  # type: ignore[no-any-return]
+
+
+def _api_body(transformed: dict[str, Any]) -> dict[str, Any]:
+    [api] = [r for r in transformed["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Api"]
+    return api["Properties"]["Body"]  # type: ignore[no-any-return]
+
+
+def test_each_route_has_its_authorizer(transformed: dict[str, Any]) -> None:
+    paths = _api_body(transformed)["paths"]
+    seen = {}
+    for path, methods in paths.items():
+        for method, operation in methods.items():
+            if method == "x-amazon-apigateway-any-method":
+                continue
+            seen[(method.upper(), path)] = [next(iter(entry)) for entry in operation.get("security", [])]
+    assert {route for route, auth in seen.items() if auth == ["ConsoleJwt"]} == CONSOLE_ROUTES
+    assert {route for route, auth in seen.items() if auth == ["AWS_IAM"]} == GATEWAY_ROUTES
+    assert set(seen) == CONSOLE_ROUTES | GATEWAY_ROUTES
+
+
+def test_jwt_authorizer_reads_the_bearer_token(transformed: dict[str, Any]) -> None:
+    schemes = _api_body(transformed)["components"]["securitySchemes"]
+    jwt = schemes["ConsoleJwt"]["x-amazon-apigateway-authorizer"]
+    assert jwt["type"] == "jwt"
+    assert jwt["identitySource"] == "$request.header.Authorization"
+    assert jwt["jwtConfiguration"]["issuer"] == {"Ref": "JwtIssuer"}
+
+
+def test_template_routes_are_the_handlers_routes() -> None:
+    declared = {(r.method, r.path, r.function) for r in routes()}
+    by_function: dict[str, set[tuple[str, str]]] = {}
+    for method, path, function in declared:
+        by_function.setdefault(function, set()).add((method, path))
+    assert by_function == {"ClaimFunction": CONSOLE_ROUTES, "ConsumeFunction": GATEWAY_ROUTES}
+    for app, expected in ((claim_handler.app, CONSOLE_ROUTES), (consume_handler.app, GATEWAY_ROUTES)):
+        registered = {(method, route.path) for route in app._static_routes + app._dynamic_routes
+                      for method in route.method.split("|")}  # fmt: skip
+        assert registered == expected
+
+
+def test_functions_get_only_the_table_actions_they_use(transformed: dict[str, Any]) -> None:
+    roles = {
+        logical_id: resource
+        for logical_id, resource in transformed["Resources"].items()
+        if resource["Type"] == "AWS::IAM::Role"
+    }
+    actions: dict[str, set[str]] = {}
+    for logical_id, role in roles.items():
+        for policy in role["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                listed = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                actions.setdefault(logical_id, set()).update(listed)
+    assert "dynamodb:Scan" not in set().union(*actions.values())
+    assert "dynamodb:DeleteItem" not in set().union(*actions.values())
+    assert actions["ExpiryFunctionRole"] == {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}
+
+
+def test_runtime_is_python_3_13() -> None:
+    assert load_template()["Globals"]["Function"]["Runtime"] == "python3.13"
