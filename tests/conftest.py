@@ -29,6 +29,7 @@ import pytest
 from botocore.client import BaseClient
 from moto import mock_aws
 
+from infra import moto_transactions
 from infra.template import create_ledger_table
 from tests.support import CAMPAIGN_CLOSE, START, DynamoCalls
 from trial_ledger import Ledger, SwitchableClock
@@ -37,6 +38,7 @@ from trial_ledger.retry import Backoff
 from trial_ledger.store import LedgerStore
 
 TABLE_NAME = os.environ["TABLE_NAME"]
+moto_transactions.install()
 
 
 @pytest.fixture

@@ -91,8 +91,39 @@ def test_functions_get_only_the_table_actions_they_use(transformed: dict[str, An
                 actions.setdefault(logical_id, set()).update(listed)
     assert "dynamodb:Scan" not in set().union(*actions.values())
     assert "dynamodb:DeleteItem" not in set().union(*actions.values())
-    assert actions["ExpiryFunctionRole"] == {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}
+    assert actions["ExpiryFunctionRole"] == {
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",
+        "lambda:InvokeFunction",  # continuing itself when out of time
+    }
 
 
 def test_runtime_is_python_3_13() -> None:
     assert load_template()["Globals"]["Function"]["Runtime"] == "python3.13"
+
+
+def test_nightly_schedule(transformed: dict[str, Any]) -> None:
+    [schedule] = [r["Properties"] for r in transformed["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    assert schedule["ScheduleExpression"] == {"Ref": "ExpirySchedule"}
+    assert schedule["ScheduleExpressionTimezone"] == {"Ref": "ExpiryTimezone"}
+    assert "Name" not in schedule  # one stack's schedule name never collides with another's
+    target = schedule["Target"]
+    assert target["Input"] == '{"as_of": "<aws.scheduler.scheduled-time>"}'
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 3
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["ExpiryScheduleDeadLetters", "Arn"]}}
+    parameters = load_template()["Parameters"]
+    assert (parameters["ExpirySchedule"]["Default"], parameters["ExpiryTimezone"]["Default"]) == (
+        "cron(10 0 * * ? *)",
+        "Asia/Shanghai",
+    )
+
+
+def test_alarms_watch_the_dead_letters_and_the_errors(transformed: dict[str, Any]) -> None:
+    alarms = {r["Properties"]["MetricName"]: r["Properties"] for r in transformed["Resources"].values()
+              if r["Type"] == "AWS::CloudWatch::Alarm"}  # fmt: skip
+    assert alarms["ApproximateNumberOfMessagesVisible"]["Dimensions"][0]["Value"] == {
+        "Fn::GetAtt": ["ExpiryScheduleDeadLetters", "QueueName"]
+    }
+    assert alarms["Errors"]["Dimensions"][0]["Value"] == {"Ref": "ExpiryFunction"}
+    assert alarms["ExpiryIncomplete"]["Namespace"] == "TrialQuota"

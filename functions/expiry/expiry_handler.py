@@ -1,17 +1,26 @@
-"""Nightly expiry: invoked by the EventBridge Scheduler schedule with its scheduled time."""
+"""Nightly expiry: the EventBridge Scheduler schedule invokes this with its scheduled time as
+``as_of``; every grant due by then has its unused remainder recorded as expired, exactly once.
 
-from __future__ import annotations
+A run that nears the Lambda time limit stops cleanly and invokes this function again,
+asynchronously, with the same ``as_of`` (at most MAX_CONTINUATIONS times in a row); what is left
+is still in the sparse index, so the continuation simply carries on. Past the bound it logs an
+error and emits ``ExpiryIncomplete``, and the next nightly run catches up anyway."""
 
+import json
+from functools import cache
 from typing import Any
 
+import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trial_ledger import Ledger, parse_timestamp
 
-SAFETY_MARGIN_MS = 30_000
-"""Stop taking new pages this long before the Lambda time limit."""
+SAFETY_MARGIN_MS = 60_000
+"""Stop taking new candidates this long before the Lambda time limit (a page of expiries plus
+slack)."""
+MAX_CONTINUATIONS = 20
 
 logger = Logger()
 tracer = Tracer()
@@ -19,18 +28,30 @@ metrics = Metrics()
 ledger = Ledger()
 
 
-def as_of_instant(event: dict[str, Any]) -> str | None:
-    """The schedule passes its scheduled time as ``as_of``; an ad-hoc run may leave it out."""
+@cache
+def _lambda_client() -> Any:
+    return boto3.client("lambda")
+
+
+def continue_later(payload: dict[str, Any], context: LambdaContext) -> None:
+    """Invoke this function again, asynchronously, to finish the run."""
+    _lambda_client().invoke(
+        FunctionName=context.invoked_function_arn, InvocationType="Event", Payload=json.dumps(payload).encode()
+    )
+
+
+def _as_of(event: dict[str, Any]) -> str | None:
     value = event.get("as_of") if isinstance(event, dict) else None
     return value if isinstance(value, str) and value else None
 
 
-@logger.inject_lambda_context(log_event=True)
+@logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    text = as_of_instant(event)
+    text = _as_of(event)
     as_of = parse_timestamp(text) if text else ledger.clock.now()
+    continuation = int(event.get("continuation", 0)) if isinstance(event, dict) else 0
     report = ledger.expire_due(as_of, keep_going=lambda: context.get_remaining_time_in_millis() > SAFETY_MARGIN_MS)
     metrics.add_metric(name="ExpiredGrants", unit=MetricUnit.Count, value=report.expired_grants)
     metrics.add_metric(name="ExpiredUnits", unit=MetricUnit.Count, value=report.expired_quantity)
@@ -40,5 +61,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "expired_quantity": report.expired_quantity,
         "complete": report.complete,
     }
-    logger.info("expiry run", extra=summary)
+    logger.info("expiry run", extra=summary | {"continuation": continuation})
+    if not report.complete:
+        if continuation < MAX_CONTINUATIONS:
+            continue_later({"as_of": report.as_of, "continuation": continuation + 1}, context)
+        else:
+            metrics.add_metric(name="ExpiryIncomplete", unit=MetricUnit.Count, value=1)
+            logger.error("expiry still incomplete after the last continuation; the next run continues", extra=summary)
     return summary

@@ -213,6 +213,11 @@ class LedgerStore:
             max_retry_attempts=meta.max_retry_attempts,
         )
 
+    @property
+    def client(self) -> Any:
+        """The botocore client transactions go through (for instrumentation)."""
+        return self._connection.client
+
     # -- accounts -------------------------------------------------------------------------
 
     def activate(self, account_id: str, now: str) -> ProfileState:
@@ -296,7 +301,7 @@ class LedgerStore:
                 AccountProfileItem.activated_at.exists(),
             )
         for grant in grants:
-            tx.put(f"grant:{grant.state.model_id}", _grant_item(grant), GrantItem.pk.does_not_exist())
+            tx.put(f"grant:{grant.state.model_id}", grant_item(grant), GrantItem.pk.does_not_exist())
         refused = tx.commit()
         if refused:
             raise _refusal(refused)
@@ -319,7 +324,7 @@ class LedgerStore:
             tx.check("grant", GrantItem, pk, grant_sort_key(usage.model_id), GrantItem.pk.does_not_exist())
         tx.put("usage", _usage_item(usage), UsageItem.pk.does_not_exist())
         if commit.new_grant is not None:
-            tx.put("grant", _grant_item(commit.new_grant), GrantItem.pk.does_not_exist())
+            tx.put("grant", grant_item(commit.new_grant), GrantItem.pk.does_not_exist())
         if commit.draw is not None:
             draw = commit.draw
             left = draw.expected_remaining - draw.free
@@ -495,7 +500,7 @@ def _grant_state(item: GrantItem) -> GrantState:
     )
 
 
-def _grant_item(grant: NewGrant) -> GrantItem:
+def grant_item(grant: NewGrant) -> GrantItem:
     state = grant.state
     return GrantItem(
         account_key(state.account_id),

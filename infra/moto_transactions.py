@@ -1,0 +1,71 @@
+"""Make moto's TransactWriteItems cost O(items in the transaction) instead of O(table).
+
+moto backs each transaction up by deep-copying every table it touches, so one transaction on a
+20,000-item table takes about a second. ``install()`` makes it snapshot only the items the
+transaction names and restore exactly those on failure: the same all-or-nothing behaviour
+(moto keeps items only in ``Table.items``; its indexes are computed from them at query time).
+Used by the tests and by the embedded DynamoDB of the local stack."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import moto.dynamodb.models as moto_models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
+
+_Snapshot = tuple[Table, DynamoType, DynamoType | None, Any]
+
+
+class _TablesNotCopied:
+    """What moto's module sees as ``copy``: tables pass through, anything else is deep-copied."""
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def _snapshot(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[_Snapshot]:
+    taken: list[_Snapshot] = []
+    for entry in transact_items:
+        operation, request = next(iter(entry.items()))
+        table = backend.tables.get(request.get("TableName"))
+        if table is None:
+            continue
+        key = request["Item"] if operation == "Put" else request["Key"]
+        hash_value = DynamoType(key[table.hash_key_attr])
+        range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        taken.append((table, hash_value, range_value, copy.deepcopy(table.get_item(hash_value, range_value))))
+    return taken
+
+
+def _restore(snapshots: list[_Snapshot]) -> None:
+    for table, hash_value, range_value, item in reversed(snapshots):
+        if item is None:
+            if table.get_item(hash_value, range_value) is not None:
+                table.delete_item(hash_value, range_value)
+        elif range_value is not None:
+            table.items[hash_value][range_value] = item
+        else:
+            table.items[hash_value] = item
+
+
+def install() -> None:
+    """Patch moto in this process; idempotent."""
+    if getattr(DynamoDBBackend.transact_write_items, "_item_snapshots", False):
+        return
+    original = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        snapshots = _snapshot(self, transact_items)
+        try:
+            original(self, transact_items)
+        except Exception:
+            _restore(snapshots)
+            raise
+
+    transact_write_items._item_snapshots = True  # type: ignore[attr-defined]
+    setattr(moto_models, "copy", _TablesNotCopied)  # noqa: B010 (moto does not export the name)
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
