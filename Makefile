@@ -16,7 +16,7 @@ $(VENV)/.installed: requirements-dev.txt layers/ledger/requirements.txt
 	@touch $@
 
 run: venv
-	@echo "make run: the local API emulator is not built yet (issue 5)." >&2; exit 2
+	$(BIN)/python -m infra.local_api
 
 lint: venv
 	$(BIN)/ruff check .
@@ -24,7 +24,7 @@ lint: venv
 	$(BIN)/cfn-lint template.yaml
 
 openapi: venv
-	$(BIN)/python -m infra.openapi
+	PYTHONPATH=layers/ledger:layers/edge:functions/claim:functions/consume $(BIN)/python -m infra.openapi
 
 typecheck: venv
 	$(BIN)/mypy

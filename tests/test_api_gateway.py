@@ -147,3 +147,14 @@ def test_unexpected_errors_leak_nothing(monkeypatch: pytest.MonkeyPatch, handler
     assert "secret" not in text
     assert "Traceback" not in text
     assert "store.py" not in text
+
+
+def test_non_json_bodies_are_refused() -> None:
+    import consume_handler
+    from infra.events import GATEWAY_ROLE_ARN, LocalLambdaContext, http_event
+
+    event = http_event("POST", "/v1/usage", body="account_id acct-1", iam_principal=GATEWAY_ROLE_ARN,
+                       headers={"Content-Type": "text/plain"})  # fmt: skip
+    reply = consume_handler.lambda_handler(event, LocalLambdaContext("consume"))
+    assert reply["statusCode"] == 415
+    assert json.loads(reply["body"])["code"] == "unsupported_media_type"

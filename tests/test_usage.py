@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from tests.support import IMAGE, LANG_30, LANG_90, MILLION, NO_TRIAL, DynamoCalls
+from tests.support import IMAGE, LANG_30, LANG_90, MILLION, NO_TRIAL, START, DynamoCalls
 from trial_ledger import InvalidRequest, Ledger, RequestIdConflict, SwitchableClock, UnknownModel
+from trial_ledger.rules import usage_fingerprint
 from trial_ledger.store import GrantDraw, LedgerStore, UsageCommit, UsageRecord
 
 
@@ -174,3 +175,64 @@ def test_unknown_model_writes_nothing(ledger: Ledger) -> None:
     with pytest.raises(UnknownModel):
         ledger.record_usage("a", "nope", 1, "r1")
     assert ledger.usage("a").items == []
+
+
+def _rival_draws_before_each_commit(store: LedgerStore, times: int, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Stage contention: before each of our next ``times`` commits, another writer draws 10."""
+    original = store.commit_usage
+    seen: list[str] = []
+
+    def contended(commit: UsageCommit) -> None:
+        seen.append("exact" if commit.draw is None or commit.draw.exact else "relaxed")
+        if len(seen) <= times:
+            other = Ledger(store=LedgerStore(), clock=SwitchableClock(frozen_at=START))
+            other.record_usage("a", LANG_90, 10, f"rival-{len(seen)}")
+        original(commit)
+
+    monkeypatch.setattr(store, "commit_usage", contended)
+    return seen
+
+
+def test_contended_draw_relaxes_and_settles_exactly(
+    ledger: Ledger, store: LedgerStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger.record_usage("a", LANG_90, 100, "first")
+    attempts = _rival_draws_before_each_commit(store, 3, monkeypatch)
+    result = ledger.record_usage("a", LANG_90, 5, "mine")
+    assert attempts == ["exact", "exact", "relaxed"]
+    assert result.free == 5
+    assert result.free_remaining == MILLION - 100 - 30 - 5  # settled from the grant after the write
+    assert ledger.record_usage("a", LANG_90, 5, "mine") == replace(result, replayed=True)
+    assert ledger.grants("a")[0].used == 135
+
+
+def test_contended_draw_that_would_empty_the_grant_stays_exact(
+    ledger: Ledger, store: LedgerStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger.record_usage("a", IMAGE, 20, "first")  # 30 left
+    original = store.commit_usage
+    seen: list[bool] = []
+
+    def contended(commit: UsageCommit) -> None:
+        seen.append(commit.draw.exact if commit.draw else True)
+        if len(seen) <= 2:
+            other = Ledger(store=LedgerStore(), clock=SwitchableClock(frozen_at=START))
+            other.record_usage("a", IMAGE, 5, f"rival-{len(seen)}")
+        original(commit)
+
+    monkeypatch.setattr(store, "commit_usage", contended)
+    result = ledger.record_usage("a", IMAGE, 25, "mine")  # 20 left when it lands: takes them all
+    assert seen == [True, True, True]
+    assert (result.free, result.unbilled_overage, result.free_remaining) == (20, 5, 0)
+
+
+def test_an_unsettled_record_is_settled_by_its_replay(ledger: Ledger, store: LedgerStore) -> None:
+    """The writer committed a relaxed draw and died before settling free_remaining."""
+    ledger.record_usage("a", LANG_90, 100, "first")
+    crashed = UsageRecord("lost", "a", LANG_90, None, 7, 7, 0, 0, "CNY", "0.0000024", "0", None, False,
+                          "2026-03-01T08:00:00.000Z", usage_fingerprint("a", LANG_90, 7, None), "w-lost")  # fmt: skip
+    store.commit_usage(UsageCommit(crashed, draw=GrantDraw(LANG_90, 0, 7, "2026-03-01T08:00:00.000Z", exact=False)))
+    assert ledger.usage("a").items[0].free_remaining is None
+    replayed = ledger.record_usage("a", LANG_90, 7, "lost")
+    assert (replayed.replayed, replayed.free, replayed.free_remaining) == (True, 7, MILLION - 107)
+    assert ledger.usage("a").items[0].free_remaining == MILLION - 107

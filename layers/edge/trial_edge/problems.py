@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 
 from trial_edge.identity import Unauthenticated
 from trial_edge.schemas import FieldError, Problem
@@ -74,6 +74,10 @@ def install_problem_handlers(app: APIGatewayHttpResolver, logger: Logger) -> Non
         fields = [FieldError(field=_field_name(tuple(issue.get("loc", ()))), message=str(issue.get("msg", "")))
                   for issue in issues]  # fmt: skip
         return problem("validation_error", "the request does not match the schema", errors=fields)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_media_type(_: RequestUnsupportedContentType) -> Response[str]:
+        return problem("unsupported_media_type", "send the body as application/json")
 
     @app.exception_handler(InvalidRequest)
     def refused_argument(error: InvalidRequest) -> Response[str]:

@@ -201,6 +201,7 @@ class UsageOut(BaseModel):
 
 
 class UsageRecordOut(UsageOut):
+    free_remaining: int | None  # type: ignore[assignment]
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "request_id": "req-5f0c2a", "account_id": "100012345678", "model_id": "hunyuan-turbo", "quantity": 1834,
         "free": 1834, "billable": 0, "unbilled_overage": 0, "charge": {"currency": "CNY", "amount": "0"},

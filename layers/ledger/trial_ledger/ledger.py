@@ -61,6 +61,8 @@ from .views import (
 logger = logging.getLogger(__name__)
 
 MAX_USAGE_PAGE = 100
+EXACT_TRIES_UNDER_CONTENTION = 2
+"""Exact-remainder draws that may lose a race before a draw settles for ``remaining >= free``."""
 
 
 def _unavailable_after_retries[**P, R](operation: Callable[P, R]) -> Callable[P, R]:
@@ -269,14 +271,16 @@ class Ledger:
         grant_known = seen is not None
         grant = seen if isinstance(seen, GrantState) else None
         profile = self._snapshots.profile(account_id)
+        lost_races = 0
         for _ in self._backoff.tries():
             if not grant_known or profile is None:
                 profile, grants = self._store.read_account(account_id, [model_id])
                 grant, grant_known = grants.get(model_id), True
                 self._snapshots.remember_profile(profile)
                 self._snapshots.remember_grant(account_id, model_id, grant)
+            relaxed = lost_races >= EXACT_TRIES_UNDER_CONTENTION
             commit, grant_after = self._plan_usage(
-                spec, account_id, quantity, request_id, sub_account_id, fingerprint, grant, profile
+                spec, account_id, quantity, request_id, sub_account_id, fingerprint, grant, profile, relaxed
             )
             try:
                 self._store.commit_usage(commit)
@@ -284,20 +288,35 @@ class Ledger:
                 if refusal.usage is not None:
                     if refusal.usage.write_id == commit.usage.write_id:
                         # Our own write, applied by a client retry after its response was lost.
-                        self._snapshots.remember_grant(account_id, model_id, grant_after)
-                        return _usage_result(commit.usage, replayed=False)
+                        return self._answer(commit.usage, grant_after, replayed=False)
                     if refusal.usage.fingerprint != fingerprint:
                         raise RequestIdConflict(request_id) from None
-                    return _usage_result(refusal.usage, replayed=True)
+                    return self._answer(refusal.usage, None, replayed=True)
                 if refusal.grant_changed:
                     # The refusal carries the grant as it is, unless it came from a bare check.
                     grant, grant_known = refusal.grant, refusal.grant is not None
+                    lost_races += 1
                 if refusal.profile_changed:
                     profile = refusal.profile
                 continue
-            self._snapshots.remember_grant(account_id, model_id, grant_after)
-            return _usage_result(commit.usage, replayed=False)
+            return self._answer(commit.usage, grant_after, replayed=False)
         raise TemporarilyUnavailable("usage on this grant kept conflicting; retry with the same request_id")
+
+    def _answer(self, record: UsageRecord, grant_after: GrantState | None, replayed: bool) -> UsageResult:
+        """The result of a recorded usage; settles ``free_remaining`` if a contended write (or a
+        writer that died right after committing) left it open."""
+        if record.free_remaining is not None:
+            if grant_after is not None:
+                self._snapshots.remember_grant(record.account_id, record.model_id, grant_after)
+            return _usage_result(record, replayed)
+        _, grants = self._store.read_account(record.account_id, [record.model_id])
+        grant = grants.get(record.model_id)
+        self._snapshots.remember_grant(record.account_id, record.model_id, grant)
+        if grant is not None and grant.remaining == 0:
+            self._store.drop_exhausted_from_index(record.account_id, record.model_id)
+        usable = grant.usable_remaining(self._now()) if grant else 0
+        settled = self._store.settle_free_remaining(record.request_id, usable)
+        return _usage_result(replace(record, free_remaining=settled), replayed)
 
     def _plan_usage(
         self,
@@ -309,6 +328,7 @@ class Ledger:
         fingerprint: str,
         grant: GrantState | None,
         profile: ProfileState,
+        relaxed: bool = False,
     ) -> tuple[UsageCommit, GrantState | None]:
         moment = self.clock.now()
         now = format_timestamp(moment)
@@ -326,8 +346,11 @@ class Ledger:
             expect_no_grant = spec.trial is not None
         else:
             free = min(quantity, grant.usable_remaining(now))
+            # Under contention a draw the remainder fully covers stops insisting on the exact
+            # remainder (which others keep changing); a draw that empties the grant stays exact.
+            exact = not (relaxed and free == quantity and free < grant.remaining)
             if free:
-                draw = GrantDraw(spec.model_id, grant.remaining, free, now)
+                draw = GrantDraw(spec.model_id, grant.remaining, free, now, exact=exact)
                 grant_after = replace(grant, used=grant.used + free, remaining=grant.remaining - free)
         split = split_usage(quantity, free, profile.postpaid_enabled)
         usage = UsageRecord(
@@ -342,7 +365,9 @@ class Ledger:
             currency=spec.price.currency,
             unit_price=format_money(spec.price.unit_price),
             charge=format_money(charge_for(split.billable, spec.price.unit_price)),
-            free_remaining=grant_after.usable_remaining(now) if grant_after else 0,
+            free_remaining=(grant_after.usable_remaining(now) if grant_after else 0)
+            if draw is None or draw.exact
+            else None,
             auto_claimed=new_grant is not None,
             recorded_at=now,
             fingerprint=fingerprint,

@@ -126,7 +126,7 @@ class UsageItem(LedgerItem, discriminator="usage"):
     currency = UnicodeAttribute()
     unit_price = UnicodeAttribute()
     charge = UnicodeAttribute()
-    free_remaining = NumberAttribute()
+    free_remaining = NumberAttribute(null=True)
     auto_claimed = BooleanAttribute()
     recorded_at = UnicodeAttribute()
     fingerprint = UnicodeAttribute()

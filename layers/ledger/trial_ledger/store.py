@@ -79,7 +79,9 @@ class UsageRecord:
     currency: str
     unit_price: str
     charge: str
-    free_remaining: int
+    free_remaining: int | None
+    """Exact when the write knew the grant's remainder; None until settled after a contended
+    write (see ``settle_free_remaining``)."""
     auto_claimed: bool
     recorded_at: str
     fingerprint: str
@@ -93,12 +95,15 @@ class GrantDraw:
     """Take ``free`` units from a grant whose remainder is exactly ``expected_remaining`` now.
 
     Remainders only ever shrink, so the exact match is a version check: it fails when anything
-    touched the grant since it was read, and then the failure carries the grant as it is."""
+    touched the grant since it was read, and then the failure carries the grant as it is.
+    With ``exact=False`` (used under contention) the condition is only ``remaining >= free``:
+    it cannot lose a race to a writer that leaves enough, but the new remainder is unknown."""
 
     model_id: str
     expected_remaining: int
     free: int
     now: str
+    exact: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,19 +332,46 @@ class LedgerStore:
             tx.put("grant", grant_item(commit.new_grant), GrantItem.pk.does_not_exist())
         if commit.draw is not None:
             draw = commit.draw
-            left = draw.expected_remaining - draw.free
-            actions = [GrantItem.remaining.set(left), GrantItem.used.set(GrantItem.used + draw.free)]
-            if left == 0:
-                actions.append(GrantItem.expiry_shard.remove())
-            tx.update(
-                "grant",
-                GrantItem(pk, grant_sort_key(draw.model_id)),
-                actions,
-                (GrantItem.remaining == draw.expected_remaining) & (GrantItem.expires_at > draw.now),
-            )
+            grant = GrantItem(pk, grant_sort_key(draw.model_id))
+            alive = GrantItem.expires_at > draw.now
+            if draw.exact:
+                left = draw.expected_remaining - draw.free
+                actions = [GrantItem.remaining.set(left), GrantItem.used.set(GrantItem.used + draw.free)]
+                if left == 0:
+                    actions.append(GrantItem.expiry_shard.remove())
+                tx.update("grant", grant, actions, (GrantItem.remaining == draw.expected_remaining) & alive)
+            else:
+                actions = [
+                    GrantItem.remaining.set(GrantItem.remaining - draw.free),
+                    GrantItem.used.set(GrantItem.used + draw.free),
+                ]
+                tx.update("grant", grant, actions, (GrantItem.remaining >= draw.free) & alive)
         refused = tx.commit()
         if refused:
             raise _refusal(refused)
+
+    def settle_free_remaining(self, request_id: str, free_remaining: int) -> int:
+        """Fill in a usage record's ``free_remaining`` once; returns the value that stands (ours,
+        or the one a concurrent replay settled first)."""
+        item = UsageItem(usage_key(request_id), USAGE_SORT_KEY)
+        try:
+            with _unavailable_on_transient():
+                item.update(
+                    actions=[UsageItem.free_remaining.set(free_remaining)],
+                    condition=UsageItem.pk.exists() & UsageItem.free_remaining.does_not_exist(),
+                )
+        except UpdateError as error:
+            if _cause_code(error) != "ConditionalCheckFailedException":
+                raise
+            settled = self.get_usage(request_id)
+            if settled is None or settled.free_remaining is None:
+                raise
+            return settled.free_remaining
+        return free_remaining
+
+    def drop_exhausted_from_index(self, account_id: str, model_id: str) -> None:
+        """Take a grant whose remainder is zero out of the expiry index (after a contended draw)."""
+        self.drop_candidate(ExpiryCandidate(account_id, model_id, 0, ""))
 
     def get_usage(self, request_id: str) -> UsageRecord | None:
         try:
@@ -559,7 +591,7 @@ def _usage_record(item: UsageItem) -> UsageRecord:
         currency=item.currency,
         unit_price=item.unit_price,
         charge=item.charge,
-        free_remaining=int(item.free_remaining),
+        free_remaining=None if item.free_remaining is None else int(item.free_remaining),
         auto_claimed=bool(item.auto_claimed),
         recorded_at=item.recorded_at,
         fingerprint=item.fingerprint,

@@ -97,7 +97,9 @@ class UsageResult:
     unbilled_overage: int
     currency: str
     charge: Decimal
-    free_remaining: int
+    free_remaining: int | None
+    """After this usage; always known in a recording's answer, None in a listing while a
+    contended write has not settled it yet."""
     auto_claimed: bool
     recorded_at: str
     replayed: bool

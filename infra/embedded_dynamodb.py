@@ -1,0 +1,50 @@
+"""An embedded DynamoDB endpoint: moto's server app in a background thread of this process,
+serving one request at a time, so every DynamoDB operation is atomic as it is on AWS even when
+many HTTP clients call the API at once. Its state lives as long as the process."""
+
+from __future__ import annotations
+
+import threading
+
+import boto3
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from infra import moto_transactions
+from infra.template import create_ledger_table
+
+
+class _QuietRequestHandler(MotoRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass  # one line per DynamoDB call would drown the API's own access log
+
+
+class EmbeddedDynamoDB:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        moto_transactions.install()
+        # threaded=False: the server takes the next request only when the last one is answered.
+        self._server: BaseWSGIServer = make_server(
+            host, port, DomainDispatcherApplication(create_backend_app), threaded=False,
+            request_handler=_QuietRequestHandler,
+        )  # fmt: skip
+        self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-dynamodb", daemon=True)
+
+    @property
+    def endpoint_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> EmbeddedDynamoDB:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+    def create_table(self, table_name: str, region: str) -> None:
+        client = boto3.client(
+            "dynamodb", endpoint_url=self.endpoint_url, region_name=region,
+            aws_access_key_id="local", aws_secret_access_key="local",  # noqa: S106 (the embedded endpoint's)
+        )  # fmt: skip
+        create_ledger_table(client, table_name)
