@@ -42,7 +42,8 @@ class FunctionPool:
     def _new_container(self) -> ModuleType:
         name = f"{self._module_name}__container{next(self._ids)}"
         spec = importlib.util.spec_from_file_location(name, self._path)
-        assert spec is not None and spec.loader is not None
+        assert spec is not None
+        assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         self._setup(module)

@@ -353,6 +353,7 @@ class Ledger:
                 draw = GrantDraw(spec.model_id, grant.remaining, free, now, exact=exact)
                 grant_after = replace(grant, used=grant.used + free, remaining=grant.remaining - free)
         split = split_usage(quantity, free, profile.postpaid_enabled)
+        left_after = grant_after.usable_remaining(now) if grant_after else 0
         usage = UsageRecord(
             request_id=request_id,
             account_id=account_id,
@@ -365,9 +366,7 @@ class Ledger:
             currency=spec.price.currency,
             unit_price=format_money(spec.price.unit_price),
             charge=format_money(charge_for(split.billable, spec.price.unit_price)),
-            free_remaining=(grant_after.usable_remaining(now) if grant_after else 0)
-            if draw is None or draw.exact
-            else None,
+            free_remaining=None if draw is not None and not draw.exact else left_after,
             auto_claimed=new_grant is not None,
             recorded_at=now,
             fingerprint=fingerprint,
