@@ -4,8 +4,10 @@ SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON_FOR_VENV ?= $(shell infra/find-python.sh)
+SAM_VENV ?= .venv-sam
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 
-.PHONY: run test lint typecheck unit venv clean openapi cfn-lint
+.PHONY: run test lint typecheck unit venv clean openapi sam-check audit
 
 venv: $(VENV)/.installed
 
@@ -23,6 +25,11 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/cfn-lint template.yaml
 
+# Check R11 over a whole table: the local stack's (ENDPOINT=http://127.0.0.1:PORT of its DynamoDB,
+# printed by make run) or a deployed one (TABLE=name, AWS credentials from the environment).
+audit: venv
+	$(BIN)/python -m infra.audit $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) $(if $(TABLE),--table $(TABLE))
+
 openapi: venv
 	PYTHONPATH=layers/ledger:layers/edge:functions/claim:functions/consume $(BIN)/python -m infra.openapi
 
@@ -32,7 +39,24 @@ typecheck: venv
 unit: venv
 	$(BIN)/pytest
 
-test: lint typecheck unit
+$(SAM_VENV)/.installed: requirements-sam.txt
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON_FOR_VENV) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	@touch $@
+
+# sam validate --lint, sam build (needs python3.13 on PATH: skipped with a message where the
+# machine has none), then import every built function from the artifact alone.
+sam-check: venv $(SAM_VENV)/.installed
+	$(SAM) validate --lint --template template.yaml --region us-east-1
+	@runtime=$$(infra/find-python.sh --runtime 2>/dev/null) || { \
+	  echo "sam-check: SKIPPED sam build: no python3.13 on this machine (pyenv install 3.13 to run it)"; exit 0; }; \
+	  mkdir -p .aws-sam; \
+	  PATH="$$(dirname $$runtime):$$PATH" $(SAM) build --template template.yaml --build-dir .aws-sam/build \
+	    --cache-dir .aws-sam/cache --cached >.aws-sam/build.log 2>&1 || { cat .aws-sam/build.log; exit 1; }; \
+	  $(BIN)/python -m infra.check_build .aws-sam/build $$runtime
+
+test: lint typecheck unit sam-check
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -105,6 +105,8 @@ def main() -> int:
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     if arguments.table:
         os.environ["TABLE_NAME"] = arguments.table
+    elif arguments.endpoint_url:
+        os.environ.setdefault("TABLE_NAME", "trial-quota-local")  # what make run creates
     from infra.lambda_pool import put_layers_on_path
 
     put_layers_on_path()
