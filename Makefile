@@ -7,7 +7,7 @@ PYTHON_FOR_VENV ?= $(shell infra/find-python.sh)
 SAM_VENV ?= .venv-sam
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 
-.PHONY: run test lint typecheck unit venv clean openapi sam-check audit
+.PHONY: run test lint typecheck unit venv clean openapi sam-check audit bench
 
 venv: $(VENV)/.installed
 
@@ -29,6 +29,11 @@ lint: venv
 # printed by make run) or a deployed one (TABLE=name, AWS credentials from the environment).
 audit: venv
 	$(BIN)/python -m infra.audit $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) $(if $(TABLE),--table $(TABLE))
+
+# Not part of make test: requests and items per operation, init times, expiry scaling, throughput.
+bench: venv
+	PYTHONPATH=layers/ledger:layers/edge:functions/claim:functions/consume:functions/expiry \
+	  $(BIN)/python -m bench.run
 
 openapi: venv
 	PYTHONPATH=layers/ledger:layers/edge:functions/claim:functions/consume $(BIN)/python -m infra.openapi

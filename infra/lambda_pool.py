@@ -31,6 +31,8 @@ class FunctionPool:
     def __init__(self, code_dir: str, handler: str, setup: ContainerSetup, max_containers: int = 8) -> None:
         module_name, _, self.function_name = handler.rpartition(".")
         self._path = ROOT / code_dir / f"{module_name}.py"
+        if not self._path.is_file():
+            raise FileNotFoundError(self._path)
         self._module_name = module_name
         self._setup = setup
         self._max = max_containers

@@ -58,6 +58,12 @@ class LocalApi:
             if route.function not in self._pools:
                 self._pools[route.function] = FunctionPool(route.code_dir, route.handler, self._use_local_clock)
         self._expiry = FunctionPool(*EXPIRY_FUNCTION, setup=self._setup_expiry, max_containers=2)
+        self._extra: dict[tuple[str, str], FunctionPool] = {}
+
+    def add_gateway_route(self, method: str, path: str, pool: FunctionPool) -> None:
+        """Serve a route that is not in template.yaml (the benchmark's baseline) like a gateway
+        route: same event, same IAM identity, same embedded DynamoDB."""
+        self._extra[(method, path)] = pool
 
     def _use_local_clock(self, module: ModuleType) -> None:
         module.ledger.clock = self.clock
@@ -81,6 +87,9 @@ class LocalApi:
         if path.startswith("/_local/"):
             return self._local(method, path, body)
         route = self._routes.get((method, path))
+        extra = self._extra.get((method, path))
+        if extra is not None:
+            route = Route(method, path, f"extra:{path}", "", "", iam=True)
         if route is None:
             return _problem(HTTPStatus.NOT_FOUND, "not_found", f"no route {method} {path}")
         lowered = {name.lower(): value for name, value in headers.items()}
@@ -107,7 +116,7 @@ class LocalApi:
             headers=headers,
             **identity,
         )
-        with self._pools[route.function].container() as module:
+        with (extra or self._pools[route.function]).container() as module:
             raw = module.lambda_handler(event, LocalLambdaContext(route.function))
         text = raw.get("body") or ""
         return int(raw["statusCode"]), dict(raw.get("headers") or {}), text.encode()
@@ -203,13 +212,20 @@ def _local_environment() -> None:
     os.environ.pop("AWS_PROFILE", None)
 
 
-def serve(host: str, port: int, ready: Callable[[str, str], None] | None = None) -> None:
+def serve(
+    host: str,
+    port: int,
+    ready: Callable[[str, str], None] | None = None,
+    extend: Callable[[LocalApi, EmbeddedDynamoDB], None] | None = None,
+) -> None:
     _local_environment()
     dynamodb = EmbeddedDynamoDB().start()
     os.environ["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url
     dynamodb.create_table(os.environ["TABLE_NAME"], os.environ["AWS_REGION"])
     put_layers_on_path()
     api = LocalApi(routes())
+    if extend:
+        extend(api, dynamodb)
     server = _Server((host, port), _request_handler(api))
     url = f"http://{host}:{server.server_address[1]}"
     if ready:
@@ -224,14 +240,14 @@ def serve(host: str, port: int, ready: Callable[[str, str], None] | None = None)
         dynamodb.stop()
 
 
-def main() -> int:
+def main(extend: Callable[[LocalApi, EmbeddedDynamoDB], None] | None = None) -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "3000"))
 
     def announce(url: str, dynamodb_url: str) -> None:
         print(f"trial-quota local API on {url} (embedded DynamoDB at {dynamodb_url}); Ctrl-C stops", flush=True)
 
-    serve(host, port, announce)
+    serve(host, port, announce, extend)
     return 0
 
 

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from trial_edge.body_guard import as_proxy_response, refuse_unacceptable_body
 from trial_edge.identity import console_caller
 from trial_edge.problems import install_problem_handlers
 from trial_edge.responses import problems
@@ -93,4 +94,6 @@ def list_usage(
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if refused := refuse_unacceptable_body(event):
+        return as_proxy_response(refused)
     return app.resolve(event, context)

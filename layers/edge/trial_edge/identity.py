@@ -29,10 +29,10 @@ def account_claim_name() -> str:
 def console_caller(event: APIGatewayProxyEventV2) -> ConsoleCaller:
     claims = event.request_context.authorizer.jwt_claim
     account_id = claims.get(account_claim_name())
-    if not isinstance(account_id, str) or not ID_PATTERN.match(account_id):
+    if not isinstance(account_id, str) or not ID_PATTERN.fullmatch(account_id):
         raise Unauthenticated("the token names no root account")
     sub = claims.get("sub")
-    return ConsoleCaller(account_id, sub if isinstance(sub, str) and ID_PATTERN.match(sub) else None)
+    return ConsoleCaller(account_id, sub if isinstance(sub, str) and ID_PATTERN.fullmatch(sub) else None)
 
 
 def gateway_caller(event: APIGatewayProxyEventV2) -> str:

@@ -74,7 +74,7 @@ def _parse_model(raw: Any, index: int) -> ModelSpec:
     if not isinstance(raw, dict):
         raise CatalogError(f"{where} must be an object")
     model_id = _require(raw, "model_id", str, where)
-    if not MODEL_ID_PATTERN.match(model_id):
+    if not MODEL_ID_PATTERN.fullmatch(model_id):
         raise CatalogError(f"{where}.model_id {model_id!r} is not a valid id")
     trial = None
     if raw.get("trial") is not None:

@@ -403,7 +403,7 @@ class Ledger:
 
     @_unavailable_after_retries
     def expire_due(
-        self, as_of: datetime, keep_going: Callable[[], bool] = lambda: True, page_size: int = 100
+        self, as_of: datetime, keep_going: Callable[[], bool] = lambda: True, page_size: int = 500
     ) -> ExpiryReport:
         """Record the expiry of every grant due at ``as_of`` that still holds a remainder.
 

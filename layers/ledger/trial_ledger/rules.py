@@ -119,7 +119,7 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
 
 
 def require_id(value: str, field: str) -> str:
-    if not isinstance(value, str) or not ID_PATTERN.match(value):
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
         raise InvalidRequest(f"{field} must be 1-128 characters of letters, digits and . _ : @ -", field=field)
     return value
 

@@ -1,0 +1,305 @@
+"""`make bench`: DynamoDB requests and items per operation (service and textbook baseline), handler
+init time, expiry scaling, local throughput; writes bench/results.json and docs/performance.md."""
+
+from __future__ import annotations
+
+import os
+
+BENCH_CATALOG = os.path.join(os.path.dirname(__file__), "catalog.json")
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "TABLE_NAME": "trial-quota-bench",
+        "CATALOG_FILE": BENCH_CATALOG,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "ERROR",
+    }
+)
+os.environ.pop("DYNAMODB_ENDPOINT_URL", None)
+os.environ.pop("CATALOG_JSON", None)
+
+import concurrent.futures  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
+from typing import Any  # noqa: E402
+
+import boto3  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from bench import baseline, report  # noqa: E402
+from bench.item_size import item_size  # noqa: E402
+from infra import moto_transactions  # noqa: E402
+from infra.dynamo_meter import DynamoMeter  # noqa: E402
+from infra.lambda_pool import LAYER_DIRS, ROOT  # noqa: E402
+from infra.template import create_ledger_table  # noqa: E402
+from trial_ledger import ClaimMethod, Ledger, SwitchableClock  # noqa: E402
+from trial_ledger.catalog import load_catalog  # noqa: E402
+from trial_ledger.records import GrantItem  # noqa: E402
+from trial_ledger.retry import Backoff  # noqa: E402
+from trial_ledger.rules import GrantState  # noqa: E402
+from trial_ledger.store import LedgerStore, NewGrant, grant_item  # noqa: E402
+
+moto_transactions.install()  # without it moto deep-copies the whole table per transaction
+RESULTS = ROOT / "bench" / "results.json"
+START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+CLOSE = datetime(2026, 12, 31, 15, 59, 59, tzinfo=UTC)
+TRIAL_MODELS = [model_id for model_id, spec in load_catalog().items() if spec.trial is not None]
+
+
+def _measure(meter: DynamoMeter, action: Callable[[], Any]) -> dict[str, Any]:
+    meter.reset()
+    action()
+    return {
+        "requests": meter.total_requests,
+        "items_read": meter.items_read,
+        "items_written": meter.items_written,
+        "by_operation": dict(meter.requests),
+    }
+
+
+def _fresh_tables() -> Any:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    create_ledger_table(client, os.environ["TABLE_NAME"])
+    client.create_table(**baseline.idempotency_table_definition())
+    return client
+
+
+def operation_counts() -> tuple[dict[str, Any], dict[str, Any], dict[str, int]]:
+    """Requests and items per operation, service and baseline, on moto; and the item sizes."""
+    with mock_aws():
+        client = _fresh_tables()
+        store = LedgerStore()
+        ledger = Ledger(store=store, clock=SwitchableClock(START), campaign_close=CLOSE, backoff=Backoff())
+        meter = DynamoMeter()
+        meter.attach_ledger(store)
+        for account in ("claim-1", "claim-10", "user"):
+            ledger.activate(account)
+        ledger.set_postpaid("user", True)
+        ops = {
+            "claim_1": _measure(meter, lambda: ledger.claim("claim-1", TRIAL_MODELS[:1])),
+            "claim_10": _measure(meter, lambda: ledger.claim("claim-10", TRIAL_MODELS[:10])),
+        }
+        ledger.claim("user", ["lang-01", "image-01"])
+        ops["authorize"] = _measure(meter, lambda: ledger.authorize("user", "lang-01"))
+        ops["usage_hot"] = _measure(meter, lambda: ledger.record_usage("user", "lang-01", 1834, "hot-1"))
+        ledger.authorize("user", "image-01")
+        ops["usage_split"] = _measure(meter, lambda: ledger.record_usage("user", "image-01", 53, "split-1"))
+        ops["usage_replay"] = _measure(meter, lambda: ledger.record_usage("user", "lang-01", 1834, "hot-1"))
+        ops["list_grants"] = _measure(meter, lambda: ledger.grants("user"))
+        cold = Ledger(store=store, clock=SwitchableClock(START), campaign_close=CLOSE)
+        ops["usage_cold_container"] = _measure(meter, lambda: cold.record_usage("user", "lang-01", 10, "cold-1"))
+
+        baseline_meter = DynamoMeter()
+        baseline_meter.attach(baseline._table().meta.client)
+        baseline_meter.attach(baseline._persistence().client)
+        baseline_ops = {
+            "authorize": _measure(baseline_meter, lambda: baseline.authorize("user", "lang-01")),
+            "usage_hot": _measure(
+                baseline_meter,
+                lambda: baseline.record_usage(
+                    {"account_id": "user", "model_id": "lang-01", "quantity": 1834, "request_id": "b-hot-1"}
+                ),
+            ),
+            "usage_replay": _measure(
+                baseline_meter,
+                lambda: baseline.record_usage(
+                    {"account_id": "user", "model_id": "lang-01", "quantity": 1834, "request_id": "b-hot-1"}
+                ),
+            ),
+        }
+        sizes: dict[str, int] = {}
+        for raw in client.scan(TableName=os.environ["TABLE_NAME"])["Items"]:
+            kind = raw.get("item_type", {}).get("S")
+            if kind:
+                sizes[kind] = max(sizes.get(kind, 0), item_size(raw))
+    return ops, baseline_ops, sizes
+
+
+INIT_PROBE = """
+import time
+started = time.perf_counter()
+import {module}
+imported = time.perf_counter()
+{ready}
+ready = time.perf_counter()
+print((imported - started) * 1000, (ready - started) * 1000)
+"""
+HANDLER_READY = (
+    "from trial_ledger.records import LedgerItem; from trial_ledger.store import LedgerStore; "
+    "LedgerStore().client; LedgerItem._get_connection().connection.client"
+)
+
+
+def init_times(runs: int = 10) -> dict[str, Any]:
+    """Import + init of each handler in a fresh interpreter, until its DynamoDB client exists,
+    against a bare handler that imports boto3 and creates a client. Median of ``runs``."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("POWERTOOLS_")}
+    env |= {"AWS_LAMBDA_FUNCTION_NAME": "bench", "POWERTOOLS_SERVICE_NAME": "trial-quota"}
+    probes = {
+        "claim": ("claim_handler", HANDLER_READY, "functions/claim"),
+        "consume": ("consume_handler", HANDLER_READY, "functions/consume"),
+        "expiry": ("expiry_handler", HANDLER_READY, "functions/expiry"),
+        "bare_boto3": ("boto3", "boto3.client('dynamodb')", "functions"),
+    }
+    results: dict[str, Any] = {}
+    details: dict[str, Any] = {}
+    for name, (module, ready, code_dir) in probes.items():
+        path = os.pathsep.join([str(ROOT / code_dir), *(str(p) for p in LAYER_DIRS)])
+        samples = []
+        for _ in range(runs):
+            done = subprocess.run(  # noqa: S603 (our own probe)
+                [sys.executable, "-c", INIT_PROBE.format(module=module, ready=ready)],
+                env=env | {"PYTHONPATH": path}, capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            imported, total = map(float, done.stdout.split())
+            samples.append((imported, total))
+        results[name] = round(statistics.median(total for _, total in samples), 1)
+        details[name] = {
+            "import_ms": round(statistics.median(imported for imported, _ in samples), 1),
+            "ready_ms": results[name],
+            "samples_ms": [round(total, 1) for _, total in samples],
+        }
+    return {"init_ms": results, "init_detail": details}
+
+
+def expiry_scaling(sizes: tuple[int, ...] = (10_000, 50_000, 100_000)) -> list[dict[str, Any]]:
+    rows = []
+    for grants in sizes:
+        with mock_aws():
+            _fresh_tables()
+            store = LedgerStore()
+            ledger = Ledger(store=store, clock=SwitchableClock(START), campaign_close=CLOSE)
+            due = 0
+            with GrantItem.batch_write() as batch:
+                for index in range(grants):
+                    is_due = index % 10 == 0
+                    due += is_due
+                    expires_at = "2026-03-10T00:00:00.000Z" if is_due else "2026-09-01T00:00:00.000Z"
+                    state = GrantState(f"acct-{index:06d}", "lang-01", "tokens", 1_000_000, 0, 1_000_000, 0,
+                                       ClaimMethod.AUTO, "2026-01-01T00:00:00.000Z", expires_at)  # fmt: skip
+                    batch.save(grant_item(NewGrant(state, None)))
+            meter = DynamoMeter()
+            meter.attach_ledger(store)
+            started = time.perf_counter()
+            result = ledger.expire_due(START + timedelta(days=10))
+            seconds = time.perf_counter() - started
+            assert result.complete
+            assert result.expired_grants == due
+            rows.append(
+                {
+                    "grants": grants,
+                    "due": due,
+                    "expired": result.expired_grants,
+                    "items_read": meter.items_read,
+                    "items_read_per_expired": round(meter.items_read / max(due, 1), 3),
+                    "queries": meter.requests["Query"],
+                    "writes": meter.requests["TransactWriteItems"],
+                    "seconds": round(seconds, 2),
+                }
+            )
+            print(f"  expiry: {rows[-1]}", flush=True)
+    return rows
+
+
+def throughput(clients: int = 8, per_client: int = 150) -> dict[str, Any]:
+    """Usage recording through the local API (HTTP, event, handler, embedded DynamoDB), each client
+    on its own account, for the service route and the baseline route, in the same server."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env |= {"PORT": "0", "LOCAL_API_QUIET": "1", "PYTHONUNBUFFERED": "1", "TABLE_NAME": "trial-quota-throughput"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        url = ""
+        for line in server.stdout:
+            if match := re.search(r"local API on (http://\S+)", line):
+                url = match.group(1)
+                break
+        if not url:
+            raise RuntimeError("bench server did not start")
+
+        def post(path: str, body: dict[str, Any]) -> int:
+            request = urllib.request.Request(  # noqa: S310 (our own local server)
+                url + path, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
+            )
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (local server)
+                return int(response.status)
+
+        def run(path: str, tag: str) -> float:
+            def client(index: int) -> None:
+                for request in range(per_client):
+                    body = {"account_id": f"tp-{index}", "model_id": "lang-01", "quantity": 10,
+                            "request_id": f"{tag}-{index}-{request}"}  # fmt: skip
+                    assert post(path, body) == 200
+
+            started = time.perf_counter()
+            with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+                list(pool.map(client, range(clients)))
+            return clients * per_client / (time.perf_counter() - started)
+
+        for index in range(clients):  # claim every client's grant, warm every container
+            post("/v1/authorizations", {"account_id": f"tp-{index}", "model_id": "lang-01"})
+            post("/v1/usage", {"account_id": f"tp-{index}", "model_id": "lang-01", "quantity": 1,
+                               "request_id": f"warm-{index}"})  # fmt: skip
+            post("/_bench/baseline-usage", {"account_id": f"tp-{index}", "model_id": "lang-01", "quantity": 1,
+                                            "request_id": f"bwarm-{index}"})  # fmt: skip
+        service = run("/v1/usage", "svc")
+        base = run("/_bench/baseline-usage", "base")
+        return {"service": round(service, 1), "baseline": round(base, 1), "clients": clients,
+                "requests_per_client": per_client}  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main() -> int:
+    started = time.perf_counter()
+    print("operation counts...", flush=True)
+    ops, baseline_ops, sizes = operation_counts()
+    print("handler init times...", flush=True)
+    init = init_times()
+    print("expiry scaling...", flush=True)
+    expiry = expiry_scaling()
+    print("throughput through the local API...", flush=True)
+    rps = throughput()
+    results = {
+        "ops": ops,
+        "baseline_ops": baseline_ops,
+        "item_sizes_bytes": sizes,
+        **init,
+        "expiry": expiry,
+        "throughput_rps": rps,
+        "environment": {
+            "python": sys.version.split()[0],
+            "machine": os.uname().machine,
+            "cores": os.cpu_count(),
+            "backend": "moto (in-process) for counts; moto server behind the local API for throughput",
+        },
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    results["cost"] = report.cost_model(results)
+    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    report.write_markdown(results, ROOT / "docs" / "performance.md")
+    print(f"wrote {RESULTS} and docs/performance.md in {results['seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

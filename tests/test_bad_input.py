@@ -1,0 +1,359 @@
+"""A bad-input corpus through the real handlers: every case is refused with the status the contract
+names (SPEC section 3, docs/api.md "Validation decisions"), as a problem+json body without stack
+traces, and writes nothing to the table.
+
+Console cases run on an activated account, so that validation (not the 403 of a missing
+activation) is what is tested. Gateway cases name an account and a trial model that a valid
+request would claim automatically, so a write would show up in the item count."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.api import Reply, console, gateway
+from tests.support import LANG_90, LANG_90_B
+from trial_ledger import Ledger
+
+pytestmark = [
+    pytest.mark.usefixtures("handlers"),
+    # Powertools warns that a multipart body arrived as text, as the multipart cases send it.
+    pytest.mark.filterwarnings("ignore:Received multipart/form-data without base64 encoding:UserWarning"),
+]
+
+TABLE_NAME = os.environ["TABLE_NAME"]
+PROBLEM_JSON = "application/problem+json"
+LEAKS = ("Traceback", ".py", "pynamodb", "botocore")
+BIG = "x" * (300 * 1024)
+"""300 KB: under the local server's 1 MB and API Gateway's 10 MB body limits, so it reaches the handler."""
+
+MALFORMED = (400, "malformed_json")
+INVALID = (422, "validation_error")
+UNSUPPORTED = (415, "unsupported_media_type")
+
+GATEWAY_PATHS = {("POST", "/v1/authorizations"), ("POST", "/v1/usage")}
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    method: str
+    path: str
+    expected: tuple[int, str]
+    body: Any = None
+    """A ``str`` is sent as the raw body text; anything else is serialised with ``json.dumps``."""
+    query: dict[str, str] | None = None
+    content_type: str | None = None
+    """Sent instead of ``application/json``; ``""`` sends no Content-Type at all."""
+    raw_bytes: bytes | None = None
+    """Sent base64-encoded (``isBase64Encoded``), as API Gateway delivers a non-text body."""
+
+
+def postpaid(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
+    return Case(f"postpaid-{case_id}", "PUT", "/v1/account/postpaid", expected, body, **more)
+
+
+def claims(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
+    return Case(f"claims-{case_id}", "POST", "/v1/trials/claims", expected, body, **more)
+
+
+def authorization(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
+    return Case(f"authz-{case_id}", "POST", "/v1/authorizations", expected, body, **more)
+
+
+def usage(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
+    return Case(f"usage-{case_id}", "POST", "/v1/usage", expected, body, **more)
+
+
+def listing(case_id: str, query: dict[str, str]) -> Case:
+    return Case(f"listing-{case_id}", "GET", "/v1/usage", INVALID, query=query)
+
+
+AUTHZ_OK: dict[str, Any] = {"account_id": "acct-1", "model_id": LANG_90}
+USAGE_OK: dict[str, Any] = {"account_id": "acct-1", "model_id": LANG_90, "quantity": 10, "request_id": "r1"}
+CLAIMS_OK: dict[str, Any] = {"models": [LANG_90]}
+POSTPAID_OK: dict[str, Any] = {"enabled": True}
+
+
+FORM_BODY = "account_id=acct-1&model_id=hunyuan-turbo"
+BOUNDARY = "corpus-boundary"
+MULTIPART_BODY = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="enabled"\r\n\r\ntrue\r\n--{BOUNDARY}--\r\n'
+
+
+def with_usage(**fields: Any) -> dict[str, Any]:
+    return USAGE_OK | fields
+
+
+def with_authz(**fields: Any) -> dict[str, Any]:
+    return AUTHZ_OK | fields
+
+
+def without(body: dict[str, Any], field: str) -> dict[str, Any]:
+    return {name: value for name, value in body.items() if name != field}
+
+
+def cursor_of(value: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+CORPUS: list[Case] = [
+    # --- malformed JSON: 400 on every body route ---
+    postpaid("truncated", '{"enabled": ', MALFORMED),
+    postpaid("trailing-garbage", '{"enabled": true} x', MALFORMED),
+    postpaid("single-quotes", "{'enabled': true}", MALFORMED),
+    # An empty body is no body (the two are the same on the wire): the required body is missing, 422.
+    # Whitespace is a body that is not JSON, 400.
+    postpaid("empty-body", ""),
+    postpaid("no-body", None),
+    postpaid("non-utf8-bytes", None, MALFORMED, raw_bytes=b'{"enabled": "\xff\xfe"}'),
+    claims("truncated", '{"models": [', MALFORMED),
+    claims("trailing-comma", '{"models": ["hunyuan-turbo",]}', MALFORMED),
+    claims("two-objects", '{"models": ["hunyuan-turbo"]}{"models": []}', MALFORMED),
+    claims("whitespace-only", "   ", MALFORMED),
+    authorization("truncated", '{"account_id": "acct-1", "model_id": "hunyu', MALFORMED),
+    authorization("bare-word", "hello", MALFORMED),
+    authorization("non-utf8-bytes", None, MALFORMED, raw_bytes=b"\x80\x81\x82\xff"),
+    usage("truncated", '{"account_id": ', MALFORMED),
+    usage("trailing-garbage", json.dumps(USAGE_OK) + "garbage", MALFORMED),
+    usage("empty-body", ""),
+    usage("no-content-type-truncated", '{"account_id": ', MALFORMED, content_type=""),
+    usage("nan", json.dumps(USAGE_OK).replace('"quantity": 10', '"quantity": NaN'), MALFORMED),
+    usage("infinity", json.dumps(USAGE_OK).replace('"quantity": 10', '"quantity": Infinity'), MALFORMED),
+    # A raw tab inside a JSON string (not the escape \\t): not JSON.
+    usage("literal-tab-in-string", json.dumps(USAGE_OK).replace('"acct-1"', '"acct\t1"'), MALFORMED),
+    # --- JSON that is not an object: 422 ---
+    postpaid("json-string", '"enabled"'),
+    postpaid("json-array", "[true]"),
+    postpaid("json-number", "1"),
+    postpaid("json-null", "null"),
+    claims("json-array-of-ids", json.dumps([LANG_90])),
+    postpaid("json-array-of-object", [POSTPAID_OK]),
+    claims("json-array-of-object", [CLAIMS_OK]),
+    authorization("json-array-of-object", [AUTHZ_OK]),
+    usage("json-array-of-objects", [USAGE_OK, {"anything": "at all"}]),
+    usage("json-number", "42"),
+    usage("json-string", json.dumps(json.dumps(USAGE_OK))),
+    # --- content types ---
+    postpaid("text-plain", "enabled=true", UNSUPPORTED, content_type="text/plain"),
+    usage("text-plain", json.dumps(USAGE_OK), UNSUPPORTED, content_type="text/plain"),
+    usage("xml", "<usage/>", UNSUPPORTED, content_type="application/xml"),
+    usage("octet-stream-bytes", None, UNSUPPORTED, content_type="application/octet-stream", raw_bytes=b"\x00\xff"),
+    usage("no-content-type-bad-quantity", json.dumps(with_usage(quantity="10")), INVALID, content_type=""),
+    # Only JSON is accepted (docs/api.md): form and multipart bodies are 415, boundary or not.
+    authorization("form-data", FORM_BODY, UNSUPPORTED, content_type="application/x-www-form-urlencoded"),
+    postpaid("multipart", MULTIPART_BODY, UNSUPPORTED, content_type=f"multipart/form-data; boundary={BOUNDARY}"),
+    claims("multipart-no-boundary", json.dumps(CLAIMS_OK), UNSUPPORTED, content_type="multipart/form-data"),
+    usage("multipart-no-boundary", json.dumps(USAGE_OK), UNSUPPORTED, content_type="multipart/form-data"),
+    # --- PUT /v1/account/postpaid: a strict boolean, nothing else ---
+    postpaid("string-true", {"enabled": "true"}),
+    postpaid("int-one", {"enabled": 1}),
+    postpaid("int-zero", {"enabled": 0}),
+    postpaid("null", {"enabled": None}),
+    postpaid("missing", {}),
+    postpaid("list", {"enabled": [True]}),
+    postpaid("unknown-account-id", {"enabled": True, "account_id": "acct-2"}),
+    postpaid("misspelt", {"enable": True}),
+    postpaid("huge-unknown-field", {"enabled": True, "note": BIG}),
+    # --- POST /v1/trials/claims: 1..50 distinct ids ---
+    claims("models-string", {"models": LANG_90}),
+    claims("models-object", {"models": {LANG_90: True}}),
+    claims("models-null", {"models": None}),
+    claims("models-empty", {"models": []}),
+    claims("models-missing", {}),
+    claims("51-models", {"models": [f"model-{index}" for index in range(51)]}),
+    claims("duplicate-models", {"models": [LANG_90, LANG_90_B, LANG_90]}),
+    claims("model-int", {"models": [1]}),
+    claims("model-null", {"models": [None]}),
+    claims("model-empty-string", {"models": [""]}),
+    claims("model-129-chars", {"models": ["m" * 129]}),
+    claims("model-hash", {"models": ["hunyuan#turbo"]}),
+    claims("model-space", {"models": ["hunyuan turbo"]}),
+    claims("model-leading-dot", {"models": [".hunyuan"]}),
+    claims("model-unicode", {"models": ["混元-turbo"]}),
+    claims("model-nul", {"models": ["hunyuan\u0000turbo"]}),
+    claims("model-newline", {"models": ["hunyuan-turbo\n"]}),
+    claims("model-300kb", {"models": [BIG]}),
+    claims("unknown-account-id", CLAIMS_OK | {"account_id": "acct-2"}),
+    # --- POST /v1/authorizations ---
+    authorization("missing-account", without(AUTHZ_OK, "account_id")),
+    authorization("missing-model", without(AUTHZ_OK, "model_id")),
+    authorization("account-null", with_authz(account_id=None)),
+    authorization("account-int", with_authz(account_id=100012345678)),
+    authorization("account-empty", with_authz(account_id="")),
+    authorization("account-hash", with_authz(account_id="acct#1")),
+    authorization("account-129-chars", with_authz(account_id="a" * 129)),
+    authorization("account-tab", with_authz(account_id="acct\t1")),
+    authorization("account-unicode", with_authz(account_id="账户-1")),
+    authorization("model-list", with_authz(model_id=[LANG_90])),
+    authorization("sub-account-empty", with_authz(sub_account_id="")),
+    authorization("sub-account-space", with_authz(sub_account_id="key 7")),
+    authorization("sub-account-int", with_authz(sub_account_id=7)),
+    authorization("unknown-field", with_authz(quantity=10)),
+    authorization("account-300kb", with_authz(account_id=BIG)),
+    # --- POST /v1/usage: quantity is an integer 1..1,000,000,000, ids as above ---
+    usage("quantity-numeric-string", with_usage(quantity="10")),
+    usage("quantity-float-integral", with_usage(quantity=10.0)),
+    usage("quantity-float", with_usage(quantity=10.5)),
+    usage("quantity-exponent", json.dumps(USAGE_OK).replace('"quantity": 10', '"quantity": 1e3')),
+    usage("quantity-zero", with_usage(quantity=0)),
+    usage("quantity-negative", with_usage(quantity=-1)),
+    usage("quantity-over-max", with_usage(quantity=1_000_000_001)),
+    usage("quantity-10e30", with_usage(quantity=10**30)),
+    usage("quantity-true", with_usage(quantity=True)),
+    usage("quantity-false", with_usage(quantity=False)),
+    usage("quantity-null", with_usage(quantity=None)),
+    usage("quantity-object", with_usage(quantity={"value": 10})),
+    usage("quantity-missing", without(USAGE_OK, "quantity")),
+    usage("request-id-missing", without(USAGE_OK, "request_id")),
+    usage("account-missing", without(USAGE_OK, "account_id")),
+    usage("request-id-empty", with_usage(request_id="")),
+    usage("request-id-129-chars", with_usage(request_id="r" * 129)),
+    usage("request-id-hash", with_usage(request_id="r#1")),
+    usage("request-id-leading-space", with_usage(request_id=" r1")),
+    usage("request-id-unicode", with_usage(request_id="r\u00e9q-1")),
+    usage("request-id-nul", with_usage(request_id="r\u00001")),
+    usage("request-id-int", with_usage(request_id=1)),
+    usage("model-hash", with_usage(model_id="hunyuan#turbo")),
+    usage("account-space", with_usage(account_id="acct 1")),
+    usage("unknown-field-misspelt", {**without(USAGE_OK, "quantity"), "quantiy": 10}),
+    usage("unknown-field-extra", with_usage(charge="0")),
+    usage("request-id-300kb", with_usage(request_id=BIG)),
+    usage("huge-unknown-field", with_usage(note=BIG)),
+    # --- GET /v1/usage query parameters ---
+    listing("limit-zero", {"limit": "0"}),
+    listing("limit-101", {"limit": "101"}),
+    listing("limit-word", {"limit": "abc"}),
+    listing("limit-float", {"limit": "1.5"}),
+    listing("limit-negative", {"limit": "-1"}),
+    listing("limit-empty", {"limit": ""}),
+    listing("limit-repeated", {"limit": "10,20"}),
+    listing("limit-huge", {"limit": str(10**30)}),
+    listing("cursor-garbage", {"cursor": "!!!not-a-cursor!!!"}),
+    listing("cursor-601-chars", {"cursor": "A" * 601}),
+    listing("cursor-not-base64-json", {"cursor": "garbage"}),
+    listing("cursor-wrong-shape", {"cursor": cursor_of({"order": "x", "request_id": "y"})}),
+    listing("cursor-mismatched-parts", {"cursor": cursor_of(["2026-03-01T08:00:00.000Z#r1", "r2"])}),
+    listing("cursor-empty-parts", {"cursor": cursor_of(["", ""])}),
+    listing("cursor-non-utf8", {"cursor": base64.urlsafe_b64encode(b"\xff\xfe\xfd").decode()}),
+    listing("model-hash", {"model_id": "hunyuan#turbo"}),
+    listing("model-129-chars", {"model_id": "m" * 129}),
+    listing("model-space", {"model_id": "hunyuan turbo"}),
+    listing("model-empty", {"model_id": ""}),
+]
+
+
+def item_count(dynamodb: Any) -> int:
+    count = 0
+    kwargs: dict[str, Any] = {"TableName": TABLE_NAME, "Select": "COUNT", "ConsistentRead": True}
+    while True:
+        page = dynamodb.scan(**kwargs)
+        count += int(page["Count"])
+        if "LastEvaluatedKey" not in page:
+            return count
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def send(case: Case) -> Reply:
+    if case.content_type is None and case.raw_bytes is None:
+        if (case.method, case.path) in GATEWAY_PATHS:
+            return gateway(case.method, case.path, case.body)
+        return console(case.method, case.path, body=case.body, query=case.query)
+    return send_raw(case)
+
+
+def send_raw(case: Case) -> Reply:
+    """What tests.api cannot say: another Content-Type or none, or a body that is not text."""
+    import claim_handler
+    import consume_handler
+    from infra.events import GATEWAY_ROLE_ARN, LocalLambdaContext, http_event
+
+    body = case.body if isinstance(case.body, str) or case.body is None else json.dumps(case.body)
+    if case.raw_bytes is not None:
+        body = base64.b64encode(case.raw_bytes).decode()
+    content_type = "application/json" if case.content_type is None else case.content_type
+    headers = {"Content-Type": content_type} if content_type else {}
+    if (case.method, case.path) in GATEWAY_PATHS:
+        event = http_event(case.method, case.path, body=body, headers=headers, iam_principal=GATEWAY_ROLE_ARN)
+        handler, name = consume_handler.lambda_handler, "consume"
+    else:
+        claims = {"iss": "https://issuer.example", "aud": "console", "root_account_id": "acct-1", "sub": "user-1"}
+        event = http_event(case.method, case.path, body=body, headers=headers, jwt_claims=claims)
+        handler, name = claim_handler.lambda_handler, "claim"
+    if not content_type:
+        event["headers"].pop("content-type", None)  # http_event defaults it
+    event["isBase64Encoded"] = case.raw_bytes is not None
+    raw = handler(event, LocalLambdaContext(name))
+    text = raw.get("body") or ""
+    got = {key.lower(): value for key, value in (raw.get("headers") or {}).items()}
+    return Reply(raw["statusCode"], got, json.loads(text) if text else None)
+
+
+class ContractDeviation(AssertionError):
+    """The request was refused safely (4xx problem, nothing written) but not with the contract's status."""
+
+
+def corpus_params() -> list[Any]:
+    return [pytest.param(case, id=case.id) for case in CORPUS]
+
+
+def test_the_corpus_is_large_enough() -> None:
+    """docs quote this number: keep it at 60 or more, and every id readable and distinct."""
+    ids = [case.id for case in CORPUS]
+    assert len(set(ids)) == len(ids)
+    assert len(CORPUS) >= 60
+    routes = {(case.method, case.path) for case in CORPUS}
+    assert routes == GATEWAY_PATHS | {("PUT", "/v1/account/postpaid"), ("POST", "/v1/trials/claims"),
+                                      ("GET", "/v1/usage")}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("PUT", "/v1/account/postpaid", POSTPAID_OK),
+        ("POST", "/v1/trials/claims", CLAIMS_OK),
+        ("POST", "/v1/authorizations", AUTHZ_OK),
+        ("POST", "/v1/usage", USAGE_OK),
+    ],
+    ids=["postpaid", "claims", "authz", "usage"],
+)
+def test_the_unbroken_bodies_are_accepted_and_write(
+    method: str, path: str, body: dict[str, Any], dynamodb: Any, handlers: Ledger
+) -> None:
+    """The control: the corpus breaks these bodies, and each of these, unbroken, changes the ledger."""
+    console("POST", "/v1/account/activation")
+    before = item_count(dynamodb)
+    reply = send(Case("control", method, path, (200, ""), body))
+    assert reply.status == 200, reply.body
+    if path == "/v1/account/postpaid":  # updates the account item in place
+        assert handlers.account("acct-1").postpaid_enabled is True
+    else:
+        assert item_count(dynamodb) > before
+
+
+@pytest.mark.parametrize("case", corpus_params())
+def test_bad_input_is_refused_and_writes_nothing(case: Case, dynamodb: Any, handlers: Ledger) -> None:
+    console("POST", "/v1/account/activation")
+    before = item_count(dynamodb)
+    reply = send(case)
+    assert 400 <= reply.status < 500, (reply.status, reply.body)
+    assert reply.headers["content-type"] == PROBLEM_JSON
+    assert isinstance(reply.body, dict)
+    assert {"type", "title", "status", "detail", "code"} <= reply.body.keys()
+    assert reply.body["status"] == reply.status
+    assert reply.body["type"] == f"urn:tokenhub:trial-quota:problem:{reply.code}"
+    text = json.dumps(reply.body, ensure_ascii=False)
+    for leak in LEAKS:
+        assert leak not in text, f"{leak!r} leaked into {text[:500]}"
+    assert BIG not in text, "the problem echoes a 300 KB input back"
+    assert item_count(dynamodb) == before
+    assert handlers.account("acct-1").postpaid_enabled is False
+    assert handlers.grants("acct-1") == []
+    if (reply.status, reply.code) != case.expected:
+        raise ContractDeviation(f"expected {case.expected}, got {(reply.status, reply.code)}: {reply.body}")
+    if reply.status == 422:
+        assert reply.body["errors"], "a 422 names the offending fields"
