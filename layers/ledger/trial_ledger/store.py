@@ -156,7 +156,13 @@ def all_expiry_shards() -> list[str]:
 
 
 def _cause_code(error: PynamoDBException) -> str | None:
-    return error.cause_response_code
+    # Not PynamoDB's cause_response_code: it fails on botocore errors whose response is None
+    # (a read timeout), exactly when the code matters most.
+    response = getattr(error.cause, "response", None)
+    if not isinstance(response, dict):
+        return None
+    code = response.get("Error", {}).get("Code")
+    return code if isinstance(code, str) else None
 
 
 def _is_transient(error: PynamoDBException) -> bool:
