@@ -170,7 +170,33 @@ def init_times(runs: int = 10) -> dict[str, Any]:
             "ready_ms": results[name],
             "samples_ms": [round(total, 1) for _, total in samples],
         }
-    return {"init_ms": results, "init_detail": details}
+    return {"init_ms": results, "init_detail": details, "init_breakdown_ms": import_breakdown(env)}
+
+
+BREAKDOWN_MODULES = {
+    "aws_xray_sdk.core": "X-Ray SDK (Powertools Tracer)",
+    "aws_lambda_powertools.event_handler": "Powertools event handler",
+    "aws_lambda_powertools.event_handler.openapi.params": "Powertools OpenAPI params (pydantic)",
+    "pynamodb.connection": "PynamoDB connection (botocore)",
+    "pydantic": "pydantic",
+    "trial_edge.schemas": "trial_edge schemas",
+}
+
+
+def import_breakdown(env: dict[str, str]) -> dict[str, float]:
+    """Cumulative import time of the heavy parts of the consume handler (python -X importtime)."""
+    path = os.pathsep.join([str(ROOT / "functions/consume"), *(str(p) for p in LAYER_DIRS)])
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import consume_handler"],
+        env=env | {"PYTHONPATH": path}, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    cumulative: dict[str, float] = {}
+    for line in done.stderr.splitlines():
+        parts = [part.strip() for part in line.removeprefix("import time:").split("|")]
+        if len(parts) == 3 and parts[1].isdigit():
+            name = parts[2]
+            cumulative[name] = max(cumulative.get(name, 0.0), int(parts[1]) / 1000)
+    return {label: round(cumulative.get(module, 0.0), 1) for module, label in BREAKDOWN_MODULES.items()}
 
 
 def expiry_scaling(sizes: tuple[int, ...] = (10_000, 50_000, 100_000)) -> list[dict[str, Any]]:
