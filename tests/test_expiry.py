@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from tests.support import IMAGE, LANG_30, LANG_90, MILLION, DynamoCalls
 from trial_ledger import Ledger, SwitchableClock
-from trial_ledger.records import ExpiryItem, account_key, expiry_sort_key
+from trial_ledger.records import ExpiryItem, GrantItem, account_key, expiry_sort_key, grant_sort_key
 from trial_ledger.store import ExpiryCandidate, LedgerStore
 
 
@@ -115,3 +115,18 @@ def test_expiry_is_not_usable_for_a_grant_not_yet_due(ledger: Ledger, store: Led
     candidate = ExpiryCandidate("a", LANG_90, MILLION, grant.expires_at)
     assert ledger._expire_one(candidate, "2026-03-02T00:00:00.000Z") == 0
     assert ledger.grants("a")[0].remaining == MILLION
+
+
+def test_a_candidate_with_nothing_left_is_dropped_not_expired(
+    ledger: Ledger, store: LedgerStore, clock: SwitchableClock, dynamodb: object
+) -> None:
+    """A relaxed draw emptied the grant and its writer died before taking it out of the index."""
+    ledger.authorize("a", IMAGE)
+    GrantItem(account_key("a"), grant_sort_key(IMAGE)).update(
+        actions=[GrantItem.remaining.set(0), GrantItem.used.set(50)]
+    )
+    clock.advance(timedelta(days=91))
+    report = ledger.expire_due(clock.now())
+    assert (report.expired_grants, report.expired_quantity) == (0, 0)
+    key = {"PK": {"S": "ACCOUNT#a"}, "SK": {"S": f"GRANT#{IMAGE}"}}
+    assert "expiry_shard" not in dynamodb.get_item(TableName="trial-quota-test", Key=key)["Item"]  # type: ignore[attr-defined]

@@ -236,3 +236,21 @@ def test_an_unsettled_record_is_settled_by_its_replay(ledger: Ledger, store: Led
     replayed = ledger.record_usage("a", LANG_90, 7, "lost")
     assert (replayed.replayed, replayed.free, replayed.free_remaining) == (True, 7, MILLION - 107)
     assert ledger.usage("a").items[0].free_remaining == MILLION - 107
+
+
+def test_a_relaxed_draw_that_empties_the_grant_leaves_the_expiry_index(
+    ledger: Ledger, store: LedgerStore, dynamodb: object
+) -> None:
+    ledger.record_usage("a", IMAGE, 10, "first")  # 40 left; this container believes so
+    rival = UsageRecord("rival", "a", IMAGE, None, 30, 30, 0, 0, "CNY", "0.2", "0", 10, False,
+                        "2026-03-01T08:00:00.000Z", usage_fingerprint("a", IMAGE, 30, None), "w-rival")  # fmt: skip
+    store.commit_usage(UsageCommit(rival, draw=GrantDraw(IMAGE, 40, 30, "2026-03-01T08:00:00.000Z")))
+    crashed = UsageRecord("mine", "a", IMAGE, None, 10, 10, 0, 0, "CNY", "0.2", "0", None, False,
+                          "2026-03-01T08:00:00.000Z", usage_fingerprint("a", IMAGE, 10, None), "w-mine")  # fmt: skip
+    store.commit_usage(UsageCommit(crashed, draw=GrantDraw(IMAGE, 40, 10, "2026-03-01T08:00:00.000Z", exact=False)))
+    key = {"PK": {"S": "ACCOUNT#a"}, "SK": {"S": f"GRANT#{IMAGE}"}}
+    assert "expiry_shard" in dynamodb.get_item(TableName="trial-quota-test", Key=key)["Item"]  # type: ignore[attr-defined]
+    replayed = ledger.record_usage("a", IMAGE, 10, "mine")  # the writer died; its replay settles
+    assert (replayed.free, replayed.free_remaining) == (10, 0)
+    item = dynamodb.get_item(TableName="trial-quota-test", Key=key)["Item"]  # type: ignore[attr-defined]
+    assert (item["remaining"], "expiry_shard" in item) == ({"N": "0"}, False)

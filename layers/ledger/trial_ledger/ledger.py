@@ -432,7 +432,7 @@ class Ledger:
         remaining = candidate.quota
         for _ in self._backoff.tries():
             if remaining == 0:
-                self._store.drop_candidate(candidate)
+                self._store.drop_exhausted_from_index(candidate.account_id, candidate.model_id)
                 return 0
             try:
                 self._store.expire_grant(candidate, remaining, as_of, self._now())

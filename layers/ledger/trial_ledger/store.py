@@ -375,10 +375,6 @@ class LedgerStore:
             return settled.free_remaining
         return free_remaining
 
-    def drop_exhausted_from_index(self, account_id: str, model_id: str) -> None:
-        """Take a grant whose remainder is zero out of the expiry index (after a contended draw)."""
-        self.drop_candidate(ExpiryCandidate(account_id, model_id, 0, ""))
-
     def get_usage(self, request_id: str) -> UsageRecord | None:
         try:
             with _unavailable_on_transient():
@@ -470,9 +466,10 @@ class LedgerStore:
         if refused:
             raise _refusal(refused)
 
-    def drop_candidate(self, candidate: ExpiryCandidate) -> None:
-        """Take a grant with nothing left to expire out of the sparse index."""
-        item = GrantItem(account_key(candidate.account_id), grant_sort_key(candidate.model_id))
+    def drop_exhausted_from_index(self, account_id: str, model_id: str) -> None:
+        """Take a grant whose remainder is zero out of the expiry index (after a relaxed draw, or
+        when the nightly job finds one there)."""
+        item = GrantItem(account_key(account_id), grant_sort_key(model_id))
         try:
             with _unavailable_on_transient():
                 item.update(actions=[GrantItem.expiry_shard.remove()], condition=GrantItem.remaining == 0)
