@@ -3,15 +3,14 @@
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from trial_edge.body_guard import as_proxy_response, refuse_unacceptable_body
+from trial_edge.body_guard import resolve
 from trial_edge.identity import gateway_caller
-from trial_edge.problems import install_problem_handlers
+from trial_edge.problems import json_api
 from trial_edge.responses import problems
 from trial_edge.schemas import (
     AuthorizationOut,
@@ -27,8 +26,7 @@ from trial_ledger import AdmissionRefused, Ledger
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-app = APIGatewayHttpResolver(enable_validation=True)
-install_problem_handlers(app, logger)
+app = json_api(logger)
 ledger = Ledger()
 
 
@@ -76,6 +74,4 @@ def record_usage(request: Annotated[UsageRequest, Body()]) -> UsageOut:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if refused := refuse_unacceptable_body(event):
-        return as_proxy_response(refused)
-    return app.resolve(event, context)
+    return resolve(app, event, context)

@@ -15,7 +15,8 @@ import binascii
 import json
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trial_edge.problems import problem
 from trial_edge.schemas import FieldError
@@ -56,3 +57,10 @@ def as_proxy_response(response: Response[str]) -> dict[str, Any]:
     """The API Gateway payload-2.0 answer for a response made before the resolver ran."""
     headers = {"Content-Type": response.headers.get("Content-Type", "application/problem+json")}
     return {"statusCode": response.status_code, "headers": headers, "body": response.body, "isBase64Encoded": False}
+
+
+def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Hand the event to the resolver, unless its body is refused first."""
+    if refused := refuse_unacceptable_body(event):
+        return as_proxy_response(refused)
+    return app.resolve(event, context)

@@ -63,6 +63,14 @@ def _field_name(location: tuple[Any, ...]) -> str:
     return name or "body"
 
 
+def json_api(logger: Logger) -> APIGatewayHttpResolver:
+    """A resolver that validates requests against the routes' Pydantic models and answers every
+    error as problem+json."""
+    app = APIGatewayHttpResolver(enable_validation=True)
+    install_problem_handlers(app, logger)
+    return app
+
+
 def install_problem_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None:
     """Every error a route can end in becomes a problem+json response; nothing else leaks."""
 
