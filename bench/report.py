@@ -89,7 +89,43 @@ def _targets(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def expiry_plot(rows: list[dict[str, Any]]) -> str:
+    """An SVG of the expiry run's items read against the table size, beside what a Scan would read."""
+    width, height, left, bottom, top = 560, 300, 70, 40, 20
+    most = max(row["grants"] for row in rows)
+
+    def point(grants: float, items: float) -> str:
+        x = left + (width - left - 20) * grants / most
+        y = height - bottom - (height - bottom - top) * items / most
+        return f"{x:.1f},{y:.1f}"
+
+    scan = " ".join(point(row["grants"], row["grants"]) for row in rows)
+    read = " ".join(point(row["grants"], row["items_read"]) for row in rows)
+    labels = "".join(
+        f'<text x="{point(row["grants"], 0).split(",")[0]}" y="{height - bottom + 18}" font-size="11" '
+        f'text-anchor="middle">{row["grants"] // 1000}k</text>'
+        for row in rows
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">'
+        f'<rect width="{width}" height="{height}" fill="white"/>'
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" stroke="black"/>'
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="black"/>'
+        f'<text x="{left - 8}" y="{top + 4}" font-size="11" text-anchor="end">{most // 1000}k</text>'
+        f'<text x="{left - 8}" y="{height - bottom}" font-size="11" text-anchor="end">0</text>'
+        f'<text x="{(width + left) / 2}" y="{height - 6}" font-size="12" text-anchor="middle">grants in the table '
+        f"(10% due)</text>"
+        f'<polyline points="{scan}" fill="none" stroke="#c0392b" stroke-dasharray="6 4" stroke-width="2"/>'
+        f'<polyline points="{read}" fill="none" stroke="#2471a3" stroke-width="3"/>'
+        f'<text x="{width - 20}" y="{top + 30}" font-size="12" fill="#c0392b" text-anchor="end">a table Scan '
+        f"would read every grant</text>"
+        f'<text x="{width - 20}" y="{height - bottom - 40}" font-size="12" fill="#2471a3" text-anchor="end">'
+        f"items read by the expiry run = the due grants</text>{labels}</svg>\n"
+    )
+
+
 def write_markdown(results: dict[str, Any], path: Path) -> None:
+    (path.parent / "expiry-scaling.svg").write_text(expiry_plot(results["expiry"]), encoding="utf-8")
     init, detail, cost = results["init_ms"], results["init_detail"], results["cost"]
     rps = results["throughput_rps"]
     lines = [
@@ -153,6 +189,8 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
             f"{r['queries']} | {r['writes']} | {r['seconds']} |"
             for r in results["expiry"]
         ],
+        "",
+        "![items read by the expiry run against the table size](expiry-scaling.svg)",
         "",
         "Items read equal the due grants at every size: the sparse index holds only grants with a",
         "remainder, and the query stops at `as_of`. The seconds grow with the table only because moto",
