@@ -1,6 +1,7 @@
 """Gateway routes through the consume function, with IAM-authorized events."""
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -8,7 +9,7 @@ import pytest
 
 from tests.api import console, gateway
 from tests.support import IMAGE, LANG_90, MILLION, NO_TRIAL
-from trial_ledger import Ledger
+from trial_ledger import Ledger, SwitchableClock
 
 pytestmark = pytest.mark.usefixtures("handlers")
 
@@ -158,3 +159,12 @@ def test_non_json_bodies_are_refused() -> None:
     reply = consume_handler.lambda_handler(event, LocalLambdaContext("consume"))
     assert reply["statusCode"] == 415
     assert json.loads(reply["body"])["code"] == "unsupported_media_type"
+
+
+def test_expired_grant_is_402_free_quota_expired(clock: SwitchableClock) -> None:
+    gateway("POST", "/v1/authorizations", {"account_id": "acct-1", "model_id": LANG_90})
+    clock.advance(timedelta(days=90))
+    reply = gateway("POST", "/v1/authorizations", {"account_id": "acct-1", "model_id": LANG_90})
+    assert (reply.status, reply.code) == (402, "free_quota_expired")
+    recorded = gateway("POST", "/v1/usage", usage(5))  # usage already happened: recorded, never free
+    assert (recorded.status, recorded.body["free"], recorded.body["unbilled_overage"]) == (200, 0, 5)
