@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -160,7 +161,7 @@ def _request_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
                 try:
                     status, headers, body = api.handle(self.command, self.path, dict(self.headers.items()), payload)
                 except Exception:  # a crash of the emulator itself, not of a handler
-                    self.log_error("emulator error:\n%s", __import__("traceback").format_exc())
+                    self.log_error("emulator error:\n%s", traceback.format_exc())
                     status, headers, body = _problem(
                         HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "emulator error"
                     )

@@ -230,25 +230,13 @@ class AuthorizationOut(BaseModel):
     auto_claimed: bool
 
 
+# The ledger's views carry the response fields under the same names; the models pick theirs.
 def account_out(account: Account) -> AccountOut:
-    return AccountOut(
-        account_id=account.account_id, activated_at=account.activated_at, postpaid_enabled=account.postpaid_enabled
-    )
+    return AccountOut.model_validate(account, from_attributes=True)
 
 
 def grant_out(grant: Grant) -> GrantOut:
-    return GrantOut(
-        model_id=grant.model_id,
-        unit=grant.unit,
-        quota=grant.quota,
-        used=grant.used,
-        remaining=grant.remaining,
-        expired=grant.expired,
-        status=grant.status,
-        claim_method=grant.claim_method,
-        claimed_at=grant.claimed_at,
-        expires_at=grant.expires_at,
-    )
+    return GrantOut.model_validate(grant, from_attributes=True)
 
 
 def model_out(spec: ModelSpec, availability: ClaimAvailability) -> ModelOut:
@@ -298,9 +286,4 @@ def usage_record_out(result: UsageResult) -> UsageRecordOut:
 
 
 def authorization_out(authorization: Authorization) -> AuthorizationOut:
-    return AuthorizationOut(
-        allowed=authorization.allowed,
-        source=authorization.source,
-        free_remaining=authorization.free_remaining,
-        auto_claimed=authorization.auto_claimed,
-    )
+    return AuthorizationOut.model_validate(authorization, from_attributes=True)

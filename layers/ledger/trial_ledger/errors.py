@@ -52,7 +52,9 @@ class AdmissionRefused(LedgerError):
 
 
 class TemporarilyUnavailable(LedgerError):
-    """DynamoDB kept throttling or conflicting after the bounded retries; nothing was written."""
+    """DynamoDB kept throttling, conflicting or timing out after the bounded retries. Nothing
+    partial is left (every write is one request); after a timeout the write may have landed, so a
+    usage is retried with the same request_id, which is answered from its record if it did."""
 
     code = "temporarily_unavailable"
 

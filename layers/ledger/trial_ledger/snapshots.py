@@ -46,12 +46,6 @@ class SnapshotCache:
     def forget(self, account_id: str, model_id: str) -> None:
         with self._lock:
             self._grants.pop((account_id, model_id), None)
-            self._profiles.pop(account_id, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._grants.clear()
-            self._profiles.clear()
 
     def _put[K, V](self, table: OrderedDict[K, V], key: K, value: V) -> None:
         with self._lock:
