@@ -41,7 +41,7 @@ from bench import baseline, report  # noqa: E402
 from bench.item_size import item_size  # noqa: E402
 from infra import moto_transactions  # noqa: E402
 from infra.dynamo_meter import DynamoMeter  # noqa: E402
-from infra.lambda_pool import LAYER_DIRS, ROOT  # noqa: E402
+from infra.lambda_container import LAYER_DIRS, ROOT  # noqa: E402
 from infra.template import create_ledger_table  # noqa: E402
 from trial_ledger import ClaimMethod, Ledger, SwitchableClock  # noqa: E402
 from trial_ledger.catalog import load_catalog  # noqa: E402

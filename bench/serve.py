@@ -1,23 +1,32 @@
 """The local API plus one bench-only gateway route, POST /_bench/baseline-usage, served by the
-textbook baseline on the same HTTP server, event path and embedded DynamoDB."""
+textbook baseline on the same HTTP server, event path and embedded DynamoDB.
+
+The module body stays light: every local container is a spawned interpreter that imports the main
+module again, and the baseline's imports belong to the server only."""
 
 import os
 import sys
-
-import boto3
-
-from bench.baseline import idempotency_table_definition
-from infra.embedded_dynamodb import EmbeddedDynamoDB
-from infra.lambda_pool import FunctionPool
-from infra.local_api import LocalApi, main
+from types import ModuleType
+from typing import Any
 
 
-def add_baseline(api: LocalApi, dynamodb: EmbeddedDynamoDB) -> None:
+def no_setup(module: ModuleType, services: Any) -> None:
+    """The baseline handler keeps its own clock and has no continuation."""
+
+
+def add_baseline(gateway: Any, dynamodb: Any) -> None:
+    import boto3
+
+    from bench.baseline import idempotency_table_definition
+    from infra.lambda_container import FunctionCode
+
     boto3.client("dynamodb", endpoint_url=dynamodb.endpoint_url).create_table(**idempotency_table_definition())
-    api.add_gateway_route("POST", "/_bench/baseline-usage", FunctionPool("bench", "baseline_handler.lambda_handler",
-                                                                         setup=lambda module: None))  # fmt: skip
+    gateway.add_gateway_route("POST", "/_bench/baseline-usage", FunctionCode("bench", "baseline_handler.lambda_handler",
+                                                                             no_setup))  # fmt: skip
 
 
 if __name__ == "__main__":
+    from infra.local_server import main
+
     os.environ.setdefault("CATALOG_FILE", os.path.join(os.path.dirname(__file__), "catalog.json"))
     sys.exit(main(extend=add_baseline))

@@ -107,7 +107,7 @@ def main() -> int:
         os.environ["TABLE_NAME"] = arguments.table
     elif arguments.endpoint_url:
         os.environ.setdefault("TABLE_NAME", "trial-quota-local")  # what make run creates
-    from infra.lambda_pool import put_layers_on_path
+    from infra.lambda_container import put_layers_on_path
 
     put_layers_on_path()
     report = audit()

@@ -1,11 +1,23 @@
-"""The HTTP routes, read from template.yaml's HttpApi events (the one route table)."""
+"""The functions of template.yaml and their event sources (HTTP routes, schedules): the one table
+the local stack serves from."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from infra.template import TEMPLATE_PATH, load_template
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    logical_id: str
+    code_dir: str
+    handler: str
+    """``module.function`` as Lambda calls it."""
+    timeout_seconds: int
+    reserved_concurrency: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,32 +26,60 @@ class Route:
     path: str
     function: str
     """The logical id of the function resource in the template."""
-    handler: str
-    """``module.function`` as Lambda calls it."""
-    code_dir: str
     iam: bool
     """True for gateway routes (AWS_IAM); False for console routes (the default JWT authorizer)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    function: str
+    input: str
+    """The schedule's input, with ``<aws.scheduler.scheduled-time>`` where the scheduled time goes."""
+
+
+def _resources(path: Path, kind: str) -> dict[str, dict[str, Any]]:
+    resources = load_template(path)["Resources"]
+    return {
+        logical_id: resource["Properties"] for logical_id, resource in resources.items() if resource["Type"] == kind
+    }
+
+
+def _events(path: Path, kind: str) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (logical_id, event["Properties"])
+        for logical_id, properties in _resources(path, "AWS::Serverless::Function").items()
+        for event in (properties.get("Events") or {}).values()
+        if event.get("Type") == kind
+    ]
+
+
+def functions(path: Path = TEMPLATE_PATH) -> dict[str, Function]:
+    defaults = (load_template(path).get("Globals") or {}).get("Function") or {}
+    return {
+        logical_id: Function(
+            logical_id=logical_id,
+            code_dir=properties["CodeUri"].rstrip("/"),
+            handler=properties["Handler"],
+            timeout_seconds=int(properties.get("Timeout", defaults.get("Timeout", 3))),
+            reserved_concurrency=properties.get("ReservedConcurrentExecutions"),
+        )
+        for logical_id, properties in _resources(path, "AWS::Serverless::Function").items()
+    }
+
+
 def routes(path: Path = TEMPLATE_PATH) -> list[Route]:
-    found = []
-    for logical_id, resource in load_template(path)["Resources"].items():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        properties = resource["Properties"]
-        for event in (properties.get("Events") or {}).values():
-            if event.get("Type") != "HttpApi":
-                continue
-            event_properties = event["Properties"]
-            authorizer = (event_properties.get("Auth") or {}).get("Authorizer")
-            found.append(
-                Route(
-                    method=event_properties["Method"].upper(),
-                    path=event_properties["Path"],
-                    function=logical_id,
-                    handler=properties["Handler"],
-                    code_dir=properties["CodeUri"].rstrip("/"),
-                    iam=authorizer == "AWS_IAM",
-                )
-            )
-    return found
+    return [
+        Route(
+            method=properties["Method"].upper(),
+            path=properties["Path"],
+            function=logical_id,
+            iam=(properties.get("Auth") or {}).get("Authorizer") == "AWS_IAM",
+        )
+        for logical_id, properties in _events(path, "HttpApi")
+    ]
+
+
+def schedules(path: Path = TEMPLATE_PATH) -> list[Schedule]:
+    return [
+        Schedule(logical_id, properties.get("Input", "{}")) for logical_id, properties in _events(path, "ScheduleV2")
+    ]

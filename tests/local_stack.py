@@ -32,6 +32,8 @@ class LocalStack:
     url: str
     dynamodb_url: str
     table: str
+    pid: int
+    """The server's process, which leads its own process group (as `make run` in a terminal)."""
 
     def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Answer:
         data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
@@ -60,7 +62,7 @@ def running_stack(extra_env: dict[str, str] | None = None) -> Iterator[LocalStac
     env |= extra_env or {}
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.local_api"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
     try:
         assert process.stdout is not None
@@ -74,7 +76,7 @@ def running_stack(extra_env: dict[str, str] | None = None) -> Iterator[LocalStac
             if match := re.search(r"local API on (http://\S+) \(embedded DynamoDB at (http://[^)]+)\)", line):
                 # Keep reading what the server prints, or a full pipe would block it.
                 threading.Thread(target=process.stdout.read, daemon=True).start()
-                yield LocalStack(match.group(1), match.group(2), env["TABLE_NAME"])
+                yield LocalStack(match.group(1), match.group(2), env["TABLE_NAME"], process.pid)
                 return
         raise RuntimeError("the local stack did not start:\n" + "".join(seen))
     finally:

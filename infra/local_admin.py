@@ -1,0 +1,64 @@
+"""The local-only routes under ``/_local/`` (never in template.yaml): the test clock, the nightly
+expiry run as the schedule would start it, and what the containers are doing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from http import HTTPStatus
+
+from infra.lambda_pool import FunctionError
+from infra.local_gateway import LocalGateway, LocalRequest, Reply, json_reply, problem_reply
+from infra.shared_clock import ClockOutOfRange
+from trial_ledger import format_timestamp, parse_timestamp
+
+
+class LocalAdmin:
+    def __init__(self, gateway: LocalGateway) -> None:
+        self.gateway, self.clock = gateway, gateway.clock
+        self._routes: dict[tuple[str, str], Callable[[LocalRequest], Reply]] = {
+            ("GET", "/_local/clock"): self.read_clock,
+            ("PUT", "/_local/clock"): self.freeze_clock,
+            ("DELETE", "/_local/clock"): self.unfreeze_clock,
+            ("POST", "/_local/expiry-runs"): self.run_expiry,
+            ("GET", "/_local/containers"): self.containers,
+        }
+
+    def handle(self, request: LocalRequest) -> Reply:
+        route = self._routes.get((request.method, request.path))
+        if route is None:
+            return problem_reply(HTTPStatus.NOT_FOUND, "not_found", f"no local route {request.method} {request.path}")
+        return route(request)
+
+    def read_clock(self, request: LocalRequest) -> Reply:
+        return json_reply({"now": format_timestamp(self.clock.now()), "frozen": self.clock.frozen})
+
+    def freeze_clock(self, request: LocalRequest) -> Reply:
+        try:
+            now = json.loads(request.body or b"{}").get("now")
+            self.clock.freeze(parse_timestamp(now))
+        except ClockOutOfRange as out_of_range:
+            return problem_reply(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", str(out_of_range))
+        except (ValueError, TypeError, AttributeError, OverflowError):
+            return problem_reply(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error",
+                                 'send {"now": "<ISO-8601 instant with offset>"}')  # fmt: skip
+        return self.read_clock(request)
+
+    def unfreeze_clock(self, request: LocalRequest) -> Reply:
+        self.clock.unfreeze()
+        return self.read_clock(request)
+
+    def run_expiry(self, request: LocalRequest) -> Reply:
+        # As the schedule would: its scheduled time (here: the clock) is the as-of instant.
+        try:
+            return json_reply(self.gateway.run_schedule(format_timestamp(self.clock.now())))
+        except FunctionError:
+            return problem_reply(
+                HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "the expiry run failed: see the log"
+            )
+
+    def containers(self, request: LocalRequest) -> Reply:
+        return json_reply(
+            {name: [asdict(stats) for stats in pool.stats()] for name, pool in self.gateway.pools.items()}
+        )
