@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 PYTHON_FOR_VENV ?= $(shell infra/find-python.sh)
 SAM_VENV ?= .venv-sam
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+CHECKOV_VENV ?= .venv-checkov
 
-.PHONY: run test lint typecheck unit venv clean openapi sam-check audit bench
+.PHONY: run test lint typecheck unit venv clean openapi sam-check scan audit bench
 
 venv: $(VENV)/.installed
 
@@ -61,7 +62,18 @@ sam-check: venv $(SAM_VENV)/.installed
 	    --cache-dir .aws-sam/cache --cached >.aws-sam/build.log 2>&1 || { cat .aws-sam/build.log; exit 1; }; \
 	  $(BIN)/python -m infra.check_build .aws-sam/build $$runtime
 
-test: lint typecheck unit sam-check
+# Checkov, in its own virtual environment (it pins libraries of its own), offline, over
+# template.yaml with the skips and their reasons in .checkov.yaml.
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON_FOR_VENV) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
+scan: $(CHECKOV_VENV)/.installed
+	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
+
+test: lint scan typecheck unit sam-check
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .mypy_cache .pytest_cache .ruff_cache .hypothesis

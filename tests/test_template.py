@@ -1,16 +1,15 @@
 """template.yaml: transformed by the SAM translator, each route has the right authorization; the
 routes the template declares are exactly the routes the handlers serve."""
 
-import copy
 from typing import Any
 
 import pytest
-from samtranslator.translator.transform import transform
 
 import claim_handler
 import consume_handler
 from infra.routes import routes
 from infra.template import load_template
+from tests.sam import transformed_template
 
 CONSOLE_ROUTES = {
     ("GET", "/v1/models"),
@@ -24,19 +23,9 @@ CONSOLE_ROUTES = {
 GATEWAY_ROUTES = {("POST", "/v1/authorizations"), ("POST", "/v1/usage")}
 
 
-class _NoManagedPolicies:
-    def load(self) -> dict[str, str]:
-        return {}
-
-
 @pytest.fixture(scope="module")
 def transformed() -> dict[str, Any]:
-    template = copy.deepcopy(load_template())
-    for resource in template["Resources"].values():  # as `sam package` leaves it
-        for key in ("CodeUri", "ContentUri"):
-            if key in resource.get("Properties", {}):
-                resource["Properties"][key] = "s3://artifacts/trial-quota.zip"
-    return transform(template, {"AWS::Region": "us-east-1"}, _NoManagedPolicies())  # type: ignore[no-any-return]
+    return transformed_template()
 
 
 def _api_body(transformed: dict[str, Any]) -> dict[str, Any]:
@@ -96,6 +85,7 @@ def test_functions_get_only_the_table_actions_they_use(transformed: dict[str, An
         "dynamodb:UpdateItem",
         "dynamodb:Query",
         "lambda:InvokeFunction",  # continuing itself when out of time
+        "sqs:SendMessage",  # a continuation that failed for good, to its on-failure queue
     }
 
 
@@ -120,10 +110,10 @@ def test_nightly_schedule(transformed: dict[str, Any]) -> None:
 
 
 def test_alarms_watch_the_dead_letters_and_the_errors(transformed: dict[str, Any]) -> None:
-    alarms = {r["Properties"]["MetricName"]: r["Properties"] for r in transformed["Resources"].values()
+    alarms = {logical_id: r["Properties"] for logical_id, r in transformed["Resources"].items()
               if r["Type"] == "AWS::CloudWatch::Alarm"}  # fmt: skip
-    assert alarms["ApproximateNumberOfMessagesVisible"]["Dimensions"][0]["Value"] == {
+    assert alarms["ExpiryDeadLetterAlarm"]["Dimensions"][0]["Value"] == {
         "Fn::GetAtt": ["ExpiryScheduleDeadLetters", "QueueName"]
     }
-    assert alarms["Errors"]["Dimensions"][0]["Value"] == {"Ref": "ExpiryFunction"}
-    assert alarms["ExpiryIncomplete"]["Namespace"] == "TrialQuota"
+    assert alarms["ExpiryErrorAlarm"]["Dimensions"][0]["Value"] == {"Ref": "ExpiryFunction"}
+    assert alarms["ExpiryIncompleteAlarm"]["Namespace"] == "TrialQuota"
