@@ -54,7 +54,7 @@ class Ledger:
     ) -> None:
         self._context = LedgerContext(
             store=store or LedgerStore(),
-            catalog=catalog or load_settings().catalog,
+            catalog=load_settings().catalog if catalog is None else catalog,  # an empty one is a catalog
             clock=clock or SystemClock(),
             campaign_close=campaign_close or load_settings().campaign_closes_at,
             backoff=backoff or Backoff(),
