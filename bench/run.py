@@ -44,11 +44,13 @@ from infra.dynamo_meter import DynamoMeter  # noqa: E402
 from infra.lambda_container import LAYER_DIRS, ROOT  # noqa: E402
 from infra.template import create_ledger_table  # noqa: E402
 from trial_ledger import ClaimMethod, Ledger, SwitchableClock  # noqa: E402
-from trial_ledger.catalog import load_catalog  # noqa: E402
+from trial_ledger.mapping import grant_item  # noqa: E402
 from trial_ledger.records import GrantItem  # noqa: E402
 from trial_ledger.retry import Backoff  # noqa: E402
-from trial_ledger.rules import GrantState  # noqa: E402
-from trial_ledger.store import LedgerStore, NewGrant, grant_item  # noqa: E402
+from trial_ledger.settings import load_catalog  # noqa: E402
+from trial_ledger.state import GrantState  # noqa: E402
+from trial_ledger.store import LedgerStore  # noqa: E402
+from trial_ledger.writes import NewGrant  # noqa: E402
 
 moto_transactions.install()  # without it moto deep-copies the whole table per transaction
 RESULTS = ROOT / "bench" / "results.json"

@@ -125,7 +125,8 @@ def test_gateway_routes_need_an_iam_identity() -> None:
 
 
 def test_throttling_becomes_503_with_retry_after(monkeypatch: pytest.MonkeyPatch, handlers: Ledger) -> None:
-    from trial_ledger.store import LedgerStore, StoreUnavailable
+    from trial_ledger.dynamo_errors import StoreUnavailable
+    from trial_ledger.store import LedgerStore
 
     def throttled(*args: object, **kwargs: object) -> None:
         raise StoreUnavailable("ProvisionedThroughputExceededException after 4 attempts")
@@ -135,6 +136,31 @@ def test_throttling_becomes_503_with_retry_after(monkeypatch: pytest.MonkeyPatch
     assert (reply.status, reply.code) == (503, "temporarily_unavailable")
     assert int(reply.headers["retry-after"]) >= 1
     assert "ProvisionedThroughput" not in json.dumps(reply.body)
+
+
+def test_ledger_log_lines_carry_the_correlation_id(monkeypatch: pytest.MonkeyPatch, handlers: Ledger) -> None:
+    """The ledger logs through the handler's structured Powertools logger, not a plain one."""
+    import io
+
+    import consume_handler
+    from infra.events import GATEWAY_ROLE_ARN, LocalLambdaContext, http_event
+    from trial_ledger.dynamo_errors import StoreUnavailable
+    from trial_ledger.store import LedgerStore
+
+    def throttled(*args: object, **kwargs: object) -> None:
+        raise StoreUnavailable("ThrottlingException after 4 attempts")
+
+    monkeypatch.setattr(LedgerStore, "read_account", throttled)
+    stream = io.StringIO()
+    monkeypatch.setattr(consume_handler.logger.registered_handler, "stream", stream)
+    body = json.dumps({"account_id": "acct-1", "model_id": LANG_90})
+    event = http_event("POST", "/v1/authorizations", body=body, iam_principal=GATEWAY_ROLE_ARN)
+    assert consume_handler.lambda_handler(event, LocalLambdaContext("consume"))["statusCode"] == 503
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    [line] = [line for line in lines if line["message"] == "dynamodb unavailable after retries"]
+    assert line["correlation_id"] == event["requestContext"]["requestId"]
+    assert (line["service"], line["level"]) == ("trial-quota", "WARNING")
+    assert line["error"] == "ThrottlingException after 4 attempts"
 
 
 def test_unexpected_errors_leak_nothing(monkeypatch: pytest.MonkeyPatch, handlers: Ledger) -> None:

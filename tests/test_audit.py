@@ -5,7 +5,8 @@ from datetime import timedelta
 from infra.audit import audit
 from tests.support import IMAGE, LANG_30, LANG_90, NO_TRIAL
 from trial_ledger import Ledger, SwitchableClock
-from trial_ledger.records import GrantItem, UsageItem, account_key, grant_sort_key, usage_key
+from trial_ledger.keys import account_key, grant_sort_key, usage_key
+from trial_ledger.records import GrantItem, UsageItem
 
 
 def test_a_ledger_written_by_the_rules_is_clean(ledger: Ledger, clock: SwitchableClock) -> None:

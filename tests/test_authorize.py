@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 
 from tests.support import CAMPAIGN_CLOSE, IMAGE, LANG_90, MILLION, NO_TRIAL, DynamoCalls
-from trial_ledger import AdmissionRefused, ClaimMethod, FundingSource, Ledger, SwitchableClock, UnknownModel
+from trial_ledger import AdmissionRefused, Catalog, ClaimMethod, FundingSource, Ledger, SwitchableClock, UnknownModel
+from trial_ledger.store import LedgerStore
 
 
 def test_first_use_claims_automatically_without_activation(ledger: Ledger) -> None:
@@ -98,3 +99,11 @@ def test_sub_accounts_share_the_root_grant(ledger: Ledger) -> None:
     with pytest.raises(AdmissionRefused) as refused:
         ledger.authorize("root", LANG_90, sub_account_id="carol")
     assert refused.value.code == "free_quota_exhausted"
+
+
+def test_the_catalog_a_ledger_is_given_is_the_one_it_uses(store: LedgerStore, clock: SwitchableClock) -> None:
+    """Even an empty one: a deploy's catalog is never slipped in behind the caller's back."""
+    empty = Ledger(store=store, catalog=Catalog([]), clock=clock, campaign_close=CAMPAIGN_CLOSE)
+    assert list(empty.catalog) == []
+    with pytest.raises(UnknownModel):
+        empty.authorize("a", LANG_90)

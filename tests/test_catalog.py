@@ -1,12 +1,10 @@
-"""The catalog: default contents (SPEC section 1), strict parsing, per-deploy replacement."""
+"""The catalog: default contents (SPEC section 1) and strict parsing (replacing it: test_settings.py)."""
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from trial_ledger import load_catalog
 from trial_ledger.catalog import CatalogError, default_catalog_document, parse_catalog
 
 
@@ -59,28 +57,3 @@ def test_duplicate_models_are_refused() -> None:
     model = json.loads(_document())["models"][0]
     with pytest.raises(CatalogError, match="duplicate"):
         parse_catalog(json.dumps({"models": [model, model]}))
-
-
-def test_catalog_replaced_by_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("CATALOG_JSON", _document(model_id="from-env"))
-    load_catalog.cache_clear()
-    try:
-        assert list(load_catalog()) == ["from-env"]
-        monkeypatch.delenv("CATALOG_JSON")
-        path = tmp_path / "catalog.json"
-        path.write_text(_document(model_id="from-file"))
-        monkeypatch.setenv("CATALOG_FILE", str(path))
-        load_catalog.cache_clear()
-        assert list(load_catalog()) == ["from-file"]
-    finally:
-        load_catalog.cache_clear()
-
-
-def test_catalog_is_loaded_once_per_container(monkeypatch: pytest.MonkeyPatch) -> None:
-    load_catalog.cache_clear()
-    try:
-        first = load_catalog()
-        monkeypatch.setenv("CATALOG_JSON", _document(model_id="later"))
-        assert load_catalog() is first
-    finally:
-        load_catalog.cache_clear()

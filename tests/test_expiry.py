@@ -4,8 +4,10 @@ from datetime import timedelta
 
 from tests.support import IMAGE, LANG_30, LANG_90, MILLION, DynamoCalls
 from trial_ledger import Ledger, SwitchableClock
-from trial_ledger.records import ExpiryItem, GrantItem, account_key, expiry_sort_key, grant_sort_key
-from trial_ledger.store import ExpiryCandidate, LedgerStore
+from trial_ledger.keys import account_key, expiry_sort_key, grant_sort_key
+from trial_ledger.records import ExpiryItem, GrantItem
+from trial_ledger.state import ExpiryCandidate
+from trial_ledger.store import LedgerStore
 
 
 def test_due_grant_is_expired_once(ledger: Ledger, clock: SwitchableClock) -> None:
@@ -102,8 +104,8 @@ def test_usage_racing_the_job_at_the_boundary(ledger: Ledger, store: LedgerStore
     ledger.record_usage("a", LANG_30, 250, "edge")
     candidate = ExpiryCandidate("a", LANG_30, MILLION, grant.expires_at)
     clock.advance(timedelta(milliseconds=1))
-    assert ledger._expire_one(candidate, grant.expires_at) == MILLION - 250
-    assert ledger._expire_one(candidate, grant.expires_at) == 0  # a second run: nothing twice
+    assert ledger._expiry.expire_one(candidate, grant.expires_at) == MILLION - 250
+    assert ledger._expiry.expire_one(candidate, grant.expires_at) == 0  # a second run: nothing twice
     [after] = ledger.grants("a")
     assert (after.used, after.expired, after.remaining) == (250, MILLION - 250, 0)
     assert after.quota == after.used + after.expired + after.remaining
@@ -113,7 +115,7 @@ def test_expiry_is_not_usable_for_a_grant_not_yet_due(ledger: Ledger, store: Led
     ledger.authorize("a", LANG_90)
     [grant] = ledger.grants("a")
     candidate = ExpiryCandidate("a", LANG_90, MILLION, grant.expires_at)
-    assert ledger._expire_one(candidate, "2026-03-02T00:00:00.000Z") == 0
+    assert ledger._expiry.expire_one(candidate, "2026-03-02T00:00:00.000Z") == 0
     assert ledger.grants("a")[0].remaining == MILLION
 
 

@@ -11,9 +11,11 @@ from infra.dynamo_meter import DynamoMeter
 from infra.events import LocalLambdaContext
 from tests.support import LANG_30, LANG_90, MILLION
 from trial_ledger import ClaimMethod, Ledger, SwitchableClock, parse_timestamp
+from trial_ledger.mapping import grant_item
 from trial_ledger.records import GrantItem
-from trial_ledger.rules import GrantState
-from trial_ledger.store import LedgerStore, NewGrant, grant_item
+from trial_ledger.state import GrantState
+from trial_ledger.store import LedgerStore
+from trial_ledger.writes import NewGrant
 
 
 @pytest.fixture

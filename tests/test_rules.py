@@ -8,7 +8,8 @@ import pytest
 from trial_ledger import ClaimMethod, GrantStatus, SwitchableClock, format_timestamp, parse_timestamp
 from trial_ledger.cursor import decode_cursor, encode_cursor
 from trial_ledger.errors import InvalidRequest
-from trial_ledger.rules import GrantState, charge_for, effective_grant, format_money, split_usage, usage_fingerprint
+from trial_ledger.rules import charge_for, effective_grant, format_money, split_usage, usage_fingerprint
+from trial_ledger.state import GrantState
 
 
 def test_timestamps_are_utc_z_milliseconds() -> None:

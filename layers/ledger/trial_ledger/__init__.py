@@ -1,6 +1,6 @@
 """trial_ledger: the DynamoDB-backed ledger of TokenHub's free-trial quotas."""
 
-from .catalog import Catalog, ModelSpec, Price, Trial, load_catalog, parse_catalog
+from .catalog import Catalog, ModelSpec, Price, Trial, parse_catalog
 from .clock import Clock, SwitchableClock, SystemClock, format_timestamp, parse_timestamp
 from .errors import (
     AccountNotActivated,
@@ -12,6 +12,7 @@ from .errors import (
     UnknownModel,
 )
 from .ledger import Ledger
+from .settings import Settings, SettingsError, load_catalog, load_settings
 from .views import (
     Account,
     Authorization,
@@ -49,6 +50,8 @@ __all__ = [
     "ModelSpec",
     "Price",
     "RequestIdConflict",
+    "Settings",
+    "SettingsError",
     "StopReason",
     "SwitchableClock",
     "SystemClock",
@@ -59,6 +62,7 @@ __all__ = [
     "UsageResult",
     "format_timestamp",
     "load_catalog",
+    "load_settings",
     "parse_catalog",
     "parse_timestamp",
 ]

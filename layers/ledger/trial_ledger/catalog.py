@@ -1,19 +1,17 @@
-"""The model catalog: what each model meters, its free trial, its price.
+"""The model catalog: what each model meters, its free trial, its price; parsed strictly.
 
 The default catalog ships beside this module as data. A deploy replaces it without code changes
-through ``CATALOG_JSON`` (the document itself) or ``CATALOG_FILE`` (a path); it is parsed once per
-container and checked strictly, so a bad catalog fails the cold start instead of a request.
+through ``CATALOG_JSON`` (the document itself) or ``CATALOG_FILE`` (a path), which settings.py
+reads once per container, so a bad catalog fails the cold start instead of a request.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -114,14 +112,3 @@ def parse_catalog(document: str) -> Catalog:
 
 def default_catalog_document() -> str:
     return resources.files(__package__).joinpath("catalog_default.json").read_text(encoding="utf-8")
-
-
-@cache
-def load_catalog() -> Catalog:
-    """The deploy's catalog, parsed once per container."""
-    if document := os.environ.get("CATALOG_JSON", "").strip():
-        return parse_catalog(document)
-    if path := os.environ.get("CATALOG_FILE", "").strip():
-        with open(path, encoding="utf-8") as handle:
-            return parse_catalog(handle.read())
-    return parse_catalog(default_catalog_document())

@@ -10,6 +10,7 @@ import binascii
 import json
 
 from .errors import InvalidRequest
+from .keys import is_usage_order_of
 
 
 def encode_cursor(order: str, request_id: str) -> str:
@@ -27,7 +28,7 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
         not isinstance(value, list)
         or len(value) != 2
         or not all(isinstance(part, str) and 0 < len(part) <= 300 for part in value)
-        or not value[0].endswith("#" + value[1])
+        or not is_usage_order_of(value[0], value[1])
     ):
         raise InvalidRequest("cursor is not one this service issued", field="cursor")
     return value[0], value[1]

@@ -1,5 +1,6 @@
-"""Domain errors. Each carries the stable ``code`` of the contract; the HTTP edge maps codes to
-statuses. Nothing here knows about HTTP."""
+"""Domain errors, each with the stable ``code`` of the contract.
+
+The HTTP edge maps codes to statuses; nothing here knows about HTTP."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""PynamoDB models of the one ledger table. Its schema is declared in template.yaml; these
-classes only name the attributes the code reads and writes."""
+"""PynamoDB models of the one ledger table (its key formats are in keys.py beside it).
+
+The schema is declared in template.yaml; these classes only name the attributes the code reads
+and writes."""
 
 from __future__ import annotations
 
@@ -7,44 +9,22 @@ from pynamodb.attributes import BooleanAttribute, DiscriminatorAttribute, Number
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
-from .settings import table_settings
+from .settings import load_settings
 
-_TABLE = table_settings()
+_SETTINGS = load_settings()
 
 EXPIRY_INDEX = "expiry-candidates"
 USAGE_BY_ACCOUNT_INDEX = "usage-by-account"
 USAGE_BY_MODEL_INDEX = "usage-by-model"
-EXPIRY_SHARDS = 16
-"""Grants waiting to expire are spread over this many index partitions (see docs/ledger.md)."""
 
 
 class _TableMeta:
-    table_name = _TABLE.table_name
-    region = _TABLE.region
-    host = _TABLE.endpoint_url
+    table_name = _SETTINGS.table_name
+    region = _SETTINGS.region
+    host = _SETTINGS.endpoint_url
     connect_timeout_seconds = 2
     read_timeout_seconds = 5
     max_retry_attempts = 3  # botocore "standard" mode: exponential backoff with full jitter
-
-
-def account_key(account_id: str) -> str:
-    return f"ACCOUNT#{account_id}"
-
-
-def grant_sort_key(model_id: str) -> str:
-    return f"GRANT#{model_id}"
-
-
-def expiry_sort_key(model_id: str) -> str:
-    return f"EXPIRY#{model_id}"
-
-
-def usage_key(request_id: str) -> str:
-    return f"USAGE#{request_id}"
-
-
-PROFILE_SORT_KEY = "PROFILE"
-USAGE_SORT_KEY = "USAGE"
 
 
 class LedgerItem(Model):

@@ -1,5 +1,6 @@
-"""Bounded retries with full jitter, for conflicts that botocore does not retry itself
-(cancelled transactions, optimistic checks that lost a race)."""
+"""Bounded retries with full jitter, for the conflicts botocore does not retry itself.
+
+They are cancelled transactions and optimistic checks that lost a race."""
 
 from __future__ import annotations
 

@@ -12,37 +12,33 @@ from decimal import Decimal
 from .catalog import ModelSpec
 from .clock import format_timestamp
 from .errors import InvalidRequest
+from .state import GrantState
 from .views import ClaimMethod, Grant, GrantStatus, StopReason
 
 MAX_QUANTITY = 1_000_000_000
 MAX_MODELS_PER_CLAIM = 50
 
 
-@dataclass(frozen=True, slots=True)
-class GrantState:
-    """A grant as stored: the claim snapshot plus its running balances."""
-
-    account_id: str
-    model_id: str
-    unit: str
-    quota: int
-    used: int
-    remaining: int
-    expired: int
-    claim_method: ClaimMethod
-    claimed_at: str
-    expires_at: str
-
-    def is_past_expiry(self, now: str) -> bool:
-        return now >= self.expires_at
-
-    def usable_remaining(self, now: str) -> int:
-        """Free units that may still be drawn at ``now`` (R5: none from ``expires_at`` on)."""
-        return 0 if self.is_past_expiry(now) else self.remaining
-
-
 def expiry_of(claimed_at: datetime, validity_days: int) -> str:
     return format_timestamp(claimed_at + timedelta(days=validity_days))
+
+
+def new_grant(account_id: str, model: ModelSpec, method: ClaimMethod, now: datetime) -> GrantState:
+    """A grant of the model's trial claimed ``now``: quota and validity are snapshotted (R5)."""
+    if model.trial is None:
+        raise ValueError(f"model {model.model_id!r} has no trial to grant")
+    return GrantState(
+        account_id=account_id,
+        model_id=model.model_id,
+        unit=model.unit,
+        quota=model.trial.quota,
+        used=0,
+        remaining=model.trial.quota,
+        expired=0,
+        claim_method=method,
+        claimed_at=format_timestamp(now),
+        expires_at=expiry_of(now, model.trial.validity_days),
+    )
 
 
 def effective_grant(state: GrantState, now: str) -> Grant:

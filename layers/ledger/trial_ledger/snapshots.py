@@ -1,4 +1,4 @@
-"""What this container last saw of grants and profiles.
+"""What this container last saw of grants and profiles: expectations for the next write.
 
 A snapshot is only ever an *expectation*: writes are conditioned on it, and a stale snapshot
 makes the condition fail and return the item as it is. Its value is that the usual usage
@@ -10,8 +10,7 @@ import threading
 from collections import OrderedDict
 from typing import Final
 
-from .rules import GrantState
-from .store import ProfileState
+from .state import GrantState, ProfileState
 
 
 class _Absent:

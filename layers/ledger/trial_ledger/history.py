@@ -1,0 +1,33 @@
+"""Usage history: an account's usage records, newest first, one page at a time."""
+
+from __future__ import annotations
+
+from .context import LedgerContext
+from .cursor import decode_cursor, encode_cursor
+from .errors import InvalidRequest
+from .keys import usage_order
+from .rules import require_id
+from .views import UsagePage
+
+MAX_USAGE_PAGE = 100
+
+
+class UsageHistory:
+    def __init__(self, context: LedgerContext) -> None:
+        self._context = context
+
+    def page(self, account_id: str, model_id: str | None, limit: int, cursor: str | None) -> UsagePage:
+        """The account's usage records, newest first, optionally of one model; ``cursor`` is the
+        ``next_cursor`` of the page before."""
+        require_id(account_id, "account_id")
+        if model_id is not None:
+            require_id(model_id, "model_id")
+        if not 1 <= limit <= MAX_USAGE_PAGE:
+            raise InvalidRequest(f"limit must be from 1 to {MAX_USAGE_PAGE}", field="limit")
+        after = decode_cursor(cursor) if cursor else None
+        records, more = self._context.store.usage_page(account_id, model_id, limit, after)
+        next_cursor = None
+        if more:
+            last = records[-1]
+            next_cursor = encode_cursor(usage_order(last.recorded_at, last.request_id), last.request_id)
+        return UsagePage([record.result(replayed=False) for record in records], next_cursor)

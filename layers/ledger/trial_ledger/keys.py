@@ -1,0 +1,55 @@
+"""The key formats of the ledger table's items and indexes, in one place."""
+
+from __future__ import annotations
+
+import uuid
+
+PROFILE_SORT_KEY = "PROFILE"
+USAGE_SORT_KEY = "USAGE"
+EXPIRY_SHARDS = 16
+"""Grants waiting to expire are spread over this many index partitions (see docs/ledger.md)."""
+
+# Ids never contain "#" (see rules.ID_PATTERN), so "#" separates key parts without ambiguity.
+
+
+def account_key(account_id: str) -> str:
+    """Partition key of an account's profile, grants and expiry entries."""
+    return f"ACCOUNT#{account_id}"
+
+
+def grant_sort_key(model_id: str) -> str:
+    return f"GRANT#{model_id}"
+
+
+def expiry_sort_key(model_id: str) -> str:
+    return f"EXPIRY#{model_id}"
+
+
+def usage_key(request_id: str) -> str:
+    """Partition key of a usage record: the caller's request_id makes it unique."""
+    return f"USAGE#{request_id}"
+
+
+def account_model_key(account_id: str, model_id: str) -> str:
+    """Partition key of the usage-by-model index: one account's usage of one model."""
+    return f"{account_id}#{model_id}"
+
+
+def usage_order(recorded_at: str, request_id: str) -> str:
+    """Sort key of both usage indexes: time order, the request_id breaking ties."""
+    return f"{recorded_at}#{request_id}"
+
+
+def is_usage_order_of(order: str, request_id: str) -> bool:
+    """Whether ``order`` can be the usage order key of ``request_id``."""
+    return order.endswith(f"#{request_id}")
+
+
+def expiry_shard_of(account_id: str, model_id: str) -> str:
+    # A stable spread (not Python's salted hash) so the shard of a grant never changes.
+    digest = uuid.uuid5(uuid.NAMESPACE_OID, f"{account_id}\x00{model_id}").int
+    return f"{digest % EXPIRY_SHARDS:02d}"
+
+
+def all_expiry_shards() -> list[str]:
+    return [f"{shard:02d}" for shard in range(EXPIRY_SHARDS)]

@@ -1,0 +1,119 @@
+"""Plans one usage from what is known of its grant and profile: the draw, the split, the record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from .catalog import ModelSpec
+from .clock import format_timestamp
+from .rules import Split, charge_for, format_money, new_grant, split_usage
+from .state import GrantState, ProfileState, UsageRecord
+from .views import ClaimMethod
+from .writes import GrantDraw, NewGrant, UsageCommit
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRequest:
+    """One invocation to record, as the gateway reported it (already validated)."""
+
+    model: ModelSpec
+    account_id: str
+    quantity: int
+    request_id: str
+    sub_account_id: str | None
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """The circumstances of one attempt to commit a usage."""
+
+    now: datetime
+    campaign_open: bool
+    relaxed: bool
+    """Draws the remainder fully covers no longer insist on the exact remainder (contention)."""
+    write_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsagePlan:
+    commit: UsageCommit
+    grant_after: GrantState | None
+    """The grant as the commit leaves it (its remainder unknown to a relaxed draw)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _FreeUnits:
+    free: int
+    grant_after: GrantState | None
+    draw: GrantDraw | None = None
+    new_grant: NewGrant | None = None
+    expect_no_grant: bool = False
+
+
+def plan_usage(request: UsageRequest, grant: GrantState | None, profile: ProfileState, attempt: Attempt) -> UsagePlan:
+    """Free first (R6) from ``grant`` (or from the trial claimed on first use, R3), the rest
+    billable or unbilled overage by ``profile``'s postpaid switch; with the conditions that make
+    the commit fail if the grant or the switch are no longer what this plan assumed."""
+    now = format_timestamp(attempt.now)
+    free_units = _free_units(request, grant, attempt, now)
+    split = split_usage(request.quantity, free_units.free, profile.postpaid_enabled)
+    commit = UsageCommit(
+        usage=_record(request, split, free_units, now, attempt.write_id),
+        draw=free_units.draw,
+        new_grant=free_units.new_grant,
+        expect_no_grant=free_units.expect_no_grant,
+        expect_postpaid=profile.postpaid_enabled if split.free < request.quantity else None,
+    )
+    return UsagePlan(commit, free_units.grant_after)
+
+
+def _record(request: UsageRequest, split: Split, free_units: _FreeUnits, now: str, write_id: str) -> UsageRecord:
+    after = free_units.grant_after
+    relaxed_draw = free_units.draw is not None and not free_units.draw.exact
+    price = request.model.price
+    return UsageRecord(
+        request_id=request.request_id,
+        account_id=request.account_id,
+        model_id=request.model.model_id,
+        sub_account_id=request.sub_account_id,
+        quantity=request.quantity,
+        free=split.free,
+        billable=split.billable,
+        unbilled_overage=split.unbilled_overage,
+        currency=price.currency,
+        unit_price=format_money(price.unit_price),
+        charge=format_money(charge_for(split.billable, price.unit_price)),
+        # A relaxed draw does not know the remainder it leaves: settled after the commit.
+        free_remaining=None if relaxed_draw else (after.usable_remaining(now) if after else 0),
+        auto_claimed=free_units.new_grant is not None,
+        recorded_at=now,
+        fingerprint=request.fingerprint,
+        write_id=write_id,
+    )
+
+
+def _free_units(request: UsageRequest, grant: GrantState | None, attempt: Attempt, now: str) -> _FreeUnits:
+    if grant is not None:
+        return _draw(request, grant, attempt.relaxed, now)
+    if request.model.trial is not None and attempt.campaign_open:
+        fresh = new_grant(request.account_id, request.model, ClaimMethod.AUTO, attempt.now)
+        free = min(request.quantity, fresh.remaining)
+        claimed = replace(fresh, used=free, remaining=fresh.remaining - free)
+        return _FreeUnits(free, claimed, new_grant=NewGrant(claimed, request.sub_account_id))
+    # A trial model without a grant once the campaign closed: nothing is free, as long as no
+    # grant appears meanwhile (a claim that was just in time), which the commit checks.
+    return _FreeUnits(0, None, expect_no_grant=request.model.trial is not None)
+
+
+def _draw(request: UsageRequest, grant: GrantState, relaxed: bool, now: str) -> _FreeUnits:
+    free = min(request.quantity, grant.usable_remaining(now))
+    if not free:
+        return _FreeUnits(0, grant)
+    # Under contention a draw the remainder fully covers stops insisting on the exact remainder
+    # (which others keep changing); a draw that empties the grant stays exact, so that its
+    # ``free`` is the exact remainder and the grant leaves the expiry index in the same write.
+    exact = not (relaxed and free == request.quantity and free < grant.remaining)
+    draw = GrantDraw(request.model.model_id, grant.remaining, free, now, exact=exact)
+    return _FreeUnits(free, replace(grant, used=grant.used + free, remaining=grant.remaining - free), draw=draw)

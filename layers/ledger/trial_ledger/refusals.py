@@ -1,0 +1,57 @@
+"""Why a conditional write of the store was refused: one type per outcome, with what is there now."""
+
+from __future__ import annotations
+
+from .state import GrantState, UsageRecord
+
+
+class Refused(Exception):
+    """A conditional write was refused and wrote nothing."""
+
+
+class Contended(Refused):
+    """Cancelled by a concurrent transaction or throttled inside one; nothing is learnt: try again."""
+
+
+class ActivationMissing(Refused):
+    """The account is not activated (set_postpaid, or a manual claim's check)."""
+
+
+class GrantsExist(Refused):
+    """create_grants: these models of the account have a grant already (R1), as it is now."""
+
+    def __init__(self, grants: dict[str, GrantState]) -> None:
+        super().__init__(f"already granted: {sorted(grants)}")
+        self.grants = grants
+
+
+class AlreadyRecorded(Refused):
+    """commit_usage: the request_id has a usage record already; this is it."""
+
+    def __init__(self, record: UsageRecord) -> None:
+        super().__init__(f"request_id {record.request_id!r} is recorded")
+        self.record = record
+
+
+class Outdated(Refused):
+    """commit_usage: what the attempt expected of the grant or the postpaid switch no longer holds."""
+
+    def __init__(self, *, grant_changed: bool, grant: GrantState | None, postpaid_changed: bool) -> None:
+        super().__init__("the grant or the postpaid switch changed")
+        self.grant_changed = grant_changed
+        self.grant = grant
+        """The grant as it is now when the refusal carried it; None when it must be read."""
+        self.postpaid_changed = postpaid_changed
+
+
+class ExpiryRecorded(Refused):
+    """expire_grant: the grant's expiry entry exists; its expiry was recorded already."""
+
+
+class GrantMoved(Refused):
+    """expire_grant: the grant no longer holds the expected remainder, or is not yet due."""
+
+    def __init__(self, grant: GrantState | None) -> None:
+        super().__init__("the grant changed")
+        self.grant = grant
+        """The grant as it is now; None if the refusal did not carry it."""
