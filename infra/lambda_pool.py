@@ -83,18 +83,19 @@ class Container:
         return ContainerStats(self.process.pid or 0, self.invocations)
 
 
+@dataclass(frozen=True)
+class ContainerHost:
+    """What every container of the emulator shares: how processes start, and the test clock."""
+
+    context: SpawnContext
+    clock: Any
+
+
 class FunctionPool:
     def __init__(
-        self,
-        name: str,
-        code: FunctionCode,
-        *,
-        context: SpawnContext,
-        clock: Any,
-        timeout_seconds: float = 30.0,
-        max_containers: int = 8,
+        self, name: str, code: FunctionCode, host: ContainerHost, timeout_seconds: float = 30.0, max_containers: int = 8
     ) -> None:
-        self.name, self.code, self.context, self.clock = name, code, context, clock
+        self.name, self.code, self.context, self.clock = name, code, host.context, host.clock
         self.timeout_seconds = timeout_seconds
         self._max = max_containers
         self._idle: queue.LifoQueue[Container] = queue.LifoQueue()

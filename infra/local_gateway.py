@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 
 from infra.events import GATEWAY_ROLE_ARN, http_event
 from infra.lambda_container import ContainerServices, FunctionCode
-from infra.lambda_pool import FunctionError, FunctionPool
+from infra.lambda_pool import ContainerHost, FunctionError, FunctionPool
 from infra.routes import Function, Route, Schedule, functions, routes, schedules
 
 DEFAULT_MAX_CONTAINERS = 8
@@ -74,7 +74,8 @@ def attach_to_emulator(module: ModuleType, services: ContainerServices) -> None:
 
 class LocalGateway:
     def __init__(self, context: SpawnContext, clock: Any, max_containers: int = DEFAULT_MAX_CONTAINERS) -> None:
-        self.context, self.clock, self._max = context, clock, max_containers
+        self.clock, self._max = clock, max_containers
+        self._host = ContainerHost(context, clock)
         self.pools = {logical_id: self._pool(function) for logical_id, function in functions().items()}
         self._routes: dict[tuple[str, str], Route] = {(route.method, route.path): route for route in routes()}
         self.schedules: list[Schedule] = schedules()
@@ -82,15 +83,13 @@ class LocalGateway:
     def _pool(self, function: Function) -> FunctionPool:
         code = FunctionCode(function.code_dir, function.handler, attach_to_emulator)
         limit = min(function.reserved_concurrency or self._max, self._max)
-        return FunctionPool(function.logical_id, code, context=self.context, clock=self.clock,
-                            timeout_seconds=function.timeout_seconds, max_containers=limit)  # fmt: skip
+        return FunctionPool(function.logical_id, code, self._host, function.timeout_seconds, limit)
 
     def add_gateway_route(self, method: str, path: str, code: FunctionCode) -> None:
         """Serve a route that is not in template.yaml (the benchmark's baseline) like a gateway
         route: same event, same IAM identity, same embedded DynamoDB."""
         name = f"extra:{path}"
-        self.pools[name] = FunctionPool(name, code, context=self.context, clock=self.clock,
-                                        max_containers=self._max)  # fmt: skip
+        self.pools[name] = FunctionPool(name, code, self._host, max_containers=self._max)
         self._routes[(method, path)] = Route(method, path, name, iam=True)
 
     def handle(self, request: LocalRequest) -> Reply:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from infra.lambda_container import FunctionCode
-from infra.lambda_pool import FunctionError, FunctionPool
+from infra.lambda_pool import ContainerHost, FunctionError, FunctionPool
 from infra.local_gateway import attach_to_emulator
 from infra.shared_clock import ClockOutOfRange, SharedClock
 
@@ -33,7 +33,7 @@ def clock() -> SharedClock:
 
 @pytest.fixture
 def pool(clock: SharedClock) -> Iterator[FunctionPool]:
-    started = FunctionPool("Toy", TOY, context=CONTEXT, clock=clock, max_containers=3)
+    started = FunctionPool("Toy", TOY, ContainerHost(CONTEXT, clock), max_containers=3)
     yield started
     started.close()
 
@@ -108,7 +108,7 @@ def test_the_handlers_asynchronous_invocation_runs_in_a_container(pool: Function
 
 
 def test_close_stops_every_process(clock: SharedClock) -> None:
-    pool = FunctionPool("Toy", TOY, context=CONTEXT, clock=clock, max_containers=2)
+    pool = FunctionPool("Toy", TOY, ContainerHost(CONTEXT, clock), max_containers=2)
     with ThreadPoolExecutor(2) as clients:
         pids = {answer["pid"] for answer in clients.map(pool.invoke, [{"action": "sleep", "seconds": 0.3}] * 2)}
     assert len(pids) == 2

@@ -56,7 +56,7 @@ def test_every_alarm_notifies_the_alarm_topic(alarms: dict[str, dict[str, Any]])
 
 
 @pytest.mark.parametrize(
-    ("alarm_id", "namespace", "metric", "dimension", "threshold"),
+    "case",
     [
         ("ClaimErrorsAlarm", "AWS/Lambda", "Errors", {"FunctionName": {"Ref": "ClaimFunction"}},
          "FunctionErrorsThreshold"),
@@ -71,9 +71,9 @@ def test_every_alarm_notifies_the_alarm_topic(alarms: dict[str, dict[str, Any]])
     ],
 )  # fmt: skip
 def test_single_metric_alarms(
-    alarms: dict[str, dict[str, Any]], alarm_id: str, namespace: str, metric: str, dimension: dict[str, Any],
-    threshold: str,
-) -> None:  # fmt: skip
+    alarms: dict[str, dict[str, Any]], case: tuple[str, str, str, dict[str, Any], str]
+) -> None:
+    alarm_id, namespace, metric, dimension, threshold = case
     [stat] = metric_stats(alarms[alarm_id])
     assert (stat["Namespace"], stat["MetricName"], stat["Stat"]) == (namespace, metric, "Sum")
     assert dimensions(stat) == dimension
