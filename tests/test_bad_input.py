@@ -278,6 +278,15 @@ CORPUS: list[Case] = [
     listing("model-129-chars", {"model_id": "m" * 129}),
     listing("model-space", {"model_id": "hunyuan turbo"}),
     listing("model-empty", {"model_id": ""}),
+    # --- a JWT sub that is not an id: it could not be recorded for attribution, 401 ---
+    claims("sub-with-pipe", CLAIMS_OK, UNAUTHENTICATED, sub="auth0|5f0c2a"),
+    claims("sub-with-space", CLAIMS_OK, UNAUTHENTICATED, sub="user 1"),
+    claims("sub-empty", CLAIMS_OK, UNAUTHENTICATED, sub=""),
+    claims("sub-129-chars", CLAIMS_OK, UNAUTHENTICATED, sub="u" * 129),
+    claims("sub-trailing-newline", CLAIMS_OK, UNAUTHENTICATED, sub="user-1\n"),
+    claims("sub-leading-dot", CLAIMS_OK, UNAUTHENTICATED, sub=".user-1"),
+    claims("sub-number", CLAIMS_OK, UNAUTHENTICATED, sub=42),
+    postpaid("sub-with-hash", POSTPAID_OK, UNAUTHENTICATED, sub="user#1"),
 ]
 
 
