@@ -1,6 +1,6 @@
 """A bad-input corpus through the real handlers: every case is refused with the status the contract
-names (SPEC section 3, docs/api.md "Validation decisions"), as a problem+json body without stack
-traces, and writes nothing to the table.
+names (docs/contract.md section 3, docs/api.md "Validation decisions"), as a problem+json body
+without stack traces, and writes nothing to the table.
 
 Console cases run on an activated account, so that validation (not the 403 of a missing
 activation) is what is tested. Gateway cases name an account and a trial model that a valid
