@@ -17,7 +17,7 @@ import pytest
 from infra.routes import routes
 from infra.template import load_template
 from tests.test_bad_input import CORPUS
-from trial_edge.body_guard import MAX_DEPTH
+from trial_edge.json_bounds import MAX_DEPTH
 from trial_edge.problem_catalogue import CATALOGUE, status_of
 from trial_ledger import LedgerError, StopReason
 from trial_ledger.rules import ID_PATTERN, MAX_MODELS_PER_CLAIM, MAX_QUANTITY

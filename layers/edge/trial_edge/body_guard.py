@@ -8,9 +8,8 @@ belongs here: a body is a JSON object, sent as JSON, or it is refused:
   any parameters; no Content-Type is JSON too): 415;
 - not UTF-8, not JSON, or JSON with ``NaN``/``Infinity`` (not JSON by RFC 8259): 400;
 - JSON that is not an object (an array, a string, a number): 422;
-- JSON nested deeper than ``MAX_DEPTH`` levels, or holding an integer with more digits than any
-  number of the contract: 422 naming the field. Parsing such bodies further fails outside every
-  error handler (``RecursionError``; Python refuses to convert integers of over 4,300 digits).
+- JSON nested deeper than 32 levels, or holding an integer with more digits than any number of
+  the contract: 422 naming the field (``trial_edge.json_bounds``).
 
 An accepted body reaches Powertools with ``Content-Type: application/json``, the only spelling
 its parser takes for JSON."""
@@ -20,35 +19,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from trial_edge.problems import field_path, problem
+from trial_edge.json_bounds import first_out_of_bounds, is_out_of_bounds, parse_int, too_deep
+from trial_edge.problems import problem
 from trial_edge.schemas import FieldError
-from trial_ledger.rules import MAX_QUANTITY
-
-MAX_DEPTH = 32
-"""Levels of nesting, the top-level object being the first; the contract's bodies use two."""
-MAX_INTEGER_DIGITS = len(str(MAX_QUANTITY))
-"""No number of the contract has more digits than the largest quantity."""
 
 _logger = Logger(child=True)
-
-
-@dataclass(frozen=True, slots=True)
-class _OutOfRange:
-    """Stands in for an integer literal too long to be any number of the contract."""
-
-    digits: int
-
-
-def _parse_int(literal: str) -> int | _OutOfRange:
-    digits = len(literal.lstrip("-"))
-    return _OutOfRange(digits) if digits > MAX_INTEGER_DIGITS else int(literal)
 
 
 def _reject_constant(name: str) -> Any:
@@ -64,30 +45,10 @@ def is_json_media_type(content_type: str) -> bool:
     return bool(kind) and subtype.endswith("+json") and subtype != "+json"
 
 
-def _too_deep(location: tuple[str | int, ...]) -> FieldError:
-    return FieldError(field=field_path(location), message=f"nested deeper than {MAX_DEPTH} levels")
-
-
-def _first_out_of_bounds(document: dict[str, Any]) -> FieldError | None:
-    """The first value, in document order, nested deeper than MAX_DEPTH or out of range."""
-    pending: list[tuple[tuple[str | int, ...], Any]] = [((), document)]
-    while pending:
-        location, value = pending.pop()
-        if isinstance(value, _OutOfRange):
-            message = f"out of range: {value.digits} digits, and no number here exceeds {MAX_QUANTITY:,}"
-            return FieldError(field=field_path(location), message=message)
-        if len(location) >= MAX_DEPTH:
-            return _too_deep(location)
-        children = value.items() if isinstance(value, dict) else enumerate(value)
-        nested = [((*location, key), child) for key, child in children if isinstance(child, dict | list | _OutOfRange)]
-        pending.extend(reversed(nested))
-    return None
-
-
 def _parse(event: dict[str, Any]) -> Any:
     raw = event["body"]
     text = base64.b64decode(raw, validate=True).decode("utf-8") if event.get("isBase64Encoded") else raw
-    return json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
+    return json.loads(text, parse_constant=_reject_constant, parse_int=parse_int)
 
 
 def refuse_unacceptable_body(event: dict[str, Any]) -> Response[str] | None:
@@ -100,7 +61,7 @@ def refuse_unacceptable_body(event: dict[str, Any]) -> Response[str] | None:
     try:
         value = _parse(event)
     except RecursionError:
-        return problem("validation_error", "the body nests too deep", errors=[_too_deep(())])
+        return problem("validation_error", "the body nests too deep", errors=[too_deep(())])
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return problem("malformed_json", "the body is not valid JSON")
     if not isinstance(value, dict):
@@ -109,8 +70,8 @@ def refuse_unacceptable_body(event: dict[str, Any]) -> Response[str] | None:
             "the body must be a JSON object",
             errors=[FieldError(field="body", message="must be a JSON object")],
         )
-    if error := _first_out_of_bounds(value):
-        return problem("validation_error", "the body is out of bounds", errors=[error])
+    if is_out_of_bounds(value):
+        return problem("validation_error", "the body is out of bounds", errors=[first_out_of_bounds(value)])
     return None
 
 
