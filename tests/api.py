@@ -39,19 +39,27 @@ def console(
     path: str,
     *,
     account: str | None = "acct-1",
-    sub: str | None = "user-1",
+    sub: object = "user-1",
     body: Any = None,
     query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Reply:
     claims: dict[str, Any] = {"iss": "https://issuer.example", "aud": "console"}
     if account is not None:
         claims["root_account_id"] = account
     if sub is not None:
         claims["sub"] = sub
-    event = http_event(method, path, body=_body(body), query=query, jwt_claims=claims)
+    event = http_event(method, path, body=_body(body), query=query, headers=headers, jwt_claims=claims)
     return _reply(claim_handler.lambda_handler(event, LocalLambdaContext("claim")))
 
 
-def gateway(method: str, path: str, body: Any = None, *, principal: str | None = GATEWAY_ROLE_ARN) -> Reply:
-    event = http_event(method, path, body=_body(body), iam_principal=principal)
+def gateway(
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    principal: str | None = GATEWAY_ROLE_ARN,
+    headers: dict[str, str] | None = None,
+) -> Reply:
+    event = http_event(method, path, body=_body(body), headers=headers, iam_principal=principal)
     return _reply(consume_handler.lambda_handler(event, LocalLambdaContext("consume")))

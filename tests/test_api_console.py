@@ -164,3 +164,20 @@ def test_malformed_json() -> None:
     console("POST", "/v1/account/activation")
     reply = console("POST", "/v1/trials/claims", body='{"models": [')
     assert (reply.status, reply.code) == (400, "malformed_json")
+
+
+@pytest.mark.parametrize("sub", ["auth0|5f0c2a", "user 1", "", "u" * 129, "user-1\n", "-user", 42])
+def test_a_sub_that_is_not_an_id_is_unauthenticated(sub: object) -> None:
+    """sub is recorded for attribution (claimed_by); a value the ledger cannot record is refused,
+    as a body's invalid sub_account_id is, rather than silently dropped."""
+    console("POST", "/v1/account/activation")
+    reply = console("POST", "/v1/trials/claims", sub=sub, body={"models": [LANG_90]})
+    assert (reply.status, reply.code) == (401, "unauthenticated")
+    assert "sub" in reply.body["detail"]
+    assert console("GET", "/v1/trials").body == {"grants": []}
+
+
+def test_a_token_without_sub_is_still_served() -> None:
+    console("POST", "/v1/account/activation")
+    reply = console("POST", "/v1/trials/claims", sub=None, body={"models": [LANG_90]})
+    assert reply.body["results"][0]["outcome"] == "claimed"

@@ -194,3 +194,55 @@ def test_expired_grant_is_402_free_quota_expired(clock: SwitchableClock) -> None
     assert (reply.status, reply.code) == (402, "free_quota_expired")
     recorded = gateway("POST", "/v1/usage", usage(5))  # usage already happened: recorded, never free
     assert (recorded.status, recorded.body["free"], recorded.body["unbilled_overage"]) == (200, 0, 5)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "APPLICATION/JSON",
+        "Application/Json; charset=UTF-8",
+        "application/json;charset=utf-8",
+        "application/problem+json",
+        "application/vnd.api+json",
+        "Application/Merge-Patch+JSON",
+    ],
+)
+def test_json_is_accepted_in_any_case_and_with_a_json_suffix(content_type: str) -> None:
+    reply = gateway("POST", "/v1/usage", usage(), headers={"Content-Type": content_type})
+    assert (reply.status, reply.body["free"]) == (200, 10)
+
+
+def test_an_integer_too_long_to_convert_is_out_of_range_for_its_field() -> None:
+    body = json.dumps(usage()).replace('"quantity": 10', '"quantity": ' + "9" * 5000)
+    reply = gateway("POST", "/v1/usage", body)
+    assert (reply.status, reply.code) == (422, "validation_error")
+    [error] = reply.body["errors"]
+    assert error["field"] == "quantity"
+    assert "1,000,000,000" in error["message"]
+
+
+def test_nesting_is_limited_to_32_levels() -> None:
+    """The contract's bodies are 2 levels deep; 32 are accepted by the guard (then refused by the
+    schema), 33 are refused before anything parses the body further."""
+    body = '{"account_id": "acct-1", "model_id": "hunyuan-turbo", "note": ' + "[" * 31 + "]" * 31 + "}"
+    at_limit = gateway("POST", "/v1/authorizations", body)
+    assert [error["field"] for error in at_limit.body["errors"]] == ["note"]
+    too_deep = gateway("POST", "/v1/authorizations", body.replace("[", "[[", 1).replace("]", "]]", 1))
+    assert (too_deep.status, too_deep.code) == (422, "validation_error")
+    [error] = too_deep.body["errors"]
+    assert error["field"] == "note" + "[0]" * 31
+    assert "32 levels" in error["message"]
+
+
+def test_an_exception_outside_the_routes_is_a_problem_500(monkeypatch: pytest.MonkeyPatch) -> None:
+    import consume_handler
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internal detail in /opt/python/aws_lambda_powertools/event_handler")
+
+    monkeypatch.setattr(consume_handler.app, "resolve", broken)
+    reply = gateway("POST", "/v1/authorizations", {"account_id": "acct-1", "model_id": LANG_90})
+    assert (reply.status, reply.code) == (500, "internal_error")
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert "secret" not in json.dumps(reply.body)

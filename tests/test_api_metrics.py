@@ -54,3 +54,13 @@ def test_units_are_counted_free_and_billable(capsys: pytest.CaptureFixture[str])
 def test_refused_admissions_are_counted_by_reason(capsys: pytest.CaptureFixture[str]) -> None:
     gateway("POST", "/v1/authorizations", {"account_id": "acct-1", "model_id": NO_TRIAL})
     assert values(emitted(capsys), "AdmissionsRefused", reason="no_free_quota") == [1]
+
+
+def test_disabled_metrics_print_nothing(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """POWERTOOLS_METRICS_DISABLED (set by make run) also silences the metrics with their own
+    dimension: Powertools' single_metric prints whatever the variable says."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    console("POST", "/v1/account/activation")
+    console("POST", "/v1/trials/claims", body={"models": [LANG_90]})
+    gateway("POST", "/v1/authorizations", {"account_id": "acct-1", "model_id": NO_TRIAL})
+    assert emitted(capsys) == []

@@ -1,6 +1,6 @@
 """A bad-input corpus through the real handlers: every case is refused with the status the contract
-names (SPEC section 3, docs/api.md "Validation decisions"), as a problem+json body without stack
-traces, and writes nothing to the table.
+names (docs/contract.md section 3, docs/api.md "Validation decisions"), as a problem+json body
+without stack traces, and writes nothing to the table.
 
 Console cases run on an activated account, so that validation (not the 403 of a missing
 activation) is what is tested. Gateway cases name an account and a trial model that a valid
@@ -18,6 +18,7 @@ import pytest
 
 from tests.api import Reply, console, gateway
 from tests.support import LANG_90, LANG_90_B
+from trial_edge.problem_catalogue import PROBLEM_JSON, problem_type
 from trial_ledger import Ledger
 
 pytestmark = [
@@ -27,7 +28,6 @@ pytestmark = [
 ]
 
 TABLE_NAME = os.environ["TABLE_NAME"]
-PROBLEM_JSON = "application/problem+json"
 LEAKS = ("Traceback", ".py", "pynamodb", "botocore")
 BIG = "x" * (300 * 1024)
 """300 KB: under the local server's 1 MB and API Gateway's 10 MB body limits, so it reaches the handler."""
@@ -35,6 +35,7 @@ BIG = "x" * (300 * 1024)
 MALFORMED = (400, "malformed_json")
 INVALID = (422, "validation_error")
 UNSUPPORTED = (415, "unsupported_media_type")
+UNAUTHENTICATED = (401, "unauthenticated")
 
 GATEWAY_PATHS = {("POST", "/v1/authorizations"), ("POST", "/v1/usage")}
 
@@ -52,6 +53,8 @@ class Case:
     """Sent instead of ``application/json``; ``""`` sends no Content-Type at all."""
     raw_bytes: bytes | None = None
     """Sent base64-encoded (``isBase64Encoded``), as API Gateway delivers a non-text body."""
+    sub: object = "user-1"
+    """The JWT's ``sub`` claim on console routes."""
 
 
 def postpaid(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
@@ -95,6 +98,20 @@ def with_authz(**fields: Any) -> dict[str, Any]:
 
 def without(body: dict[str, Any], field: str) -> dict[str, Any]:
     return {name: value for name, value in body.items() if name != field}
+
+
+def nested(depth: int, leaf: str = "1") -> str:
+    """JSON arrays ``depth`` levels deep around ``leaf``."""
+    return "[" * depth + leaf + "]" * depth
+
+
+def usage_text(quantity: str) -> str:
+    """The valid usage body with ``quantity`` spliced in as raw JSON text."""
+    return json.dumps(USAGE_OK).replace('"quantity": 10', f'"quantity": {quantity}')
+
+
+HUGE = "9" * 5000
+"""Valid JSON, but past Python's 4,300-digit limit for converting a string to an integer."""
 
 
 def cursor_of(value: Any) -> str:
@@ -149,6 +166,23 @@ CORPUS: list[Case] = [
     postpaid("multipart", MULTIPART_BODY, UNSUPPORTED, content_type=f"multipart/form-data; boundary={BOUNDARY}"),
     claims("multipart-no-boundary", json.dumps(CLAIMS_OK), UNSUPPORTED, content_type="multipart/form-data"),
     usage("multipart-no-boundary", json.dumps(USAGE_OK), UNSUPPORTED, content_type="multipart/form-data"),
+    # JSON is application/json or a structured +json suffix; near misses are not JSON.
+    usage("text-json", json.dumps(USAGE_OK), UNSUPPORTED, content_type="text/json"),
+    usage("json-seq", json.dumps(USAGE_OK), UNSUPPORTED, content_type="application/json-seq"),
+    usage("suffix-without-type", json.dumps(USAGE_OK), UNSUPPORTED, content_type="+json"),
+    authorization("problem-xml", json.dumps(AUTHZ_OK), UNSUPPORTED, content_type="application/problem+xml"),
+    # --- nesting deeper than 32 levels (a RecursionError when 10,000 deep): 422 ---
+    usage("nested-10000-deep", '{"a": ' + nested(10_000) + "}"),
+    usage("quantity-nested-10000-deep", usage_text(nested(10_000))),
+    claims("model-nested-5000-deep", '{"models": ' + nested(5_000, json.dumps(LANG_90)) + "}"),
+    authorization("objects-nested-1000-deep", '{"a": ' + '{"b": ' * 1_000 + "1" + "}" * 1_000 + "}"),
+    postpaid("unknown-field-nested-32-deep", '{"enabled": true, "note": ' + nested(32) + "}"),
+    # --- integers past any number of the contract, too long to convert: 422 naming the field ---
+    usage("quantity-5000-digits", usage_text(HUGE)),
+    usage("quantity-minus-5000-digits", usage_text("-" + HUGE)),
+    usage("quantity-1e400", usage_text("1e400")),
+    claims("model-5000-digits", '{"models": [' + HUGE + "]}"),
+    postpaid("unknown-field-5000-digits", '{"enabled": true, "n": ' + HUGE + "}"),
     # --- PUT /v1/account/postpaid: a strict boolean, nothing else ---
     postpaid("string-true", {"enabled": "true"}),
     postpaid("int-one", {"enabled": 1}),
@@ -244,6 +278,15 @@ CORPUS: list[Case] = [
     listing("model-129-chars", {"model_id": "m" * 129}),
     listing("model-space", {"model_id": "hunyuan turbo"}),
     listing("model-empty", {"model_id": ""}),
+    # --- a JWT sub that is not an id: it could not be recorded for attribution, 401 ---
+    claims("sub-with-pipe", CLAIMS_OK, UNAUTHENTICATED, sub="auth0|5f0c2a"),
+    claims("sub-with-space", CLAIMS_OK, UNAUTHENTICATED, sub="user 1"),
+    claims("sub-empty", CLAIMS_OK, UNAUTHENTICATED, sub=""),
+    claims("sub-129-chars", CLAIMS_OK, UNAUTHENTICATED, sub="u" * 129),
+    claims("sub-trailing-newline", CLAIMS_OK, UNAUTHENTICATED, sub="user-1\n"),
+    claims("sub-leading-dot", CLAIMS_OK, UNAUTHENTICATED, sub=".user-1"),
+    claims("sub-number", CLAIMS_OK, UNAUTHENTICATED, sub=42),
+    postpaid("sub-with-hash", POSTPAID_OK, UNAUTHENTICATED, sub="user#1"),
 ]
 
 
@@ -262,7 +305,7 @@ def send(case: Case) -> Reply:
     if case.content_type is None and case.raw_bytes is None:
         if (case.method, case.path) in GATEWAY_PATHS:
             return gateway(case.method, case.path, case.body)
-        return console(case.method, case.path, body=case.body, query=case.query)
+        return console(case.method, case.path, body=case.body, query=case.query, sub=case.sub)
     return send_raw(case)
 
 
@@ -281,7 +324,7 @@ def send_raw(case: Case) -> Reply:
         event = http_event(case.method, case.path, body=body, headers=headers, iam_principal=GATEWAY_ROLE_ARN)
         handler, name = consume_handler.lambda_handler, "consume"
     else:
-        claims = {"iss": "https://issuer.example", "aud": "console", "root_account_id": "acct-1", "sub": "user-1"}
+        claims = {"iss": "https://issuer.example", "aud": "console", "root_account_id": "acct-1", "sub": case.sub}
         event = http_event(case.method, case.path, body=body, headers=headers, jwt_claims=claims)
         handler, name = claim_handler.lambda_handler, "claim"
     if not content_type:
@@ -345,7 +388,7 @@ def test_bad_input_is_refused_and_writes_nothing(case: Case, dynamodb: Any, hand
     assert isinstance(reply.body, dict)
     assert {"type", "title", "status", "detail", "code"} <= reply.body.keys()
     assert reply.body["status"] == reply.status
-    assert reply.body["type"] == f"urn:tokenhub:trial-quota:problem:{reply.code}"
+    assert reply.body["type"] == problem_type(reply.body["code"])
     text = json.dumps(reply.body, ensure_ascii=False)
     for leak in LEAKS:
         assert leak not in text, f"{leak!r} leaked into {text[:500]}"

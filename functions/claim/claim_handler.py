@@ -55,13 +55,15 @@ def activate() -> AccountOut:
     return account_out(ledger.activate(console_caller(app.current_event).account_id))
 
 
-@app.put("/v1/account/postpaid", summary="Turn postpaid billing on or off", responses=problems(400, 403))
+@app.put("/v1/account/postpaid", summary="Turn postpaid billing on or off", responses=problems("account_not_activated"))
 @tracer.capture_method
 def set_postpaid(request: Annotated[PostpaidRequest, Body()]) -> AccountOut:
     return account_out(ledger.set_postpaid(console_caller(app.current_event).account_id, request.enabled))
 
 
-@app.post("/v1/trials/claims", summary="Claim free trials from the gallery", responses=problems(400, 403))
+@app.post(
+    "/v1/trials/claims", summary="Claim free trials from the gallery", responses=problems("account_not_activated")
+)
 @tracer.capture_method
 def claim_trials(request: Annotated[ClaimRequest, Body()]) -> ClaimsOut:
     caller = console_caller(app.current_event)

@@ -21,7 +21,7 @@ from trial_edge.schemas import (
     usage_out,
 )
 from trial_edge.telemetry import count_by
-from trial_ledger import AdmissionRefused, Ledger
+from trial_ledger import AdmissionRefused, Ledger, StopReason
 
 logger = Logger()
 tracer = Tracer()
@@ -33,7 +33,7 @@ ledger = Ledger()
 @app.post(
     "/v1/authorizations",
     summary="May this account invoke this model now? Claims the trial on first use",
-    responses=problems(400, 402, 404),
+    responses=problems(*StopReason, "unknown_model"),
 )
 @tracer.capture_method
 def authorize(request: Annotated[AuthorizationRequest, Body()]) -> AuthorizationOut:
@@ -51,7 +51,7 @@ def authorize(request: Annotated[AuthorizationRequest, Body()]) -> Authorization
 @app.post(
     "/v1/usage",
     summary="Record one invocation (idempotent by request_id)",
-    responses=problems(400, 404, 409),
+    responses=problems("unknown_model", "request_id_conflict"),
 )
 @tracer.capture_method
 def record_usage(request: Annotated[UsageRequest, Body()]) -> UsageOut:

@@ -4,9 +4,15 @@ Powertools' request validation also understands form and multipart bodies, and w
 single body model it unwraps a JSON array to its first element (meant for form fields). Neither
 belongs here: a body is a JSON object, sent as JSON, or it is refused:
 
-- any Content-Type other than JSON (``application/json``, ``*+json``, or none): 415;
+- a Content-Type that is not JSON (``application/json`` or ``type/subtype+json``, in any case, with
+  any parameters; no Content-Type is JSON too): 415;
 - not UTF-8, not JSON, or JSON with ``NaN``/``Infinity`` (not JSON by RFC 8259): 400;
-- JSON that is not an object (an array, a string, a number): 422."""
+- JSON that is not an object (an array, a string, a number): 422;
+- JSON nested deeper than 32 levels, or holding an integer with more digits than any number of
+  the contract: 422 naming the field (``trial_edge.json_bounds``).
+
+An accepted body reaches Powertools with ``Content-Type: application/json``, the only spelling
+its parser takes for JSON."""
 
 from __future__ import annotations
 
@@ -15,33 +21,47 @@ import binascii
 import json
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from trial_edge.json_bounds import first_out_of_bounds, is_out_of_bounds, parse_int, too_deep
 from trial_edge.problems import problem
 from trial_edge.schemas import FieldError
+
+_logger = Logger(child=True)
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _is_json(content_type: str) -> bool:
+def is_json_media_type(content_type: str) -> bool:
+    """``application/json`` or a structured ``+json`` type, compared case-insensitively (RFC 9110)."""
     media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type in ("", "application/json") or media_type.endswith("+json")
+    if media_type in ("", "application/json"):
+        return True
+    kind, _, subtype = media_type.partition("/")
+    return bool(kind) and subtype.endswith("+json") and subtype != "+json"
+
+
+def _parse(event: dict[str, Any]) -> Any:
+    raw = event["body"]
+    text = base64.b64decode(raw, validate=True).decode("utf-8") if event.get("isBase64Encoded") else raw
+    return json.loads(text, parse_constant=_reject_constant, parse_int=parse_int)
 
 
 def refuse_unacceptable_body(event: dict[str, Any]) -> Response[str] | None:
     """A problem response for a body the API does not accept, or None to go on."""
-    raw = event.get("body")
-    if raw is None or raw == "":
+    if event.get("body") in (None, ""):
         return None
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
-    if not _is_json(headers.get("content-type", "")):
+    if not is_json_media_type(headers.get("content-type", "")):
         return problem("unsupported_media_type", "send the body as application/json")
     try:
-        text = base64.b64decode(raw, validate=True).decode("utf-8") if event.get("isBase64Encoded") else raw
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = _parse(event)
+    except RecursionError:
+        return problem("validation_error", "the body nests too deep", errors=[too_deep(())])
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return problem("malformed_json", "the body is not valid JSON")
     if not isinstance(value, dict):
@@ -50,7 +70,14 @@ def refuse_unacceptable_body(event: dict[str, Any]) -> Response[str] | None:
             "the body must be a JSON object",
             errors=[FieldError(field="body", message="must be a JSON object")],
         )
+    if is_out_of_bounds(value):
+        return problem("validation_error", "the body is out of bounds", errors=[first_out_of_bounds(value)])
     return None
+
+
+def _with_json_content_type(event: dict[str, Any]) -> dict[str, Any]:
+    headers = {name: value for name, value in (event.get("headers") or {}).items() if name.lower() != "content-type"}
+    return event | {"headers": headers | {"content-type": "application/json"}}
 
 
 def as_proxy_response(response: Response[str]) -> dict[str, Any]:
@@ -60,7 +87,12 @@ def as_proxy_response(response: Response[str]) -> dict[str, Any]:
 
 
 def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Hand the event to the resolver, unless its body is refused first."""
-    if refused := refuse_unacceptable_body(event):
-        return as_proxy_response(refused)
-    return app.resolve(event, context)
+    """Hand the event to the resolver unless its body is refused first. Whatever fails on the way,
+    in the guard or in Powertools outside a route, is a problem+json 500, not Lambda's own error."""
+    try:
+        if refused := refuse_unacceptable_body(event):
+            return as_proxy_response(refused)
+        return app.resolve(_with_json_content_type(event), context)
+    except Exception:
+        _logger.exception("unhandled error outside the routes")
+        return as_proxy_response(problem("internal_error", "the service failed; the error was logged"))

@@ -26,13 +26,23 @@ def account_claim_name() -> str:
     return os.environ.get("ACCOUNT_CLAIM") or "root_account_id"
 
 
+def _as_id(value: object) -> str | None:
+    return value if isinstance(value, str) and ID_PATTERN.fullmatch(value) else None
+
+
 def console_caller(event: APIGatewayProxyEventV2) -> ConsoleCaller:
     claims = event.request_context.authorizer.jwt_claim
-    account_id = claims.get(account_claim_name())
-    if not isinstance(account_id, str) or not ID_PATTERN.fullmatch(account_id):
+    account_id = _as_id(claims.get(account_claim_name()))
+    if account_id is None:
         raise Unauthenticated("the token names no root account")
+    # sub is recorded for attribution (claimed_by), as a body's sub_account_id is; one the ledger
+    # cannot record is refused like that one, not silently dropped. A token without sub is served.
     sub = claims.get("sub")
-    return ConsoleCaller(account_id, sub if isinstance(sub, str) and ID_PATTERN.fullmatch(sub) else None)
+    if sub is not None and _as_id(sub) is None:
+        raise Unauthenticated(
+            "the token's sub is not an id: 1-128 letters, digits and . _ : @ -, from a letter or digit"
+        )
+    return ConsoleCaller(account_id, sub)
 
 
 def gateway_caller(event: APIGatewayProxyEventV2) -> str:

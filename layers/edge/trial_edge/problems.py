@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
+import json
+from collections.abc import Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -10,63 +11,42 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 
 from trial_edge.identity import Unauthenticated
-from trial_edge.schemas import FieldError, Problem
+from trial_edge.problem_catalogue import PROBLEM_JSON, problem_body, status_of
+from trial_edge.resolver import PerThreadEventResolver
+from trial_edge.schemas import FieldError
 from trial_ledger import InvalidRequest, LedgerError, TemporarilyUnavailable
-
-PROBLEM_JSON = "application/problem+json"
-
-STATUS_BY_CODE = {
-    "malformed_json": HTTPStatus.BAD_REQUEST,
-    "unauthenticated": HTTPStatus.UNAUTHORIZED,
-    "free_quota_exhausted": HTTPStatus.PAYMENT_REQUIRED,
-    "free_quota_expired": HTTPStatus.PAYMENT_REQUIRED,
-    "no_free_quota": HTTPStatus.PAYMENT_REQUIRED,
-    "account_not_activated": HTTPStatus.FORBIDDEN,
-    "unknown_model": HTTPStatus.NOT_FOUND,
-    "not_found": HTTPStatus.NOT_FOUND,
-    "request_id_conflict": HTTPStatus.CONFLICT,
-    "payload_too_large": HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-    "unsupported_media_type": HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-    "validation_error": HTTPStatus.UNPROCESSABLE_ENTITY,
-    "internal_error": HTTPStatus.INTERNAL_SERVER_ERROR,
-    "temporarily_unavailable": HTTPStatus.SERVICE_UNAVAILABLE,
-}
 
 
 def problem(
     code: str, detail: str, errors: list[FieldError] | None = None, headers: dict[str, str] | None = None
 ) -> Response[str]:
-    status = STATUS_BY_CODE[code]
-    body = Problem(
-        type=f"urn:tokenhub:trial-quota:problem:{code}",
-        title=status.phrase,
-        status=int(status),
-        detail=detail,
-        code=code,
-        errors=errors,
-    )
+    field_errors = [error.model_dump() for error in errors] if errors else None
     return Response(
-        status_code=int(status),
+        status_code=status_of(code),
         content_type=PROBLEM_JSON,
-        body=body.model_dump_json(exclude_none=True),
+        body=json.dumps(problem_body(code, detail, field_errors), separators=(",", ":")),
         headers=headers,
     )
 
 
-def _field_name(location: tuple[Any, ...]) -> str:
-    # Pydantic locations start with where the value came from ("body", "query"); the client
-    # thinks in field paths: models[3], quantity.
-    parts = [part for part in location if part not in ("body", "query", "path", "header")]
+def field_path(parts: Sequence[str | int]) -> str:
+    """A location as clients write it: ``models[3]``, ``note.items[0]``; ``body`` for the whole."""
     name = ""
     for part in parts:
         name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
     return name or "body"
 
 
+def _field_name(location: tuple[Any, ...]) -> str:
+    # Pydantic locations start with where the value came from ("body", "query"); the client
+    # thinks in field paths: models[3], quantity.
+    return field_path([part for part in location if part not in ("body", "query", "path", "header")])
+
+
 def json_api(logger: Logger) -> APIGatewayHttpResolver:
     """A resolver that validates requests against the routes' Pydantic models and answers every
     error as problem+json."""
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = PerThreadEventResolver(enable_validation=True)
     install_problem_handlers(app, logger)
     return app
 

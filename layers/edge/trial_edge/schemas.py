@@ -1,5 +1,5 @@
-"""Pydantic models of the HTTP contract (SPEC section 3): strict request bodies, response
-shapes for the OpenAPI document, and the conversions from ledger views."""
+"""Pydantic models of the HTTP contract (docs/contract.md, section 3): strict request bodies,
+response shapes for the OpenAPI document, and the conversions from ledger views."""
 
 from __future__ import annotations
 

@@ -1,0 +1,105 @@
+"""Every problem the API answers with, in one table: code -> status, title, description.
+
+The problem+json bodies (``trial_edge.problems``), the OpenAPI responses (``trial_edge.responses``)
+and the local emulator's own answers are all built from it, and ``tests/test_docs.py`` holds the
+table in docs/api.md to it. Plain Python, no Powertools or Pydantic, so that anything may import it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+PROBLEM_TYPE_PREFIX = "urn:tokenhub:trial-quota:problem:"
+PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemKind:
+    status: HTTPStatus
+    title: str
+    """The same for every occurrence of the problem (RFC 9457); ``detail`` says what happened."""
+    description: str
+    """When it is answered: the OpenAPI response description."""
+
+
+CATALOGUE: dict[str, ProblemKind] = {
+    "malformed_json": ProblemKind(
+        HTTPStatus.BAD_REQUEST, "Malformed JSON", "the body is not UTF-8 JSON (RFC 8259: no NaN or Infinity)"
+    ),
+    "unauthenticated": ProblemKind(
+        HTTPStatus.UNAUTHORIZED,
+        "Unauthenticated",
+        "no usable identity: no account claim, a sub that is not an id, or no IAM principal",
+    ),
+    "free_quota_exhausted": ProblemKind(
+        HTTPStatus.PAYMENT_REQUIRED, "Free quota exhausted", "the trial is used up and postpaid is off"
+    ),
+    "free_quota_expired": ProblemKind(
+        HTTPStatus.PAYMENT_REQUIRED, "Free quota expired", "the trial's validity has ended and postpaid is off"
+    ),
+    "no_free_quota": ProblemKind(
+        HTTPStatus.PAYMENT_REQUIRED,
+        "No free quota",
+        "the model has no trial, or the campaign closed before one was claimed, and postpaid is off",
+    ),
+    "account_not_activated": ProblemKind(
+        HTTPStatus.FORBIDDEN, "Account not activated", "the account has not activated TokenHub"
+    ),
+    "unknown_model": ProblemKind(HTTPStatus.NOT_FOUND, "Unknown model", "the model is not in the catalog"),
+    "not_found": ProblemKind(HTTPStatus.NOT_FOUND, "Not found", "no such route"),
+    "request_id_conflict": ProblemKind(
+        HTTPStatus.CONFLICT, "Request id conflict", "the request_id was recorded with another body"
+    ),
+    "payload_too_large": ProblemKind(
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        "Payload too large",
+        "the body is over the local server's limit (API Gateway enforces its own 10 MB limit)",
+    ),
+    "unsupported_media_type": ProblemKind(
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        "Unsupported media type",
+        "the body is not sent as JSON (application/json or a +json type, in any case)",
+    ),
+    "validation_error": ProblemKind(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        "Validation error",
+        "the body or query breaks the schema, nests too deep or holds a number out of range; `errors` lists the fields",
+    ),
+    "internal_error": ProblemKind(
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        "Internal error",
+        "an unexpected failure, logged with its stack trace; the response carries none",
+    ),
+    "temporarily_unavailable": ProblemKind(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "Temporarily unavailable",
+        "DynamoDB kept throttling; retry after `Retry-After` seconds",
+    ),
+}
+
+
+def status_of(code: str) -> int:
+    """The HTTP status of a problem ``code`` (KeyError for a code the catalogue lacks)."""
+    return int(CATALOGUE[code].status)
+
+
+def problem_type(code: str) -> str:
+    return PROBLEM_TYPE_PREFIX + code
+
+
+def problem_body(code: str, detail: str, errors: Sequence[Mapping[str, str]] | None = None) -> dict[str, Any]:
+    """The application/problem+json document of ``code``: ``{type, title, status, detail, code}``,
+    plus ``errors: [{field, message}]`` when there are any."""
+    kind = CATALOGUE[code]
+    body: dict[str, Any] = {
+        "type": problem_type(code),
+        "title": kind.title,
+        "status": int(kind.status),
+        "detail": detail,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = [dict(error) for error in errors]
+    return body
