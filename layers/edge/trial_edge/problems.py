@@ -12,7 +12,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupp
 
 from trial_edge.identity import Unauthenticated
 from trial_edge.problem_catalogue import PROBLEM_JSON, problem_body, status_of
-from trial_edge.resolver import PerThreadEventResolver
 from trial_edge.schemas import FieldError
 from trial_ledger import InvalidRequest, LedgerError, TemporarilyUnavailable
 
@@ -46,7 +45,7 @@ def _field_name(location: tuple[Any, ...]) -> str:
 def json_api(logger: Logger) -> APIGatewayHttpResolver:
     """A resolver that validates requests against the routes' Pydantic models and answers every
     error as problem+json."""
-    app = PerThreadEventResolver(enable_validation=True)
+    app = APIGatewayHttpResolver(enable_validation=True)
     install_problem_handlers(app, logger)
     return app
 
