@@ -26,6 +26,9 @@ def add_baseline(gateway: Any, dynamodb: Any) -> None:
 
 
 if __name__ == "__main__":
+    from infra.lambda_container import put_layers_on_path
+
+    put_layers_on_path()  # the server speaks the edge layer's problem catalogue
     from infra.local_server import main
 
     os.environ.setdefault("CATALOG_FILE", os.path.join(os.path.dirname(__file__), "catalog.json"))

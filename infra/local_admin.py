@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict
-from http import HTTPStatus
 
 from infra.lambda_pool import FunctionError
 from infra.local_gateway import LocalGateway, LocalRequest, Reply, json_reply, problem_reply
@@ -28,7 +27,7 @@ class LocalAdmin:
     def handle(self, request: LocalRequest) -> Reply:
         route = self._routes.get((request.method, request.path))
         if route is None:
-            return problem_reply(HTTPStatus.NOT_FOUND, "not_found", f"no local route {request.method} {request.path}")
+            return problem_reply("not_found", f"no local route {request.method} {request.path}")
         return route(request)
 
     def read_clock(self, request: LocalRequest) -> Reply:
@@ -39,9 +38,9 @@ class LocalAdmin:
             now = json.loads(request.body or b"{}").get("now")
             self.clock.freeze(parse_timestamp(now))
         except ClockOutOfRange as out_of_range:
-            return problem_reply(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", str(out_of_range))
+            return problem_reply("validation_error", str(out_of_range))
         except (ValueError, TypeError, AttributeError, OverflowError):
-            return problem_reply(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error",
+            return problem_reply("validation_error",
                                  'send {"now": "<ISO-8601 instant with offset>"}')  # fmt: skip
         return self.read_clock(request)
 
@@ -54,9 +53,7 @@ class LocalAdmin:
         try:
             return json_reply(self.gateway.run_schedule(format_timestamp(self.clock.now())))
         except FunctionError:
-            return problem_reply(
-                HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "the expiry run failed: see the log"
-            )
+            return problem_reply("internal_error", "the expiry run failed: see the log")
 
     def containers(self, request: LocalRequest) -> Reply:
         return json_reply(

@@ -15,6 +15,9 @@ main module again (as ``__mp_main__``); the server's own imports (moto, werkzeug
 import sys
 
 if __name__ == "__main__":
+    from infra.lambda_container import put_layers_on_path
+
+    put_layers_on_path()  # the server speaks the edge layer's problem catalogue
     from infra.local_server import main
 
     sys.exit(main())

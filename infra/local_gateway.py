@@ -22,6 +22,7 @@ from infra.events import GATEWAY_ROLE_ARN, http_event
 from infra.lambda_container import ContainerServices, FunctionCode
 from infra.lambda_pool import ContainerHost, FunctionError, FunctionPool
 from infra.routes import Function, Route, Schedule, functions, routes, schedules
+from trial_edge.problem_catalogue import PROBLEM_JSON, problem_body, status_of
 
 DEFAULT_MAX_CONTAINERS = 8
 IDENTITY_HEADERS = ("x-account-id", "x-sub-account-id")
@@ -52,10 +53,9 @@ class LocalRequest:
         return joined
 
 
-def problem_reply(status: HTTPStatus, code: str, detail: str) -> Reply:
-    body = {"type": f"urn:tokenhub:trial-quota:problem:{code}", "title": status.phrase, "status": int(status),
-            "detail": detail, "code": code}  # fmt: skip
-    return Reply(int(status), {"Content-Type": "application/problem+json"}, json.dumps(body).encode())
+def problem_reply(code: str, detail: str) -> Reply:
+    """A problem of the catalogue (trial_edge.problem_catalogue), as the functions answer them."""
+    return Reply(status_of(code), {"Content-Type": PROBLEM_JSON}, json.dumps(problem_body(code, detail)).encode())
 
 
 def json_reply(body: Any, status: HTTPStatus = HTTPStatus.OK) -> Reply:
@@ -95,7 +95,7 @@ class LocalGateway:
     def handle(self, request: LocalRequest) -> Reply:
         route = self._routes.get((request.method, request.path))
         if route is None:
-            return problem_reply(HTTPStatus.NOT_FOUND, "not_found", f"no route {request.method} {request.path}")
+            return problem_reply("not_found", f"no route {request.method} {request.path}")
         identity = self._identity(route, request)
         if isinstance(identity, Reply):
             return identity
@@ -116,12 +116,12 @@ class LocalGateway:
             return {"iam_principal": GATEWAY_ROLE_ARN}
         names = [name.lower() for name, _ in request.header_list]
         if repeated := [name for name in IDENTITY_HEADERS if names.count(name) > 1]:
-            return problem_reply(HTTPStatus.BAD_REQUEST, "ambiguous_identity",
+            return problem_reply("ambiguous_identity",
                                  f"send {repeated[0]} once: the request names more than one identity")  # fmt: skip
         headers = request.headers()
         account = headers.get("x-account-id", "").strip()
         if not account:
-            return problem_reply(HTTPStatus.UNAUTHORIZED, "unauthenticated", "send the account in X-Account-Id")
+            return problem_reply("unauthenticated", "send the account in X-Account-Id")
         claims = {os.environ.get("ACCOUNT_CLAIM") or "root_account_id": account, "iss": "local", "aud": "local"}
         if "x-sub-account-id" in headers:
             claims["sub"] = headers["x-sub-account-id"].strip()

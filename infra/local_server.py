@@ -46,11 +46,11 @@ class _RequestHandler(WSGIRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """What the standard library refuses before a request exists (a request line that is not
         HTTP, a line or header too long): a problem+json, not its HTML page."""
-        reply = problem_reply(HTTPStatus(code), "malformed_request", message or HTTPStatus(code).phrase)
+        reply = problem_reply("malformed_request", message or HTTPStatus(code).phrase)
         if self.request_version == "HTTP/0.9":  # what the standard library assumes of a garbled request line
             self.request_version = "HTTP/1.0"
         self.log_error("code %d, message %s", code, message)
-        self.send_response(code)
+        self.send_response(reply.status)
         self.send_header("Connection", "close")
         for name, value in reply.headers.items():
             self.send_header(name, value)
@@ -66,23 +66,23 @@ class _RequestHandler(WSGIRequestHandler):
 
 def _framing_problem(environ: dict[str, Any]) -> Reply | None:
     if sum(name.lower() == "content-length" for name, _ in environ[RAW_HEADERS]) > 1:
-        return problem_reply(HTTPStatus.BAD_REQUEST, "malformed_request", "send Content-Length once")
+        return problem_reply("malformed_request", "send Content-Length once")
     length = environ.get("CONTENT_LENGTH")
     coding = environ.get("HTTP_TRANSFER_ENCODING")
     if coding is not None and coding.strip().lower() != "chunked":
-        return problem_reply(HTTPStatus.BAD_REQUEST, "malformed_request", "the only transfer coding is chunked")
+        return problem_reply("malformed_request", "the only transfer coding is chunked")
     if coding is not None and length is not None:
-        return problem_reply(HTTPStatus.BAD_REQUEST, "malformed_request",
+        return problem_reply("malformed_request",
                              "send either Content-Length or Transfer-Encoding, not both")  # fmt: skip
     if length is not None and not re.fullmatch(r"[0-9]{1,19}", length):
-        return problem_reply(HTTPStatus.BAD_REQUEST, "malformed_request", "Content-Length must be one whole number")
+        return problem_reply("malformed_request", "Content-Length must be one whole number")
     if length is not None and int(length) > MAX_BODY_BYTES:
         return _too_large()
     return None
 
 
 def _too_large() -> Reply:
-    return problem_reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
+    return problem_reply("payload_too_large",
                          f"bodies are limited to {MAX_BODY_BYTES} bytes")  # fmt: skip
 
 
@@ -94,7 +94,7 @@ def _answer(gateway: LocalGateway, admin: Any, environ: dict[str, Any]) -> Reply
     except RequestEntityTooLarge:
         return _too_large()
     except (ClientDisconnected, OSError):
-        return problem_reply(HTTPStatus.BAD_REQUEST, "malformed_request",
+        return problem_reply("malformed_request",
                              "the body did not arrive in full (short, stalled or badly chunked)")  # fmt: skip
     if len(body) > MAX_BODY_BYTES:
         return _too_large()
@@ -109,7 +109,7 @@ def wsgi_app(gateway: LocalGateway, admin: Any) -> Callable[..., Iterable[bytes]
             reply = _answer(gateway, admin, environ)
         except Exception:  # the emulator's own failure, not a function's
             logging.getLogger("local_api").exception("emulator error")
-            reply = problem_reply(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "emulator error")
+            reply = problem_reply("internal_error", "emulator error")
         headers = {name: value for name, value in reply.headers.items() if name.lower() != "content-length"}
         response = Response(reply.body, status=reply.status, headers=headers)
         return response(environ, start_response)

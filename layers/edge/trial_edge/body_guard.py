@@ -64,6 +64,11 @@ def refuse_unacceptable_body(event: dict[str, Any]) -> Response[str] | None:
         return problem("validation_error", "the body nests too deep", errors=[too_deep(())])
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return problem("malformed_json", "the body is not valid JSON")
+    return _refuse_shape(value)
+
+
+def _refuse_shape(value: Any) -> Response[str] | None:
+    """A problem for a parsed body that is not an object within the bounds, or None."""
     if not isinstance(value, dict):
         return problem(
             "validation_error",

@@ -22,11 +22,25 @@ class ProblemKind:
     """The same for every occurrence of the problem (RFC 9457); ``detail`` says what happened."""
     description: str
     """When it is answered: the OpenAPI response description."""
+    local_only: bool = False
+    """Answered only by the local stack's HTTP layer (API Gateway frames and identifies in AWS)."""
 
 
 CATALOGUE: dict[str, ProblemKind] = {
     "malformed_json": ProblemKind(
         HTTPStatus.BAD_REQUEST, "Malformed JSON", "the body is not UTF-8 JSON (RFC 8259: no NaN or Infinity)"
+    ),
+    "malformed_request": ProblemKind(
+        HTTPStatus.BAD_REQUEST,
+        "Malformed request",
+        "the request is not framed as HTTP/1.1 allows (Content-Length, Transfer-Encoding, request line)",
+        local_only=True,
+    ),
+    "ambiguous_identity": ProblemKind(
+        HTTPStatus.BAD_REQUEST,
+        "Ambiguous identity",
+        "X-Account-Id or X-Sub-Account-Id was sent more than once",
+        local_only=True,
     ),
     "unauthenticated": ProblemKind(
         HTTPStatus.UNAUTHORIZED,
