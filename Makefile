@@ -12,7 +12,7 @@ CHECKOV_VENV ?= .venv-checkov
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements-dev.txt layers/ledger/requirements.txt
+$(VENV)/.installed: requirements-dev.txt layers/ledger/requirements.txt layers/edge/requirements.txt
 	@test -x $(BIN)/python || $(PYTHON_FOR_VENV) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt

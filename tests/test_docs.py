@@ -33,7 +33,7 @@ DASH = "\N{EN DASH}"
 def repository_files() -> list[str]:
     relative = [path.relative_to(ROOT) for path in ROOT.rglob("*") if path.is_file()]
     return [path.as_posix() for path in relative
-            if not any(part.startswith(".") or part == "__pycache__" for part in path.parts)]  # fmt: skip
+            if not any(part.startswith(".") or part == "__pycache__" for part in path.parts[:-1])]  # fmt: skip
 
 
 REPO_FILES = repository_files()

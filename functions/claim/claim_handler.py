@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -25,38 +25,35 @@ from trial_edge.schemas import (
     model_out,
     usage_record_out,
 )
+from trial_edge.snapstart import install_hooks
 from trial_edge.telemetry import count_by
 from trial_ledger import Ledger
 from trial_ledger.rules import ID_PATTERN
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 app = json_api(logger)
 ledger = Ledger()
+install_hooks(app, ledger, priming_route=("POST", "/v1/trials/claims"))
 
 
 @app.get("/v1/models", summary="The catalog, with whether the caller may claim each trial", responses=problems())
-@tracer.capture_method
 def list_models() -> ModelsOut:
     availability = ledger.availability(console_caller(app.current_event).account_id)
     return ModelsOut(models=[model_out(spec, availability[model_id]) for model_id, spec in ledger.catalog.items()])
 
 
 @app.get("/v1/account", summary="The caller's root account", responses=problems())
-@tracer.capture_method
 def get_account() -> AccountOut:
     return account_out(ledger.account(console_caller(app.current_event).account_id))
 
 
 @app.post("/v1/account/activation", summary="Activate TokenHub (idempotent)", responses=problems())
-@tracer.capture_method
 def activate() -> AccountOut:
     return account_out(ledger.activate(console_caller(app.current_event).account_id))
 
 
 @app.put("/v1/account/postpaid", summary="Turn postpaid billing on or off", responses=problems("account_not_activated"))
-@tracer.capture_method
 def set_postpaid(request: Annotated[PostpaidRequest, Body()]) -> AccountOut:
     return account_out(ledger.set_postpaid(console_caller(app.current_event).account_id, request.enabled))
 
@@ -64,7 +61,6 @@ def set_postpaid(request: Annotated[PostpaidRequest, Body()]) -> AccountOut:
 @app.post(
     "/v1/trials/claims", summary="Claim free trials from the gallery", responses=problems("account_not_activated")
 )
-@tracer.capture_method
 def claim_trials(request: Annotated[ClaimRequest, Body()]) -> ClaimsOut:
     caller = console_caller(app.current_event)
     outcomes = ledger.claim(caller.account_id, request.models, claimed_by=caller.sub)
@@ -74,13 +70,11 @@ def claim_trials(request: Annotated[ClaimRequest, Body()]) -> ClaimsOut:
 
 
 @app.get("/v1/trials", summary="The caller's grants, in their effective state", responses=problems())
-@tracer.capture_method
 def list_grants() -> GrantsOut:
     return GrantsOut(grants=[grant_out(grant) for grant in ledger.grants(console_caller(app.current_event).account_id)])
 
 
 @app.get("/v1/usage", summary="The caller's usage records, newest first", responses=problems())
-@tracer.capture_method
 def list_usage(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=600)] = None,
@@ -91,7 +85,6 @@ def list_usage(
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve(app, event, context)

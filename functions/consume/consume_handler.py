@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -20,14 +20,15 @@ from trial_edge.schemas import (
     authorization_out,
     usage_out,
 )
+from trial_edge.snapstart import install_hooks
 from trial_edge.telemetry import count_by
 from trial_ledger import AdmissionRefused, Ledger, StopReason
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 app = json_api(logger)
 ledger = Ledger()
+install_hooks(app, ledger, priming_route=("POST", "/v1/usage"))
 
 
 @app.post(
@@ -35,7 +36,6 @@ ledger = Ledger()
     summary="May this account invoke this model now? Claims the trial on first use",
     responses=problems(*StopReason, "unknown_model"),
 )
-@tracer.capture_method
 def authorize(request: Annotated[AuthorizationRequest, Body()]) -> AuthorizationOut:
     gateway_caller(app.current_event)
     try:
@@ -53,7 +53,6 @@ def authorize(request: Annotated[AuthorizationRequest, Body()]) -> Authorization
     summary="Record one invocation (idempotent by request_id)",
     responses=problems("unknown_model", "request_id_conflict"),
 )
-@tracer.capture_method
 def record_usage(request: Annotated[UsageRequest, Body()]) -> UsageOut:
     gateway_caller(app.current_event)
     result = ledger.record_usage(
@@ -71,7 +70,6 @@ def record_usage(request: Annotated[UsageRequest, Body()]) -> UsageOut:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve(app, event, context)

@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -23,7 +23,6 @@ slack)."""
 MAX_CONTINUATIONS = 20
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 ledger = Ledger()
 
@@ -46,7 +45,6 @@ def _as_of(event: dict[str, Any]) -> str | None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     text = _as_of(event)

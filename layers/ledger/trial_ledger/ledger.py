@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import random
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -77,6 +78,19 @@ class Ledger:
     @property
     def catalog(self) -> Catalog:
         return self._context.catalog
+
+    # -- Lambda SnapStart -----------------------------------------------------------------
+
+    def prime(self) -> None:
+        """Before the snapshot: everything but a request (clients, service model)."""
+        self._context.store.prime_clients()
+
+    def after_restore(self) -> None:
+        """After a restore: nothing one restored environment may share with another. The retry
+        jitter is reseeded (or every copy would back off in step on a hot grant) and the snapshots
+        of grants are dropped (priming reads none, but a snapshot taken later might)."""
+        random.seed()
+        self._context.snapshots = SnapshotCache()
 
     # -- accounts -------------------------------------------------------------------------
 

@@ -50,6 +50,12 @@ class LedgerStore:
         """The botocore client transactions go through (for instrumentation)."""
         return self._connection.client
 
+    def prime_clients(self) -> None:
+        """Create both botocore clients (the transactions' and the models'), loading DynamoDB's
+        service model, without sending a request: work a SnapStart snapshot keeps."""
+        _ = self._connection.client
+        _ = LedgerItem._get_connection().connection.client
+
     # -- accounts -------------------------------------------------------------------------
 
     def activate(self, account_id: str, now: str) -> ProfileState:
