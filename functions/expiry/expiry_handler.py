@@ -10,7 +10,6 @@ import json
 from functools import cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -29,6 +28,10 @@ ledger = Ledger()
 
 @cache
 def _lambda_client() -> Any:
+    # Imported here: only a run that outlives its time budget needs it, and boto3 (with
+    # s3transfer) would otherwise be a third of every cold start.
+    import boto3  # noqa: PLC0415
+
     return boto3.client("lambda")
 
 

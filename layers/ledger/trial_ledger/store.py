@@ -36,14 +36,9 @@ from .writes import NewGrant, UsageCommit
 
 class LedgerStore:
     def __init__(self) -> None:
-        meta = LedgerItem.Meta
-        self._connection = Connection(
-            region=meta.region,
-            host=meta.host,
-            connect_timeout_seconds=meta.connect_timeout_seconds,
-            read_timeout_seconds=meta.read_timeout_seconds,
-            max_retry_attempts=meta.max_retry_attempts,
-        )
+        # The models' own connection: one botocore client (one service model loaded at init)
+        # serves the transactions and the item requests alike.
+        self._connection: Connection = LedgerItem._get_connection().connection
 
     @property
     def client(self) -> Any:
@@ -51,10 +46,9 @@ class LedgerStore:
         return self._connection.client
 
     def prime_clients(self) -> None:
-        """Create both botocore clients (the transactions' and the models'), loading DynamoDB's
-        service model, without sending a request: work a SnapStart snapshot keeps."""
+        """Create the botocore client, loading DynamoDB's service model, without sending a
+        request: work a SnapStart snapshot keeps."""
         _ = self._connection.client
-        _ = LedgerItem._get_connection().connection.client
 
     # -- accounts -------------------------------------------------------------------------
 
