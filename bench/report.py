@@ -171,14 +171,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         "|---|---|",
         *[f"| {part} | {ms} |" for part, ms in results["init_breakdown_ms"].items()],
         "",
-        "The target (1.5x the bare boto3 handler) is missed: "
-        f"{max(init[n] for n in ('claim', 'consume', 'expiry')) / init['bare_boto3']:.2f}x at worst. The",
-        "difference is the libraries the design card asks for, not the service's code: Powertools'",
-        "Tracer imports the X-Ray SDK, its event handler and OpenAPI validation import pydantic and",
-        "asyncio, and PynamoDB brings botocore (which the bare handler pays for too, through boto3).",
-        "What would close it, none of it done: Lambda SnapStart for Python (the snapshot is taken",
-        "after init, so a cold start skips these imports), provisioned concurrency for the consume",
-        "function (the gateway's hot path), or dropping the X-Ray SDK for Lambda's own tracing only.",
+        *_init_verdict(init),
         "",
         "## Nightly expiry scaling (10% of grants due)",
         "",
@@ -255,3 +248,19 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         "",
     ]
     path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _init_verdict(init: dict[str, float]) -> list[str]:
+    worst = max(init[name] for name in ("claim", "consume", "expiry")) / init["bare_boto3"]
+    verdict = "met" if worst <= 1.5 else "missed"
+    return [
+        f"The target (1.5x the bare boto3 handler) is {verdict}: {worst:.2f}x at worst. What was done:",
+        "the X-Ray SDK is gone (Powertools' Tracer imported it, about 130 ms; `Tracing: Active` keeps",
+        "Lambda's own segments, and docs/operations.md says how to add OpenTelemetry), the store and",
+        "the models share one botocore client (one service model loaded), and the expiry function",
+        "imports boto3 only when it must continue itself. What remains above the bare handler is",
+        "Powertools' event handler with its pydantic validation, which the edge is built on. In AWS",
+        "the claim and consume functions run with SnapStart: the init measured here happens once per",
+        "published version, before the snapshot (primed by the runtime hooks), and a cold start is a",
+        "restore plus the after-restore hook (a reseed and an empty cache).",
+    ]
