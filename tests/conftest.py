@@ -15,6 +15,9 @@ os.environ.update(
         "POWERTOOLS_METRICS_NAMESPACE": "TrialQuota",
         "POWERTOOLS_SERVICE_NAME": "trial-quota",
         "POWERTOOLS_TRACE_DISABLED": "true",
+        # moto in this process is not safe under concurrent requests: the nightly run works one
+        # shard at a time here; tests/test_expiry_parallel.py serializes moto to run it wide.
+        "EXPIRY_WORKERS": "1",
     }
 )
 os.environ.pop("DYNAMODB_ENDPOINT_URL", None)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from .clock import format_timestamp
@@ -19,15 +21,22 @@ class Expiry:
     def __init__(self, context: LedgerContext) -> None:
         self._context = context
 
-    def expire_due(self, as_of: datetime, keep_going: Callable[[], bool], page_size: int) -> ExpiryReport:
+    def expire_due(self, as_of: datetime, keep_going: Callable[[], bool], page_size: int, workers: int) -> ExpiryReport:
         """Record the expiry of every grant due at ``as_of`` that still holds a remainder.
 
-        Stops early (``complete: False``) as soon as ``keep_going`` says so; what is left stays in
-        the sparse index, so the next call carries on where this one stopped."""
+        The shards of the expiry index are worked ``workers`` at a time. Stops early
+        (``complete: False``) as soon as ``keep_going`` says so; what is left stays in the sparse
+        index, so the next call carries on where this one stopped."""
         as_of_text = format_timestamp(as_of)
-        due = _DueCandidates(self._context.store, as_of_text, page_size, keep_going)
-        expired = [quantity for candidate in due if (quantity := self.expire_one(candidate, as_of_text))]
-        return ExpiryReport(as_of_text, len(expired), sum(expired), complete=not due.stopped)
+        budget = _TimeBudget(keep_going)
+
+        def work(shard: str) -> list[int]:
+            due = _DueCandidates(self._context.store, shard, as_of_text, page_size, budget)
+            return [quantity for candidate in due if (quantity := self.expire_one(candidate, as_of_text))]
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="expiry") as pool:
+            expired = [quantity for quantities in pool.map(work, all_expiry_shards()) for quantity in quantities]
+        return ExpiryReport(as_of_text, len(expired), sum(expired), complete=not budget.spent.is_set())
 
     def expire_one(self, candidate: ExpiryCandidate, as_of: str) -> int:
         """Expire one candidate's whole remainder; returns how much expired (0: nothing to do)."""
@@ -54,24 +63,35 @@ class Expiry:
         raise TemporarilyUnavailable("expiry kept conflicting; the next run continues")
 
 
-class _DueCandidates:
-    """The due candidates of every shard, a page at a time; stops before a page when told to."""
+class _TimeBudget:
+    """``keep_going`` shared by the shards: once it says stop, every shard stops without asking."""
 
-    def __init__(self, store: LedgerStore, as_of: str, page_size: int, keep_going: Callable[[], bool]) -> None:
-        self._store = store
-        self._as_of = as_of
-        self._page_size = page_size
+    def __init__(self, keep_going: Callable[[], bool]) -> None:
         self._keep_going = keep_going
-        self.stopped = False
+        self._asking = threading.Lock()
+        self.spent = threading.Event()
+
+    def left(self) -> bool:
+        with self._asking:
+            if not self.spent.is_set() and not self._keep_going():
+                self.spent.set()
+            return not self.spent.is_set()
+
+
+class _DueCandidates:
+    """The due candidates of one shard, a page at a time; stops before a page once time is up."""
+
+    def __init__(self, store: LedgerStore, shard: str, as_of: str, page_size: int, budget: _TimeBudget) -> None:
+        self._store, self._shard, self._as_of = store, shard, as_of
+        self._page_size = page_size
+        self._budget = budget
 
     def __iter__(self) -> Iterator[ExpiryCandidate]:
-        for shard in all_expiry_shards():
-            start = None
-            while True:
-                if not self._keep_going():
-                    self.stopped = True
-                    return
-                candidates, start = self._store.expiry_candidates(shard, self._as_of, self._page_size, start)
-                yield from candidates
-                if start is None:
-                    break
+        start = None
+        while True:
+            if not self._budget.left():
+                return
+            candidates, start = self._store.expiry_candidates(self._shard, self._as_of, self._page_size, start)
+            yield from candidates
+            if start is None:
+                return

@@ -142,6 +142,8 @@ class Ledger:
 
     @_unavailable_after_retries
     def expire_due(
-        self, as_of: datetime, keep_going: Callable[[], bool] = lambda: True, page_size: int = 500
-    ) -> ExpiryReport:
-        return self._expiry.expire_due(as_of, keep_going, page_size)
+        self, as_of: datetime, keep_going: Callable[[], bool] = lambda: True, page_size: int = 500,
+        workers: int | None = None,
+    ) -> ExpiryReport:  # fmt: skip
+        """``workers`` shards at once; the deploy's ``EXPIRY_WORKERS`` when not given."""
+        return self._expiry.expire_due(as_of, keep_going, page_size, workers or load_settings().expiry_workers)

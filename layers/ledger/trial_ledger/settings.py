@@ -17,6 +17,9 @@ DEFAULT_TABLE_NAME = "trial-quota"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_CAMPAIGN_CLOSES_AT = "2026-12-31T23:59:59+08:00"
 TABLE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+DEFAULT_EXPIRY_WORKERS = 16
+"""One per shard of the expiry index (keys.EXPIRY_SHARDS): the run's wall time is its busiest shard's."""
+MAX_EXPIRY_WORKERS = 64
 
 
 class SettingsError(ValueError):
@@ -35,6 +38,8 @@ class Settings:
     """None in AWS; the local stack's embedded DynamoDB otherwise."""
     campaign_closes_at: datetime
     catalog: Catalog
+    expiry_workers: int
+    """Shards of the expiry index the nightly run works at once (1: one after another)."""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:
@@ -45,6 +50,7 @@ class Settings:
             endpoint_url=_endpoint_url(environ),
             campaign_closes_at=_campaign_closes_at(environ),
             catalog=_catalog(environ),
+            expiry_workers=_expiry_workers(environ),
         )
 
 
@@ -83,6 +89,13 @@ def _campaign_closes_at(environ: Mapping[str, str]) -> datetime:
         raise SettingsError(
             "CAMPAIGN_CLOSES_AT", f"{text!r} is not an ISO-8601 instant with a UTC offset ({error})"
         ) from error
+
+
+def _expiry_workers(environ: Mapping[str, str]) -> int:
+    text = environ.get("EXPIRY_WORKERS") or str(DEFAULT_EXPIRY_WORKERS)
+    if not text.isdigit() or not 1 <= int(text) <= MAX_EXPIRY_WORKERS:
+        raise SettingsError("EXPIRY_WORKERS", f"{text!r} is not a whole number from 1 to {MAX_EXPIRY_WORKERS}")
+    return int(text)
 
 
 def _catalog(environ: Mapping[str, str]) -> Catalog:
