@@ -20,12 +20,15 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from tests.local_stack import ROOT, LocalStack, running_stack
+from tests.screenshots import NOISE_PIXELS, differing_pixels, save_screenshot
 
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 START = "2026-12-01T08:00:00Z"
-DOCS = ROOT / "docs"
+GALLERY_PNG, CLAIM_DIALOG_PNG, QUOTA_PNG = (
+    ROOT / "docs" / f"console-{name}.png" for name in ("gallery", "claim-dialog", "quota")
+)
 # A ceiling for Playwright's auto-waiting on a machine shared with other test runs, not a pace.
 expect.set_options(timeout=20_000)
 
@@ -67,6 +70,12 @@ def open_console(page: Page, account: str) -> None:
     page.get_by_label("Root account").fill(account)
     page.get_by_label("Root account").press("Enter")
     expect(page.locator("#account-status")).to_contain_text(f"Root account {account}")
+
+
+def settled(page: Page) -> Page:
+    """The page once its last reload has rendered (a screenshot must not catch one half done)."""
+    expect(page.locator("body")).not_to_have_attribute("aria-busy", "true")
+    return page
 
 
 def grant(page: Page, model_name: str) -> Locator:
@@ -134,7 +143,7 @@ def test_the_console_is_served_with_its_types_and_a_strict_policy_and_nothing_el
         assert (status, headers["content-type"]) == (404, "application/problem+json"), (method, path)
 
 
-def test_claiming_two_models_through_the_dialog_shows_their_bars(page: Page) -> None:
+def test_claiming_two_models_through_the_dialog_shows_their_bars(page: Page, browser: Browser) -> None:
     open_console(page, "100001")
     page.get_by_role("button", name="Activate TokenHub").click()
     expect(page.locator("#account-status")).to_contain_text("TokenHub activated on Dec 1, 2026, 8:00 AM UTC")
@@ -144,7 +153,7 @@ def test_claiming_two_models_through_the_dialog_shows_their_bars(page: Page) -> 
     )
     expect(card(page, "Hunyuan Turbo")).to_contain_text("Free trial ready to claim")
     expect(card(page, "DeepSeek R1 Pro")).to_contain_text("No free trial for this model")
-    page.locator("#gallery").screenshot(path=DOCS / "console-gallery.png", animations="disabled")
+    save_screenshot(browser, settled(page).locator("#gallery").screenshot(animations="disabled"), GALLERY_PNG)
 
     page.get_by_role("button", name="New User Free Trial").click()
     dialog = page.get_by_role("dialog", name="New User Free Trial")
@@ -152,7 +161,7 @@ def test_claiming_two_models_through_the_dialog_shows_their_bars(page: Page) -> 
     expect(dialog.get_by_role("checkbox", name="DeepSeek R1 Pro")).to_have_count(0)
     dialog.get_by_role("checkbox", name="Hunyuan Turbo").check()
     dialog.get_by_role("checkbox", name="Hunyuan Image").check()
-    page.screenshot(path=DOCS / "console-claim-dialog.png", animations="disabled")
+    save_screenshot(browser, settled(page).screenshot(animations="disabled"), CLAIM_DIALOG_PNG)
     dialog.get_by_role("button", name="Claim Now").click()
 
     outcomes = dialog.get_by_role("listitem")
@@ -291,7 +300,7 @@ def test_api_errors_are_shown_as_their_detail(page: Page, stack: LocalStack) -> 
     expect(page.locator("#account-problem")).to_be_hidden()
 
 
-def test_the_quota_page_marks_low_balance_and_expiring_soon(page: Page, stack: LocalStack) -> None:
+def test_the_quota_page_marks_low_balance_and_expiring_soon(page: Page, stack: LocalStack, browser: Browser) -> None:
     activate_and_claim(stack, "100002", "deepseek-v3", "hunyuan-image", "hunyuan-lite-30d", "hunyuan-turbo")
     use(stack, "100002", "deepseek-v3", 1_000_000, "quota-1")
     use(stack, "100002", "hunyuan-image", 42, "quota-2")
@@ -305,7 +314,7 @@ def test_the_quota_page_marks_low_balance_and_expiring_soon(page: Page, stack: L
     expect(grant(page, "Hunyuan Turbo").locator(".badge")).to_have_text(["active"])
     expect(grant(page, "Hunyuan Turbo")).to_contain_text("Used 1,834 · Held 0 · Remaining 998,166 of 1,000,000 tokens")
     expect(grant(page, "DeepSeek V3").locator(".badge")).to_have_text(["exhausted"])
-    page.locator("#quota").screenshot(path=DOCS / "console-quota.png", animations="disabled")
+    save_screenshot(browser, settled(page).locator("#quota").screenshot(animations="disabled"), QUOTA_PNG)
 
 
 def test_usage_history_pages_with_the_cursor(page: Page, stack: LocalStack) -> None:
@@ -334,3 +343,9 @@ def test_the_developer_panel_shows_the_event_feed_or_says_it_is_not_built(page: 
         expect(page.locator("#events-status")).to_have_text(re.compile(r"^The live feed of ledger events is not built"))
     else:
         expect(page.locator("#events-status")).to_have_text(re.compile(r"^\d+ events?"))
+
+
+def test_a_screenshot_is_rewritten_only_when_it_changed_visually(browser: Browser) -> None:
+    gallery, quota = GALLERY_PNG.read_bytes(), QUOTA_PNG.read_bytes()
+    assert differing_pixels(browser, gallery, gallery) == 0
+    assert differing_pixels(browser, gallery, quota) > NOISE_PIXELS

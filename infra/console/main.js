@@ -33,10 +33,20 @@ async function load(problemId, request) {
   }
 }
 
-// The account is read first: when it fails (no such identity), every console route would fail
-// the same way, and one message in the account bar says it once.
+// The page is aria-busy while it reloads. The account is read first: when it fails (no such
+// identity), every console route would fail the same way, and one message in the account bar
+// says it once.
 async function refresh() {
   const generation = ++latestRefresh;
+  document.body.setAttribute("aria-busy", "true");
+  try {
+    await reload(generation);
+  } finally {
+    if (generation === latestRefresh) document.body.removeAttribute("aria-busy");
+  }
+}
+
+async function reload(generation) {
   const isLatest = () => generation === latestRefresh; // an older refresh that ends late must not render
   const [accountAnswer, clock] = await Promise.all([load("account-problem", api.account), load("clock-problem", api.clock)]);
   if (!isLatest()) return;

@@ -35,9 +35,12 @@ export function setupUsage({ models }) {
   let cursors = [null];
   let page = 0;
   let nextCursor = null;
+  let latestRequest = 0;
 
   async function show(index) {
+    const request = ++latestRequest;
     const { items, next_cursor: next } = await api.usage(Number(pageSize.value), cursors[index]);
+    if (request !== latestRequest) return; // a newer page (or page size) was asked for meanwhile
     page = index;
     nextCursor = next;
     const names = new Map(models().map((model) => [model.model_id, model.name]));
