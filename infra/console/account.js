@@ -47,7 +47,11 @@ export function setupAccount({ onIdentityChange, onChange }) {
     }),
   );
 
-  postpaidSwitch.addEventListener("change", () =>
+  postpaidSwitch.addEventListener("change", () => {
+    if (postpaidSwitch.getAttribute("aria-busy") === "true") {
+      postpaidSwitch.checked = !postpaidSwitch.checked; // the switch shows what was last asked for
+      return;
+    }
     act(postpaidSwitch, postpaidProblem, async () => {
       try {
         await api.setPostpaid(postpaidSwitch.checked);
@@ -56,8 +60,8 @@ export function setupAccount({ onIdentityChange, onChange }) {
         throw error;
       }
       onChange();
-    }),
-  );
+    });
+  });
 
   return {
     render(account) {

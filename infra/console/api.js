@@ -2,10 +2,9 @@
 // claims in AWS), none on gateway routes, and every error as a readable ApiError.
 
 export class ApiError extends Error {
-  constructor(message, status = 0, code = null) {
+  constructor(message, status = 0) {
     super(message);
     this.status = status;
-    this.code = code;
   }
 }
 
@@ -15,7 +14,7 @@ function errorFrom(status, statusText, body) {
   if (body && typeof body.detail === "string") {
     const fields = Array.isArray(body.errors) ? body.errors.map((error) => `${error.field}: ${error.message}`) : [];
     const message = fields.length ? `${body.detail} (${fields.join("; ")})` : body.detail;
-    return new ApiError(message, status, body.code ?? null);
+    return new ApiError(message, status);
   }
   const reason = body && typeof body.message === "string" ? body.message : statusText;
   return new ApiError(`The API answered ${status}${reason ? ` ${reason}` : ""}.`, status);
@@ -27,8 +26,6 @@ export function useIdentity(account, subAccount) {
   identity.account = account.trim();
   identity.subAccount = subAccount.trim();
 }
-
-export const currentIdentity = () => ({ ...identity });
 
 // fetch refuses header values outside printable ASCII before sending anything; say so plainly.
 function identityHeaders() {

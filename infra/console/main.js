@@ -1,4 +1,4 @@
-// The console's start: each section renders from one shared state, reloaded after every change.
+// The console's start: every section renders from one reload of the API, made after every change.
 // Actions do not wait for that reload: their control is free again as soon as their own request
 // has answered, and the newest reload is the one that renders.
 
@@ -11,8 +11,8 @@ import { renderGallery } from "./gallery.js";
 import { renderQuota } from "./quota.js";
 import { setupUsage } from "./usage.js";
 
-const state = { account: null, models: [], grants: [], clock: null };
-const models = () => state.models;
+let catalog = [];
+const models = () => catalog;
 let latestRefresh = 0;
 
 const account = setupAccount({ onIdentityChange: refresh, onChange: refresh });
@@ -50,26 +50,22 @@ async function reload(generation) {
   const isLatest = () => generation === latestRefresh; // an older refresh that ends late must not render
   const [accountAnswer, clock] = await Promise.all([load("account-problem", api.account), load("clock-problem", api.clock)]);
   if (!isLatest()) return;
-  state.clock = clock;
   if (clock) developer.renderClock(clock);
   developer.loadEvents();
-  state.account = accountAnswer;
   account.render(accountAnswer);
   if (accountAnswer === null) {
-    state.models = [];
-    state.grants = [];
+    catalog = [];
     renderGallery([]);
     renderQuota(null);
     usage.clear();
     return;
   }
-  const [catalog, trials] = await Promise.all([load("gallery-problem", api.models), load("quota-problem", api.grants)]);
+  const [gallery, trials] = await Promise.all([load("gallery-problem", api.models), load("quota-problem", api.grants)]);
   if (!isLatest()) return;
-  state.models = catalog?.models ?? [];
-  state.grants = trials?.grants ?? [];
-  renderGallery(state.models);
+  catalog = gallery?.models ?? [];
+  renderGallery(catalog);
   developer.renderModels();
-  renderQuota(state.grants, state.models, clock ? Date.parse(clock.now) : Date.now());
+  renderQuota(trials?.grants ?? [], catalog, clock ? Date.parse(clock.now) : Date.now());
   await usage.reload();
 }
 
