@@ -8,7 +8,7 @@ SAM_VENV ?= .venv-sam
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 CHECKOV_VENV ?= .venv-checkov
 
-.PHONY: run test lint typecheck unit venv clean openapi sam-check scan audit bench
+.PHONY: run test lint typecheck unit venv browser clean openapi sam-check scan audit bench
 
 venv: $(VENV)/.installed
 
@@ -17,6 +17,15 @@ $(VENV)/.installed: requirements-dev.txt layers/ledger/requirements.txt layers/e
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
+
+# The console's browser tests drive Debian's Chromium: Playwright's own browser download cannot
+# reach its host from these machines. Installed once, as root (as on the developers' machines and CI).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the console's browser tests"; \
+	  log=$$(mktemp); { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends chromium fonts-liberation; } >$$log 2>&1 || { cat $$log; rm -f $$log; exit 1; }; \
+	  rm -f $$log; }
 
 run: venv
 	$(BIN)/python -m infra.local_api
@@ -42,8 +51,8 @@ openapi: venv
 typecheck: venv
 	$(BIN)/mypy
 
-unit: venv
-	$(BIN)/pytest
+unit: venv browser
+	CHROMIUM=$(CHROMIUM) $(BIN)/pytest
 
 $(SAM_VENV)/.installed: requirements-sam.txt
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON_FOR_VENV) -m venv $(SAM_VENV)

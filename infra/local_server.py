@@ -1,4 +1,5 @@
-"""`make run`'s HTTP server: werkzeug frames the requests, the local gateway answers them.
+"""`make run`'s HTTP server: werkzeug frames the requests; the local gateway answers them, apart from
+the console's files (infra/local_console.py) and the ``/_local/`` routes (infra/local_admin.py).
 
 werkzeug's server reads ``Transfer-Encoding: chunked`` bodies, closes every connection after its
 answer (so a body can never be read as the next request) and drains what a refused request still
@@ -25,6 +26,7 @@ from werkzeug.wsgi import get_input_stream
 
 from infra.embedded_dynamodb import EmbeddedDynamoDB
 from infra.lambda_container import put_layers_on_path
+from infra.local_console import LocalConsole
 from infra.local_gateway import LocalGateway, LocalRequest, Reply, problem_reply
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -86,7 +88,7 @@ def _too_large() -> Reply:
                          f"bodies are limited to {MAX_BODY_BYTES} bytes")  # fmt: skip
 
 
-def _answer(gateway: LocalGateway, admin: Any, environ: dict[str, Any]) -> Reply:
+def _answer(gateway: LocalGateway, admin: Any, console: LocalConsole, environ: dict[str, Any]) -> Reply:
     if refused := _framing_problem(environ):
         return refused
     try:  # a stream capped at the limit ends there quietly: one byte more tells a body that is over it
@@ -100,13 +102,15 @@ def _answer(gateway: LocalGateway, admin: Any, environ: dict[str, Any]) -> Reply
         return _too_large()
     request = LocalRequest(environ["REQUEST_METHOD"], environ.get("PATH_INFO") or "/", environ.get("QUERY_STRING", ""),
                            environ[RAW_HEADERS], body)  # fmt: skip
+    if console.serves(request):
+        return console.handle(request)
     return (admin if request.path.startswith("/_local/") else gateway).handle(request)
 
 
-def wsgi_app(gateway: LocalGateway, admin: Any) -> Callable[..., Iterable[bytes]]:
+def wsgi_app(gateway: LocalGateway, admin: Any, console: LocalConsole) -> Callable[..., Iterable[bytes]]:
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         try:
-            reply = _answer(gateway, admin, environ)
+            reply = _answer(gateway, admin, console, environ)
         except Exception:  # the emulator's own failure, not a function's
             logging.getLogger("local_api").exception("emulator error")
             reply = problem_reply("internal_error", "emulator error")
@@ -153,8 +157,8 @@ def serve(
         if extend:
             extend(gateway, dynamodb)
         gateway.warm()
-        server = make_server(host, port, wsgi_app(gateway, LocalAdmin(gateway)), threaded=True,
-                             request_handler=_RequestHandler)  # fmt: skip
+        application = wsgi_app(gateway, LocalAdmin(gateway), LocalConsole())
+        server = make_server(host, port, application, threaded=True, request_handler=_RequestHandler)
         stop = server.shutdown
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=stop).start())
         if ready:
@@ -175,6 +179,7 @@ def main(extend: Extension | None = None) -> int:
 
     def announce(url: str, dynamodb_url: str) -> None:
         print(f"trial-quota local API on {url} (embedded DynamoDB at {dynamodb_url}); Ctrl-C stops", flush=True)
+        print(f"the local console: open {url}/ in a browser", flush=True)
 
     serve(host, port, announce, extend)
     return 0
