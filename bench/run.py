@@ -23,18 +23,21 @@ os.environ.pop("DYNAMODB_ENDPOINT_URL", None)
 os.environ.pop("CATALOG_JSON", None)
 
 import concurrent.futures  # noqa: E402
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 import urllib.request  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 from typing import Any  # noqa: E402
 
 import boto3  # noqa: E402
+from botocore.client import BaseClient  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from bench import baseline, report  # noqa: E402
@@ -44,6 +47,7 @@ from infra.dynamo_meter import DynamoMeter  # noqa: E402
 from infra.lambda_container import LAYER_DIRS, ROOT  # noqa: E402
 from infra.template import create_ledger_table  # noqa: E402
 from trial_ledger import ClaimMethod, Ledger, SwitchableClock  # noqa: E402
+from trial_ledger.keys import all_expiry_shards  # noqa: E402
 from trial_ledger.mapping import grant_item  # noqa: E402
 from trial_ledger.records import GrantItem  # noqa: E402
 from trial_ledger.retry import Backoff  # noqa: E402
@@ -57,6 +61,68 @@ RESULTS = ROOT / "bench" / "results.json"
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 CLOSE = datetime(2026, 12, 31, 15, 59, 59, tzinfo=UTC)
 TRIAL_MODELS = [model_id for model_id, spec in load_catalog().items() if spec.trial is not None]
+
+
+DUE_AT = "2026-03-10T00:00:00.000Z"
+MODEL_DUE_GRANTS = 1_000_000
+MODEL_WRITE_LATENCY_MS = 10.0
+"""A TransactWriteItems of two items within the region, as the wall-time model assumes it."""
+MODEL_PAGE_SIZE = 500
+
+
+def expiry_parallel(grants: int = 800, latency_ms: float = MODEL_WRITE_LATENCY_MS) -> dict[str, Any]:
+    """Wall time of one nightly run over ``grants`` due grants with 1 and with 16 shard workers.
+
+    moto runs in this process and is not safe under concurrent requests, so each request holds a
+    lock (as the local stack's embedded DynamoDB serves one at a time); ``latency_ms`` is slept per
+    request outside the lock, standing for the network and DynamoDB time that requests of several
+    workers spend in parallel in AWS. The speed-up is the one that time allows."""
+    seconds: dict[str, float] = {}
+    for workers in (1, 16):
+        with mock_aws(), _serialized_with_latency(latency_ms / 1000):
+            _fresh_tables()
+            ledger = Ledger(store=LedgerStore(), clock=SwitchableClock(START), campaign_close=CLOSE)
+            with GrantItem.batch_write() as batch:
+                for index in range(grants):
+                    state = GrantState(f"par-{index:06d}", "lang-01", "tokens", 1_000_000, 0, 1_000_000, 0,
+                                       ClaimMethod.AUTO, "2026-01-01T00:00:00.000Z", DUE_AT)  # fmt: skip
+                    batch.save(grant_item(NewGrant(state, None)))
+            started = time.perf_counter()
+            result = ledger.expire_due(START + timedelta(days=10), workers=workers)
+            seconds[str(workers)] = round(time.perf_counter() - started, 2)
+            assert (result.expired_grants, result.complete) == (grants, True)
+    per_shard = MODEL_DUE_GRANTS / len(all_expiry_shards())
+    busiest_shard_s = (per_shard + per_shard / MODEL_PAGE_SIZE) * MODEL_WRITE_LATENCY_MS / 1000
+    return {
+        "grants": grants,
+        "latency_ms": latency_ms,
+        "seconds_by_workers": seconds,
+        "speedup": round(seconds["1"] / seconds["16"], 1),
+        "model": {
+            "due_grants": MODEL_DUE_GRANTS,
+            "write_latency_ms": MODEL_WRITE_LATENCY_MS,
+            "one_shard_at_a_time_minutes": round(busiest_shard_s * len(all_expiry_shards()) / 60, 1),
+            "all_shards_at_once_minutes": round(busiest_shard_s / 60, 1),
+            "lambda_limit_minutes": 15,
+        },
+    }
+
+
+@contextlib.contextmanager
+def _serialized_with_latency(latency_s: float) -> Iterator[None]:
+    original = BaseClient._make_api_call
+    serial = threading.Lock()
+
+    def call(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        time.sleep(latency_s)
+        with serial:
+            return original(client, operation_name, api_params)
+
+    BaseClient._make_api_call = call
+    try:
+        yield
+    finally:
+        BaseClient._make_api_call = original
 
 
 def _measure(meter: DynamoMeter, action: Callable[[], Any]) -> dict[str, Any]:
@@ -220,7 +286,7 @@ def expiry_scaling(sizes: tuple[int, ...] = (10_000, 50_000, 100_000)) -> list[d
             meter = DynamoMeter()
             meter.attach_ledger(store)
             started = time.perf_counter()
-            result = ledger.expire_due(START + timedelta(days=10))
+            result = ledger.expire_due(START + timedelta(days=10), workers=1)  # moto here is single-threaded
             seconds = time.perf_counter() - started
             assert result.complete
             assert result.expired_grants == due
@@ -311,6 +377,8 @@ def main() -> int:
     init = init_times()
     print("expiry scaling...", flush=True)
     expiry = expiry_scaling()
+    print("expiry in parallel...", flush=True)
+    parallel = expiry_parallel()
     print("throughput through the local API...", flush=True)
     rps = throughput()
     results = {
@@ -319,6 +387,7 @@ def main() -> int:
         "item_sizes_bytes": sizes,
         **init,
         "expiry": expiry,
+        "expiry_parallel": parallel,
         "throughput_rps": rps,
         "environment": {
             "python": sys.version.split()[0],
