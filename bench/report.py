@@ -21,9 +21,9 @@ OP_NAMES = ["claim_1", "claim_10", "authorize", "usage_hot", "usage_split", "usa
 def cost_model(results: dict[str, Any]) -> dict[str, Any]:
     sizes = results["item_sizes_bytes"]
     usage, grant, profile = sizes["usage"], sizes["grant"], sizes["profile"]
-    # Hot path: one transaction (each item 2 units per KB) + the usage record in two indexes.
+    # Hot path: one transaction (each item 2 units per KB) + the usage record in its one index.
     usage_hot_wru = write_units(usage, transactional=True) + write_units(grant, transactional=True)
-    usage_hot_wru += 2 * write_units(usage)
+    usage_hot_wru += write_units(usage)
     authorize_rru = read_units(profile) + read_units(grant)  # one consistent BatchGetItem
     # Baseline: idempotency put + grant read + grant update + usage put + idempotency update.
     baseline_wru = 1 + write_units(grant) + write_units(usage) + 1
@@ -33,7 +33,7 @@ def cost_model(results: dict[str, Any]) -> dict[str, Any]:
         baseline_wru * USD_PER_MILLION_WRITE_UNITS
         + (baseline_rru + read_units(profile) + read_units(grant)) * USD_PER_MILLION_READ_UNITS
     )
-    storage_gb = 3 * (usage + ITEM_OVERHEAD_BYTES) * 1_000_000 / 1024**3
+    storage_gb = 2 * (usage + ITEM_OVERHEAD_BYTES) * 1_000_000 / 1024**3
     return {
         "assumptions": {
             "usd_per_million_write_units": USD_PER_MILLION_WRITE_UNITS,
@@ -209,7 +209,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         f"Item sizes measured from the table (bytes): {results['item_sizes_bytes']}.",
         "",
         "- Usage on the hot path: one `TransactWriteItems` of two items, each billed as two writes per KB"
-        f" (transactions), plus the usage record written to its two indexes: **{cost['units']['usage_hot_write_units']}"
+        f" (transactions), plus the usage record written to its one index: **{cost['units']['usage_hot_write_units']}"
         " write units**.",
         f"- Authorize: one strongly consistent `BatchGetItem` of two items: **{cost['units']['authorize_read_units']}"
         " read units**.",
@@ -222,15 +222,16 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         f"| baseline | {cost['usd_per_million_invocations']['baseline']} |",
         "",
         f"Storage: {cost['storage_gb_per_million_usage_records']} GB per million usage records (base table and",
-        "two indexes, with DynamoDB's 100-byte overhead), "
+        "its index, with DynamoDB's 100-byte overhead), "
         f"{cost['storage_usd_per_month_per_million_records']} USD a month.",
         f"Prices assumed: {cost['assumptions']}.",
         "",
         "The service pays more write units per record than the baseline: the transaction doubles the",
-        "write cost of its two items, and the usage record is indexed twice (by account, and by",
-        "account and model). What that buys: the record and the draw are atomic (the baseline can lose",
-        "a record between its update and its put), replays are recognised for the table's lifetime (the",
-        "baseline's idempotency records expire), and one round trip instead of five.",
+        "write cost of its two items (one index now serves both usage listings: a model's listing",
+        "filters the account's, reading at most 1,000 records a call). What that buys: the record and",
+        "the draw are atomic (the baseline can lose a record between its update and its put), replays",
+        "are recognised for the table's lifetime (the baseline's idempotency records expire), and one",
+        "round trip instead of five.",
         "",
         "## The per-grant write ceiling",
         "",

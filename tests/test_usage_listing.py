@@ -6,6 +6,7 @@ import pytest
 
 from tests.support import IMAGE, LANG_90
 from trial_ledger import InvalidRequest, Ledger, SwitchableClock
+from trial_ledger.store import MAX_ITEMS_EVALUATED
 
 
 @pytest.fixture
@@ -57,3 +58,22 @@ def test_accounts_see_only_their_own_usage(ledger: Ledger, history: list[str]) -
 def test_bad_listing_arguments(ledger: Ledger, limit: int, cursor: str | None) -> None:
     with pytest.raises(InvalidRequest):
         ledger.usage("a", limit=limit, cursor=cursor)
+
+
+def test_a_rare_models_listing_reads_a_bounded_span_and_resumes(ledger: Ledger, clock: SwitchableClock) -> None:
+    """One index serves both listings: a model's records are filtered from the account's. A page
+    reads at most MAX_ITEMS_EVALUATED records, so behind many records of another model it may come
+    back short, with a cursor that resumes where the reading stopped, and nothing is skipped."""
+    for index in range(3):
+        ledger.record_usage("busy", IMAGE, 1, f"old-image-{index}")
+        clock.advance(timedelta(seconds=1))
+    for index in range(MAX_ITEMS_EVALUATED + 150):
+        ledger.record_usage("busy", LANG_90, 1, f"turbo-{index}")
+    first = ledger.usage("busy", model_id=IMAGE, limit=2)
+    assert (first.items, first.next_cursor is not None) == ([], True)  # the budget ran out first
+    seen, cursor = [], first.next_cursor
+    while cursor:
+        page = ledger.usage("busy", model_id=IMAGE, limit=2, cursor=cursor)
+        seen += [item.request_id for item in page.items]
+        cursor = page.next_cursor
+    assert seen == ["old-image-2", "old-image-1", "old-image-0"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from .context import LedgerContext
 from .cursor import decode_cursor, encode_cursor
 from .errors import InvalidRequest
-from .keys import usage_order
 from .rules import require_id
 from .views import UsagePage
 
@@ -25,9 +24,6 @@ class UsageHistory:
         if not 1 <= limit <= MAX_USAGE_PAGE:
             raise InvalidRequest(f"limit must be from 1 to {MAX_USAGE_PAGE}", field="limit")
         after = decode_cursor(cursor) if cursor else None
-        records, more = self._context.store.usage_page(account_id, model_id, limit, after)
-        next_cursor = None
-        if more:
-            last = records[-1]
-            next_cursor = encode_cursor(usage_order(last.recorded_at, last.request_id), last.request_id)
+        records, resume_after = self._context.store.usage_page(account_id, model_id, limit, after)
+        next_cursor = encode_cursor(*resume_after) if resume_after else None
         return UsagePage([record.result(replayed=False) for record in records], next_cursor)

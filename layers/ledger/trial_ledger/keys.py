@@ -25,18 +25,16 @@ def expiry_sort_key(model_id: str) -> str:
     return f"EXPIRY#{model_id}"
 
 
+USAGE_KEY_PREFIX = "USAGE#"
+
+
 def usage_key(request_id: str) -> str:
     """Partition key of a usage record: the caller's request_id makes it unique."""
-    return f"USAGE#{request_id}"
-
-
-def account_model_key(account_id: str, model_id: str) -> str:
-    """Partition key of the usage-by-model index: one account's usage of one model."""
-    return f"{account_id}#{model_id}"
+    return f"{USAGE_KEY_PREFIX}{request_id}"
 
 
 def usage_order(recorded_at: str, request_id: str) -> str:
-    """Sort key of both usage indexes: time order, the request_id breaking ties."""
+    """Sort key of the usage index: time order, the request_id breaking ties."""
     return f"{recorded_at}#{request_id}"
 
 

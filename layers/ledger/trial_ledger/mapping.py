@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from .keys import (
+    USAGE_KEY_PREFIX,
     USAGE_SORT_KEY,
     account_key,
-    account_model_key,
     expiry_shard_of,
     expiry_sort_key,
     grant_sort_key,
@@ -109,7 +109,6 @@ def usage_item(usage: UsageRecord) -> UsageItem:
         fingerprint=usage.fingerprint,
         write_id=usage.write_id,
         usage_account=usage.account_id,
-        usage_account_model=account_model_key(usage.account_id, usage.model_id),
         usage_order=usage_order(usage.recorded_at, usage.request_id),
     )
 
@@ -135,16 +134,22 @@ def usage_record(item: UsageItem) -> UsageRecord:
     )
 
 
-def usage_index_start(account_id: str, model_id: str | None, after: tuple[str, str]) -> dict[str, Any]:
+def usage_index_start(account_id: str, after: tuple[str, str]) -> dict[str, Any]:
     """The exclusive start key of a usage index query: just after ``(usage_order, request_id)``."""
     order, request_id = after
-    start = {
+    return {
         UsageItem.pk.attr_name: {"S": usage_key(request_id)},
         UsageItem.sk.attr_name: {"S": USAGE_SORT_KEY},
         UsageItem.usage_order.attr_name: {"S": order},
+        UsageItem.usage_account.attr_name: {"S": account_id},
     }
-    if model_id is None:
-        start[UsageItem.usage_account.attr_name] = {"S": account_id}
-    else:
-        start[UsageItem.usage_account_model.attr_name] = {"S": account_model_key(account_id, model_id)}
-    return start
+
+
+def usage_position(record: UsageRecord) -> tuple[str, str]:
+    """Where a listing resumes after ``record``."""
+    return usage_order(record.recorded_at, record.request_id), record.request_id
+
+
+def usage_position_of_key(key: dict[str, Any]) -> tuple[str, str]:
+    """Where a listing resumes after the index item a Query evaluated last."""
+    return key[UsageItem.usage_order.attr_name]["S"], key[UsageItem.pk.attr_name]["S"].removeprefix(USAGE_KEY_PREFIX)

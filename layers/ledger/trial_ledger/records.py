@@ -15,7 +15,6 @@ _SETTINGS = load_settings()
 
 EXPIRY_INDEX = "expiry-candidates"
 USAGE_BY_ACCOUNT_INDEX = "usage-by-account"
-USAGE_BY_MODEL_INDEX = "usage-by-model"
 
 
 class _TableMeta:
@@ -53,15 +52,6 @@ class UsageByAccount(GlobalSecondaryIndex["UsageItem"]):
         projection = AllProjection()
 
     usage_account = UnicodeAttribute(hash_key=True)
-    usage_order = UnicodeAttribute(range_key=True)
-
-
-class UsageByModel(GlobalSecondaryIndex["UsageItem"]):
-    class Meta:
-        index_name = USAGE_BY_MODEL_INDEX
-        projection = AllProjection()
-
-    usage_account_model = UnicodeAttribute(hash_key=True)
     usage_order = UnicodeAttribute(range_key=True)
 
 
@@ -112,10 +102,8 @@ class UsageItem(LedgerItem, discriminator="usage"):
     fingerprint = UnicodeAttribute()
     write_id = UnicodeAttribute()
     usage_account = UnicodeAttribute()
-    usage_account_model = UnicodeAttribute()
     usage_order = UnicodeAttribute()
     by_account = UsageByAccount()
-    by_model = UsageByModel()
 
 
 class ExpiryItem(LedgerItem, discriminator="expiry"):

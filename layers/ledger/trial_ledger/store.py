@@ -26,12 +26,17 @@ from .dynamo_errors import (
     is_transient,
     unavailable_on_transient,
 )
-from .keys import PROFILE_SORT_KEY, USAGE_SORT_KEY, account_key, account_model_key, grant_sort_key, usage_key
-from .records import AccountProfileItem, ExpiryItem, GrantItem, LedgerItem, UsageItem
+from .keys import PROFILE_SORT_KEY, USAGE_SORT_KEY, account_key, grant_sort_key, usage_key
+from .records import USAGE_BY_ACCOUNT_INDEX, AccountProfileItem, ExpiryItem, GrantItem, LedgerItem, UsageItem
 from .refusals import ActivationMissing, AlreadyRecorded, ExpiryRecorded, GrantMoved, GrantsExist, Outdated
 from .state import ExpiryCandidate, GrantState, ProfileState, UsageRecord
 from .transactions import Cancellation, ItemRef, TransactionItems
 from .writes import NewGrant, UsageCommit
+
+FILTERED_PAGE = 250
+"""Records read per Query when listing one model's usage (a filter over the account's)."""
+MAX_ITEMS_EVALUATED = 1_000
+"""At most this many records are read for one listing call (a console page: bounded time)."""
 
 
 class LedgerStore:
@@ -176,20 +181,39 @@ class LedgerStore:
 
     def usage_page(
         self, account_id: str, model_id: str | None, limit: int, after: tuple[str, str] | None
-    ) -> tuple[list[UsageRecord], bool]:
+    ) -> tuple[list[UsageRecord], tuple[str, str] | None]:
         """Up to ``limit`` usage records, newest first, after the ``(usage_order, request_id)``
-        position; also whether more follow (one item beyond the page is read to know)."""
-        start = mapping.usage_index_start(account_id, model_id, after) if after else None
-        index = UsageItem.by_account if model_id is None else UsageItem.by_model
-        hash_key = account_id if model_id is None else account_model_key(account_id, model_id)
+        position, and the position to resume after (None: nothing follows).
+
+        One index serves both listings; a model's records are filtered from the account's, reading
+        at most MAX_ITEMS_EVALUATED records per call, so a page of a rare model among many may come
+        back short, with a position to resume from."""
+        start = mapping.usage_index_start(account_id, after) if after else None
+        records: list[UsageRecord] = []
+        evaluated = 0
+        while True:
+            page = self._usage_index_page(account_id, model_id, limit + 1 if model_id is None else FILTERED_PAGE, start)
+            records += [mapping.usage_record(UsageItem.from_raw_data(raw)) for raw in page.get("Items", [])]
+            evaluated += int(page.get("ScannedCount", 0))
+            start = page.get("LastEvaluatedKey")
+            if len(records) > limit:
+                return records[:limit], mapping.usage_position(records[limit - 1])
+            if start is None:
+                return records, None
+            if evaluated >= MAX_ITEMS_EVALUATED:
+                return records, mapping.usage_position_of_key(start)
+
+    def _usage_index_page(
+        self, account_id: str, model_id: str | None, page_size: int, start: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """One Query of the usage index, newest first (eventually consistent, as every GSI read)."""
+        model_filter = None if model_id is None else UsageItem.model_id == model_id
         with unavailable_on_transient():
-            items = list(
-                index.query(
-                    hash_key, scan_index_forward=False, limit=limit + 1, page_size=limit + 1, last_evaluated_key=start
-                )
-            )
-        records = [mapping.usage_record(item) for item in items]
-        return records[:limit], len(records) > limit
+            page: dict[str, Any] = UsageItem._get_connection().query(
+                account_id, index_name=USAGE_BY_ACCOUNT_INDEX, filter_condition=model_filter,
+                exclusive_start_key=start, limit=page_size, scan_index_forward=False,
+            )  # fmt: skip
+        return page
 
     # -- expiry ---------------------------------------------------------------------------
 
