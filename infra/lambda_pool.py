@@ -42,6 +42,8 @@ class Container:
         self.process.start()
         child_end.close()
         self.invocations = 0
+        self.broken = False
+        """Its pipe failed: it is gone, even if the OS has not reaped the process yet."""
         self._await_answer()  # the init phase: the handler's module is imported
 
     def invoke(self, event: dict[str, Any]) -> Any:
@@ -49,6 +51,7 @@ class Container:
         try:
             self._connection.send((INVOKE, event, self._pool.name, self._pool.timeout_seconds))
         except OSError as gone:
+            self.broken = True
             raise FunctionError(f"container {self.process.name} exited ({self.process.exitcode})") from gone
         return self._await_answer()
 
@@ -57,6 +60,7 @@ class Container:
             try:
                 kind, payload = self._connection.recv()
             except (EOFError, OSError) as gone:
+                self.broken = True
                 raise FunctionError(f"container {self.process.name} exited ({self.process.exitcode})") from gone
             if kind == INVOKE_ASYNC:
                 self._pool.invoke_later(payload)
@@ -67,7 +71,7 @@ class Container:
 
     @property
     def alive(self) -> bool:
-        return self.process.is_alive()
+        return not self.broken and self.process.is_alive()
 
     def stop(self) -> None:
         self._connection.close()  # an idle container ends on its own when its pipe closes
