@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
@@ -22,7 +22,17 @@ from .retry import Backoff
 from .settings import load_settings
 from .snapshots import SnapshotCache
 from .store import LedgerStore
-from .views import Account, Authorization, ClaimAvailability, ClaimOutcome, ExpiryReport, Grant, UsagePage, UsageResult
+from .views import (
+    Account,
+    Authorization,
+    ClaimAvailability,
+    ClaimOutcome,
+    ExpiringSoonReport,
+    ExpiryReport,
+    Grant,
+    UsagePage,
+    UsageResult,
+)
 
 # A child of the handler's Powertools Logger (same service): its lines carry the correlation id.
 logger = Logger(child=True)
@@ -131,3 +141,9 @@ class Ledger:
         self, as_of: datetime, keep_going: Callable[[], bool] = lambda: True, page_size: int = 500
     ) -> ExpiryReport:
         return self._expiry.expire_due(as_of, keep_going, page_size)
+
+    @_unavailable_after_retries
+    def mark_expiring_soon(
+        self, as_of: datetime, window: timedelta, keep_going: Callable[[], bool] = lambda: True, page_size: int = 500
+    ) -> ExpiringSoonReport:
+        return self._expiry.mark_expiring_soon(as_of, window, keep_going, page_size)

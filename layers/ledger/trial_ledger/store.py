@@ -194,12 +194,14 @@ class LedgerStore:
     # -- expiry ---------------------------------------------------------------------------
 
     def expiry_candidates(
-        self, shard: str, as_of: str, page_size: int, start: dict[str, Any] | None
+        self, shard: str, as_of: str, page_size: int, start: dict[str, Any] | None, since: str | None = None
     ) -> tuple[list[ExpiryCandidate], dict[str, Any] | None]:
-        """One page of grants due at ``as_of`` in one shard of the sparse index, soonest first."""
+        """One page of grants due at ``as_of`` (and not before ``since``, when given) in one shard
+        of the sparse index, soonest first."""
+        due = GrantItem.expires_at <= as_of if since is None else GrantItem.expires_at.between(since, as_of)
         with unavailable_on_transient():
             result = GrantItem.candidates.query(
-                shard, GrantItem.expires_at <= as_of, limit=page_size, page_size=page_size, last_evaluated_key=start
+                shard, due, limit=page_size, page_size=page_size, last_evaluated_key=start
             )
             candidates = [mapping.expiry_candidate(item) for item in result]
             return candidates, result.last_evaluated_key
@@ -217,6 +219,20 @@ class LedgerStore:
             if cancelled.refused(entry):
                 raise ExpiryRecorded(candidate.model_id) from None
             raise GrantMoved(mapping.grant_from_raw(cancelled.old_item(update))) from None
+
+    def mark_expiring_soon(self, candidate: ExpiryCandidate, as_of: str, now: str) -> bool:
+        """Mark a grant that still holds a remainder and expires after ``as_of`` as notified,
+        once ever; False when it was marked before or no longer qualifies."""
+        item = GrantItem(account_key(candidate.account_id), grant_sort_key(candidate.model_id))
+        try:
+            with unavailable_on_transient():
+                item.update(actions=[GrantItem.expiring_soon_notified_at.set(now)],
+                            condition=expressions.expiring_soon_unmarked(as_of))  # fmt: skip
+        except UpdateError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
 
     def drop_exhausted_from_index(self, account_id: str, model_id: str) -> None:
         """Take a grant whose remainder is zero out of the expiry index (after a relaxed draw, or
