@@ -1,13 +1,8 @@
 """The nightly run marks grants that expire soon, once each, through the sparse expiry index."""
 
 from datetime import timedelta
-from typing import Any
 
-import pytest
-
-import expiry_handler
-from infra.events import LocalLambdaContext
-from tests.support import IMAGE, LANG_30, LANG_90, MILLION, DynamoCalls
+from tests.support import IMAGE, LANG_30, LANG_90, DynamoCalls
 from trial_ledger import Ledger, SwitchableClock
 from trial_ledger.keys import account_key, grant_sort_key
 from trial_ledger.records import GrantItem
@@ -59,28 +54,3 @@ def test_stops_when_told_and_marks_nothing(ledger: Ledger, clock: SwitchableCloc
     clock.advance(timedelta(days=25))
     report = ledger.mark_expiring_soon(clock.now(), WEEK, keep_going=lambda: False)
     assert (report.marked_grants, report.complete) == (0, False)
-
-
-@pytest.fixture
-def job(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    continued: list[dict[str, Any]] = []
-    monkeypatch.setattr(expiry_handler, "ledger", ledger)
-    monkeypatch.setattr(expiry_handler, "continue_later", lambda payload, context: continued.append(payload))
-    return continued
-
-
-def test_the_nightly_run_expires_then_marks(
-    ledger: Ledger, clock: SwitchableClock, job: list[Any], capsys: pytest.CaptureFixture[str]
-) -> None:
-    ledger.authorize("a", LANG_30)  # due 2026-03-31T08:00Z
-    ledger.authorize("b", LANG_30)
-    clock.advance(timedelta(days=5))
-    ledger.authorize("c", LANG_30)  # due 2026-04-05T08:00Z: within 7 days of the run below
-    result = expiry_handler.lambda_handler(
-        {"as_of": "2026-03-31T08:00:00Z"}, LocalLambdaContext("expiry", timeout_seconds=900)
-    )
-    assert result == {"as_of": "2026-03-31T08:00:00.000Z", "expired_grants": 2, "expired_quantity": 2 * MILLION,
-                      "complete": True}  # fmt: skip
-    assert mark("c", LANG_30) == "2026-03-06T08:00:00.000Z"  # written at the clock's now
-    assert "ExpiringSoonGrants" in capsys.readouterr().out
-    assert job == []
