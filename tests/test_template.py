@@ -142,7 +142,9 @@ def test_the_ledger_stream_drives_the_events_function(transformed: dict[str, Any
 def test_the_events_function_may_only_put_events_on_its_bus_and_read_the_stream(transformed: dict[str, Any]) -> None:
     role = transformed["Resources"]["EventsFunctionRole"]["Properties"]
     statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
-    actions = {action for s in statements for action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    actions = {
+        action for s in statements for action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    }
     assert actions == {"events:PutEvents", "sqs:SendMessage"}  # the bus, and the on-failure queue
     [put] = [s for s in statements if s["Action"] == "events:PutEvents"]
     assert "LedgerEventBus" in str(put["Resource"])
