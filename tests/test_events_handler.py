@@ -23,6 +23,10 @@ from trial_ledger import Ledger, SwitchableClock
 from trial_ledger.event_bus import EventBus, PublishFailed
 from trial_ledger.ledger_events import SOURCE, DetailType, LedgerEvent
 from trial_ledger.retry import Backoff
+from trial_ledger.rules import usage_fingerprint
+from trial_ledger.state import UsageRecord
+from trial_ledger.store import LedgerStore
+from trial_ledger.writes import GrantDraw, UsageCommit
 
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026-03-01T00:00:00.000"
 
@@ -222,3 +226,24 @@ def test_a_redelivered_record_publishes_the_same_event_id(dynamodb: Any, moto_bu
     first, again = moto_bus()
     assert first["detail"] == again["detail"]
     assert first["detail"]["quota"] == MILLION
+
+
+def test_a_crashed_relaxed_draw_and_its_settle_by_a_replay_publish_exhaustion_once(
+    dynamodb: Any, moto_bus: Any, ledger: Ledger, store: LedgerStore
+) -> None:
+    stream = TableStream(dynamodb)
+    ledger.record_usage("acct", IMAGE, 10, "first")  # 40 left
+    # A writer commits a relaxed draw that empties the grant, and dies before it settles: the
+    # writer never learnt the new remainder; the committed image says 0.
+    at = "2026-03-01T08:00:00.000Z"
+    crashed = UsageRecord("mine", "acct", IMAGE, None, 40, 40, 0, 0, "CNY", "0.2", "0", None, False, at,
+                          usage_fingerprint("acct", IMAGE, 40, None), "w-mine")  # fmt: skip
+    store.commit_usage(UsageCommit(crashed, draw=GrantDraw(IMAGE, 40, 40, at, exact=False)))
+    stream.deliver()
+    assert published(moto_bus()) == [
+        ("TrialClaimed", IMAGE, None), ("TrialBalanceLow", IMAGE, 80), ("TrialBalanceLow", IMAGE, 95),
+        ("TrialExhausted", IMAGE, None),
+    ]  # fmt: skip
+    assert ledger.record_usage("acct", IMAGE, 40, "mine").replayed  # settles it: writes, but no balance moves
+    assert stream.deliver() == {"batchItemFailures": []}  # the settle's changes were in the stream...
+    assert moto_bus() == []  # ...and published nothing
