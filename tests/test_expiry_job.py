@@ -16,6 +16,7 @@ from trial_ledger.mapping import grant_item
 from trial_ledger.records import GrantItem
 from trial_ledger.state import GrantState
 from trial_ledger.store import LedgerStore
+from trial_ledger.views import ExpiringSoonReport
 from trial_ledger.writes import NewGrant
 
 
@@ -101,6 +102,17 @@ def test_the_nightly_run_expires_then_marks_what_expires_soon(
     assert item.expiring_soon_notified_at == "2026-03-06T08:00:00.000Z"  # written at the clock's now
     assert "ExpiringSoonGrants" in capsys.readouterr().out
     assert job == []
+
+
+def test_an_expiring_soon_pass_cut_short_continues_the_run(
+    ledger: Ledger, clock: SwitchableClock, job: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger.authorize("a", LANG_30)
+    clock.advance(timedelta(days=30))
+    monkeypatch.setattr(ledger, "mark_expiring_soon", lambda *args, **kwargs: ExpiringSoonReport("x", 0, False))
+    result = run({"as_of": "2026-03-31T08:00:00Z"})
+    assert (result["expired_grants"], result["complete"]) == (1, False)  # expiry done, the run is not
+    assert job == [{"as_of": "2026-03-31T08:00:00.000Z", "continuation": 1}]
 
 
 def _seed(total: int, due_every: int) -> int:
