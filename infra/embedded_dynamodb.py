@@ -5,13 +5,16 @@ many HTTP clients call the API at once. Its state lives as long as the process."
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from infra import moto_transactions
-from infra.template import create_ledger_table
+from infra.local_streams import StreamPoller
+from infra.routes import stream_sources
+from infra.template import LEDGER_TABLE, create_ledger_table
 
 
 class _QuietRequestHandler(MotoRequestHandler):
@@ -42,9 +45,19 @@ class EmbeddedDynamoDB:
         self._server.shutdown()
         self._thread.join(timeout=5)
 
-    def create_table(self, table_name: str, region: str) -> None:
-        client = boto3.client(
-            "dynamodb", endpoint_url=self.endpoint_url, region_name=region,
+    def _client(self, service: str, region: str) -> Any:
+        make: Any = boto3.client  # one helper for several services (the stubs type each by name)
+        return make(
+            service, endpoint_url=self.endpoint_url, region_name=region,
             aws_access_key_id="local", aws_secret_access_key="local",  # noqa: S106 (the embedded endpoint's)
         )  # fmt: skip
-        create_ledger_table(client, table_name)
+
+    def create_table(self, table_name: str, region: str) -> None:
+        create_ledger_table(self._client("dynamodb", region), table_name)
+
+    def stream_pollers(self, table_name: str, region: str, pools: dict[str, Any]) -> list[StreamPoller]:
+        """The template's stream mappings of the ledger table, each polling its stream (started)."""
+        stream_arn = self._client("dynamodb", region).describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+        streams = self._client("dynamodbstreams", region)
+        return [StreamPoller(streams, stream_arn, source, pools[source.function].invoke).start()
+                for source in stream_sources() if source.table == LEDGER_TABLE]  # fmt: skip

@@ -1,27 +1,31 @@
 """The local-only routes under ``/_local/`` (never in template.yaml): the test clock, the nightly
-expiry run as the schedule would start it, and what the containers are doing."""
+expiry run as the schedule would start it, what the containers are doing, and the events that
+reached the local event bus."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from dataclasses import asdict
+from urllib.parse import parse_qs
 
 from infra.lambda_pool import FunctionError
+from infra.local_bus import LocalBus
 from infra.local_gateway import LocalGateway, LocalRequest, Reply, json_reply, problem_reply
 from infra.shared_clock import ClockOutOfRange
 from trial_ledger import format_timestamp, parse_timestamp
 
 
 class LocalAdmin:
-    def __init__(self, gateway: LocalGateway) -> None:
-        self.gateway, self.clock = gateway, gateway.clock
+    def __init__(self, gateway: LocalGateway, bus: LocalBus) -> None:
+        self.gateway, self.clock, self.bus = gateway, gateway.clock, bus
         self._routes: dict[tuple[str, str], Callable[[LocalRequest], Reply]] = {
             ("GET", "/_local/clock"): self.read_clock,
             ("PUT", "/_local/clock"): self.freeze_clock,
             ("DELETE", "/_local/clock"): self.unfreeze_clock,
             ("POST", "/_local/expiry-runs"): self.run_expiry,
             ("GET", "/_local/containers"): self.containers,
+            ("GET", "/_local/events"): self.events,
         }
 
     def handle(self, request: LocalRequest) -> Reply:
@@ -59,3 +63,8 @@ class LocalAdmin:
         return json_reply(
             {name: [asdict(stats) for stats in pool.stats()] for name, pool in self.gateway.pools.items()}
         )
+
+    def events(self, request: LocalRequest) -> Reply:
+        """What reached the local bus, oldest first; ``?detail_type=`` keeps one kind."""
+        detail_type = parse_qs(request.query_string).get("detail_type", [None])[0]
+        return json_reply({"events": self.bus.events(detail_type)})

@@ -128,6 +128,7 @@ def local_environment() -> None:
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
         "TABLE_NAME": "trial-quota-local",
+        "EVENT_BUS_NAME": "trial-quota-local-ledger",
         "POWERTOOLS_SERVICE_NAME": "trial-quota",
         "POWERTOOLS_METRICS_NAMESPACE": "TrialQuota",
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -145,19 +146,23 @@ def serve(
     local_environment()
     put_layers_on_path()
     from infra.local_admin import LocalAdmin  # reads trial_ledger: the environment and layers come first
+    from infra.local_bus import LocalBus
     from infra.shared_clock import SharedClock
 
     dynamodb = EmbeddedDynamoDB().start()
     os.environ["DYNAMODB_ENDPOINT_URL"] = dynamodb.endpoint_url  # before any container starts: they inherit it
+    os.environ["EVENTS_ENDPOINT_URL"] = dynamodb.endpoint_url  # moto's EventBridge, on the same endpoint
     dynamodb.create_table(os.environ["TABLE_NAME"], os.environ["AWS_REGION"])
+    bus = LocalBus(dynamodb.endpoint_url, os.environ["AWS_REGION"], os.environ["EVENT_BUS_NAME"]).create()
     context = multiprocessing.get_context("spawn")
     gateway = LocalGateway(context, SharedClock(context))
+    pollers = dynamodb.stream_pollers(os.environ["TABLE_NAME"], os.environ["AWS_REGION"], gateway.pools)
     server: BaseWSGIServer | None = None
     try:
         if extend:
             extend(gateway, dynamodb)
         gateway.warm()
-        application = wsgi_app(gateway, LocalAdmin(gateway), LocalConsole())
+        application = wsgi_app(gateway, LocalAdmin(gateway, bus), LocalConsole())
         server = make_server(host, port, application, threaded=True, request_handler=_RequestHandler)
         stop = server.shutdown
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=stop).start())
@@ -169,6 +174,8 @@ def serve(
     finally:
         if server is not None:
             server.server_close()
+        for poller in pollers:
+            poller.stop()
         gateway.close()
         dynamodb.stop()
 

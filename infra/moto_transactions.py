@@ -4,6 +4,8 @@ moto backs each transaction up by deep-copying every table it touches, so one tr
 20,000-item table takes about a second. ``install()`` makes it snapshot only the items the
 transaction names and restore exactly those on failure: the same all-or-nothing behaviour
 (moto keeps items only in ``Table.items``; its indexes are computed from them at query time).
+A cancelled transaction also leaves no record in the table's stream, as in DynamoDB: moto adds
+one per write as it applies it, and its table copy used to take them back with the items.
 Used by the tests and by the embedded DynamoDB of the local stack."""
 
 from __future__ import annotations
@@ -41,7 +43,14 @@ def _snapshot(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) ->
     return taken
 
 
-def _restore(snapshots: list[_Snapshot]) -> None:
+def _stream_lengths(snapshots: list[_Snapshot]) -> list[tuple[Any, int]]:
+    shards = {id(table.stream_shard): table.stream_shard for table, *_ in snapshots if table.stream_shard is not None}
+    return [(shard, len(shard.items)) for shard in shards.values()]
+
+
+def _restore(snapshots: list[_Snapshot], stream_lengths: list[tuple[Any, int]]) -> None:
+    for shard, length in stream_lengths:
+        del shard.items[length:]  # the records of writes that never committed
     for table, hash_value, range_value, item in reversed(snapshots):
         if item is None:
             if table.get_item(hash_value, range_value) is not None:
@@ -60,10 +69,11 @@ def install() -> None:
 
     def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
         snapshots = _snapshot(self, transact_items)
+        stream_lengths = _stream_lengths(snapshots)
         try:
             original(self, transact_items)
         except Exception:
-            _restore(snapshots)
+            _restore(snapshots, stream_lengths)
             raise
 
     transact_write_items._item_snapshots = True  # type: ignore[attr-defined]

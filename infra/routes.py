@@ -1,5 +1,5 @@
-"""The functions of template.yaml and their event sources (HTTP routes, schedules): the one table
-the local stack serves from."""
+"""The functions of template.yaml and their event sources (HTTP routes, schedules, the table's
+stream): the one table the local stack serves from."""
 
 from __future__ import annotations
 
@@ -35,6 +35,19 @@ class Schedule:
     function: str
     input: str
     """The schedule's input, with ``<aws.scheduler.scheduled-time>`` where the scheduled time goes."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSource:
+    """A DynamoDB stream event source mapping (``Type: DynamoDB``) of a function."""
+
+    function: str
+    table: str
+    """The logical id of the table whose stream it reads."""
+    batch_size: int
+    maximum_retry_attempts: int
+    report_batch_item_failures: bool
+    bisect_on_error: bool
 
 
 def _resources(path: Path, kind: str) -> dict[str, dict[str, Any]]:
@@ -82,4 +95,18 @@ def routes(path: Path = TEMPLATE_PATH) -> list[Route]:
 def schedules(path: Path = TEMPLATE_PATH) -> list[Schedule]:
     return [
         Schedule(logical_id, properties.get("Input", "{}")) for logical_id, properties in _events(path, "ScheduleV2")
+    ]
+
+
+def stream_sources(path: Path = TEMPLATE_PATH) -> list[StreamSource]:
+    return [
+        StreamSource(
+            function=logical_id,
+            table=properties["Stream"]["Fn::GetAtt"][0],
+            batch_size=int(properties.get("BatchSize", 100)),
+            maximum_retry_attempts=int(properties.get("MaximumRetryAttempts", -1)),
+            report_batch_item_failures="ReportBatchItemFailures" in properties.get("FunctionResponseTypes", []),
+            bisect_on_error=bool(properties.get("BisectBatchOnFunctionError", False)),
+        )
+        for logical_id, properties in _events(path, "DynamoDB")
     ]

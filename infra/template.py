@@ -1,4 +1,4 @@
-"""Read template.yaml, the one source of truth for the table schema (and, later, the routes)."""
+"""Read template.yaml, the one source of truth for the table schema (its indexes and its stream)."""
 
 from __future__ import annotations
 
@@ -55,6 +55,8 @@ def table_definition(table_name: str, path: Path = TEMPLATE_PATH) -> dict[str, A
     }
     if "GlobalSecondaryIndexes" in properties:
         definition["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+    if "StreamSpecification" in properties:
+        definition["StreamSpecification"] = {"StreamEnabled": True} | properties["StreamSpecification"]
     return definition
 
 

@@ -11,10 +11,12 @@ from infra.dynamo_meter import DynamoMeter
 from infra.events import LocalLambdaContext
 from tests.support import LANG_30, LANG_90, MILLION
 from trial_ledger import ClaimMethod, Ledger, SwitchableClock, parse_timestamp
+from trial_ledger.keys import account_key, grant_sort_key
 from trial_ledger.mapping import grant_item
 from trial_ledger.records import GrantItem
 from trial_ledger.state import GrantState
 from trial_ledger.store import LedgerStore
+from trial_ledger.views import ExpiringSoonReport
 from trial_ledger.writes import NewGrant
 
 
@@ -84,6 +86,33 @@ def test_continuations_are_bounded(ledger: Ledger, clock: SwitchableClock, job: 
     assert result["complete"] is False
     assert job == []
     assert run({"as_of": "2026-03-31T08:00:00Z"})["expired_grants"] == 1  # the next run catches up
+
+
+def test_the_nightly_run_expires_then_marks_what_expires_soon(
+    ledger: Ledger, clock: SwitchableClock, job: list[Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger.authorize("a", LANG_30)  # due 2026-03-31T08:00Z
+    ledger.authorize("b", LANG_30)
+    clock.advance(timedelta(days=5))
+    ledger.authorize("c", LANG_30)  # due 2026-04-05T08:00Z: within 7 days of the run below
+    result = run({"as_of": "2026-03-31T08:00:00Z"})
+    assert result == {"as_of": "2026-03-31T08:00:00.000Z", "expired_grants": 2, "expired_quantity": 2 * MILLION,
+                      "complete": True}  # fmt: skip
+    item = GrantItem.get(account_key("c"), grant_sort_key(LANG_30), consistent_read=True)
+    assert item.expiring_soon_notified_at == "2026-03-06T08:00:00.000Z"  # written at the clock's now
+    assert "ExpiringSoonGrants" in capsys.readouterr().out
+    assert job == []
+
+
+def test_an_expiring_soon_pass_cut_short_continues_the_run(
+    ledger: Ledger, clock: SwitchableClock, job: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger.authorize("a", LANG_30)
+    clock.advance(timedelta(days=30))
+    monkeypatch.setattr(ledger, "mark_expiring_soon", lambda *args, **kwargs: ExpiringSoonReport("x", 0, False))
+    result = run({"as_of": "2026-03-31T08:00:00Z"})
+    assert (result["expired_grants"], result["complete"]) == (1, False)  # expiry done, the run is not
+    assert job == [{"as_of": "2026-03-31T08:00:00.000Z", "continuation": 1}]
 
 
 def _seed(total: int, due_every: int) -> int:

@@ -68,6 +68,8 @@ def test_every_alarm_notifies_the_alarm_topic(alarms: dict[str, dict[str, Any]])
          "FunctionThrottlesThreshold"),
         ("TransactionConflictAlarm", "AWS/DynamoDB", "TransactionConflict", {"TableName": {"Ref": "LedgerTable"}},
          "TransactionConflictsThreshold"),
+        ("EventsErrorsAlarm", "AWS/Lambda", "Errors", {"FunctionName": {"Ref": "EventsFunction"}},
+         "FunctionErrorsThreshold"),
     ],
 )  # fmt: skip
 def test_single_metric_alarms(
@@ -147,6 +149,22 @@ def test_failed_expiry_continuations_land_in_a_queue_that_alarms(
     policies = resources_of_type(template, "AWS::IAM::Role")["ExpiryFunctionRole"]["Policies"]
     statements = [statement for policy in policies for statement in policy["PolicyDocument"]["Statement"]]
     assert {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": queue} in statements
+
+
+def test_the_events_function_alarms_on_its_lag_and_on_records_given_up(
+    template: dict[str, Any], alarms: dict[str, dict[str, Any]]
+) -> None:
+    [lag] = metric_stats(alarms["EventsIteratorAgeAlarm"])
+    assert (lag["Namespace"], lag["MetricName"], lag["Stat"]) == ("AWS/Lambda", "IteratorAge", "Maximum")
+    assert dimensions(lag) == {"FunctionName": {"Ref": "EventsFunction"}}
+    assert alarms["EventsIteratorAgeAlarm"]["Threshold"] == {"Ref": "EventsIteratorAgeThresholdMs"}
+    [mapping] = resources_of_type(template, "AWS::Lambda::EventSourceMapping").values()
+    queue = mapping["DestinationConfig"]["OnFailure"]["Destination"]
+    assert queue == {"Fn::GetAtt": ["LedgerEventFailures", "Arn"]}
+    [given_up] = metric_stats(alarms["EventsFailureAlarm"])
+    assert (given_up["MetricName"], given_up["Stat"]) == ("ApproximateNumberOfMessagesVisible", "Maximum")
+    assert dimensions(given_up) == {"QueueName": {"Fn::GetAtt": ["LedgerEventFailures", "QueueName"]}}
+    assert alarms["EventsFailureAlarm"]["Threshold"] == 0
 
 
 def emitted_metric_names() -> set[str]:

@@ -117,3 +117,50 @@ def test_alarms_watch_the_dead_letters_and_the_errors(transformed: dict[str, Any
     }
     assert alarms["ExpiryErrorAlarm"]["Dimensions"][0]["Value"] == {"Ref": "ExpiryFunction"}
     assert alarms["ExpiryIncompleteAlarm"]["Namespace"] == "TrialQuota"
+
+
+def test_the_ledger_stream_drives_the_events_function(transformed: dict[str, Any]) -> None:
+    resources = transformed["Resources"]
+    table = resources["LedgerTable"]["Properties"]
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    [mapping] = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["LedgerTable", "StreamArn"]}
+    assert mapping["FunctionName"] == {"Ref": "EventsFunction"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["MaximumRetryAttempts"] >= 1  # not -1 (forever): a poison record must not block the shard
+    assert mapping["StartingPosition"] == "TRIM_HORIZON"
+    environment = resources["EventsFunction"]["Properties"]["Environment"]["Variables"]
+    assert environment["EVENT_BUS_NAME"] == {"Ref": "LedgerEventBus"}
+    assert environment["BALANCE_LOW_THRESHOLDS"] == {"Ref": "BalanceLowThresholds"}
+    expiry = resources["ExpiryFunction"]["Properties"]["Environment"]["Variables"]
+    assert expiry["EXPIRING_SOON_DAYS"] == {"Ref": "ExpiringSoonDays"}
+    parameters = load_template()["Parameters"]
+    assert (parameters["BalanceLowThresholds"]["Default"], parameters["ExpiringSoonDays"]["Default"]) == ("80,95", 7)
+
+
+def test_the_events_function_may_only_put_events_on_its_bus_and_read_the_stream(transformed: dict[str, Any]) -> None:
+    role = transformed["Resources"]["EventsFunctionRole"]["Properties"]
+    statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+    actions = {
+        action for s in statements for action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    }
+    assert actions == {"events:PutEvents", "sqs:SendMessage"}  # the bus, and the on-failure queue
+    [put] = [s for s in statements if s["Action"] == "events:PutEvents"]
+    assert "LedgerEventBus" in str(put["Resource"])
+    managed = role["ManagedPolicyArns"]
+    assert any("AWSLambdaDynamoDBExecutionRole" in str(arn) for arn in managed)  # the stream, nothing else
+
+
+def test_the_billing_rule_sends_billable_usage_to_its_queue(transformed: dict[str, Any]) -> None:
+    resources = transformed["Resources"]
+    [bus] = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Events::EventBus"]
+    assert bus["Name"] == {"Fn::Sub": "${AWS::StackName}-ledger"}
+    rule = resources["BillingUsageRule"]["Properties"]
+    assert rule["EventBusName"] == {"Ref": "LedgerEventBus"}
+    assert rule["EventPattern"] == {"source": ["tokenhub.trial-quota"], "detail-type": ["UsageBillable"]}
+    [target] = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["BillingUsageQueue", "Arn"]}
+    [statement] = resources["BillingUsageQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["BillingUsageRule", "Arn"]}}}

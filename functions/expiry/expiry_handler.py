@@ -1,5 +1,7 @@
 """Nightly expiry: the EventBridge Scheduler schedule invokes this with its scheduled time as
 ``as_of``; every grant due by then has its unused remainder recorded as expired, exactly once.
+Then it marks the grants that expire within ``EXPIRING_SOON_DAYS`` after ``as_of``, once each
+(the table's stream turns both into ledger events).
 
 A run that nears the Lambda time limit stops cleanly and invokes this function again,
 asynchronously, with the same ``as_of`` (at most MAX_CONTINUATIONS times in a row); what is left
@@ -7,6 +9,7 @@ is still in the sparse index, so the continuation simply carries on. Past the bo
 error and emits ``ExpiryIncomplete``, and the next nightly run catches up anyway."""
 
 import json
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -14,7 +17,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from trial_ledger import Ledger, parse_timestamp
+from trial_ledger import Ledger, load_settings, parse_timestamp
 
 SAFETY_MARGIN_MS = 60_000
 """Stop taking new candidates this long before the Lambda time limit (a page of expiries plus
@@ -24,6 +27,7 @@ MAX_CONTINUATIONS = 20
 logger = Logger()
 metrics = Metrics()
 ledger = Ledger()
+expiring_soon_window = timedelta(days=load_settings().expiring_soon_days)
 
 
 @cache
@@ -53,17 +57,25 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     text = _as_of(event)
     as_of = parse_timestamp(text) if text else ledger.clock.now()
     continuation = int(event.get("continuation", 0)) if isinstance(event, dict) else 0
-    report = ledger.expire_due(as_of, keep_going=lambda: context.get_remaining_time_in_millis() > SAFETY_MARGIN_MS)
+
+    def keep_going() -> bool:
+        return context.get_remaining_time_in_millis() > SAFETY_MARGIN_MS
+
+    report = ledger.expire_due(as_of, keep_going=keep_going)
+    # Expiry first (it moves quota); the expiring-soon pass only runs when expiry finished.
+    soon = ledger.mark_expiring_soon(as_of, expiring_soon_window, keep_going) if report.complete else None
+    marked = soon.marked_grants if soon else 0
     metrics.add_metric(name="ExpiredGrants", unit=MetricUnit.Count, value=report.expired_grants)
     metrics.add_metric(name="ExpiredUnits", unit=MetricUnit.Count, value=report.expired_quantity)
+    metrics.add_metric(name="ExpiringSoonGrants", unit=MetricUnit.Count, value=marked)
     summary = {
         "as_of": report.as_of,
         "expired_grants": report.expired_grants,
         "expired_quantity": report.expired_quantity,
-        "complete": report.complete,
+        "complete": soon is not None and soon.complete,
     }
-    logger.info("expiry run", extra=summary | {"continuation": continuation})
-    if not report.complete:
+    logger.info("expiry run", extra=summary | {"continuation": continuation, "expiring_soon_marked": marked})
+    if not summary["complete"]:
         if continuation < MAX_CONTINUATIONS:
             continue_later({"as_of": report.as_of, "continuation": continuation + 1}, context)
         else:

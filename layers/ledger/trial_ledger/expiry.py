@@ -1,11 +1,15 @@
-"""Nightly expiry: every due grant's remainder recorded as expired, exactly once (R5, R11)."""
+"""Nightly expiry: every due grant's remainder recorded as expired, exactly once (R5, R11).
+
+The same run marks the grants that expire soon (once each), through the same sparse index. Both
+passes work the index's shards side by side, sharing one time budget."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from .clock import format_timestamp
 from .context import LedgerContext
@@ -14,7 +18,7 @@ from .keys import all_expiry_shards
 from .refusals import Contended, ExpiryRecorded, GrantMoved
 from .state import ExpiryCandidate
 from .store import LedgerStore
-from .views import ExpiryReport
+from .views import ExpiringSoonReport, ExpiryReport
 
 
 class Expiry:
@@ -31,12 +35,25 @@ class Expiry:
         budget = _TimeBudget(keep_going)
 
         def work(shard: str) -> list[int]:
-            due = _DueCandidates(self._context.store, shard, as_of_text, page_size, budget)
+            due = _DueCandidates(self._context.store, shard, _Span(None, as_of_text), page_size, budget)
             return [quantity for candidate in due if (quantity := self.expire_one(candidate, as_of_text))]
 
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="expiry") as pool:
-            expired = [quantity for quantities in pool.map(work, all_expiry_shards()) for quantity in quantities]
+        expired = [quantity for quantities in _each_shard(work, workers) for quantity in quantities]
         return ExpiryReport(as_of_text, len(expired), sum(expired), complete=not budget.spent.is_set())
+
+    def mark_expiring_soon(
+        self, as_of: datetime, window: timedelta, keep_going: Callable[[], bool], page_size: int, workers: int
+    ) -> ExpiringSoonReport:
+        """Mark every grant with a remainder that expires in (as_of, as_of + window], once per
+        grant (a conditional write the stream turns into TrialExpiringSoon); stops as expire_due."""
+        as_of_text, until, now = format_timestamp(as_of), format_timestamp(as_of + window), self._context.now_text()
+        budget, mark = _TimeBudget(keep_going), self._context.store.mark_expiring_soon
+
+        def work(shard: str) -> int:
+            soon = _DueCandidates(self._context.store, shard, _Span(as_of_text, until), page_size, budget)
+            return sum(1 for grant in soon if grant.expires_at > as_of_text and mark(grant, as_of_text, now))
+
+        return ExpiringSoonReport(as_of_text, sum(_each_shard(work, workers)), complete=not budget.spent.is_set())
 
     def expire_one(self, candidate: ExpiryCandidate, as_of: str) -> int:
         """Expire one candidate's whole remainder; returns how much expired (0: nothing to do)."""
@@ -63,6 +80,12 @@ class Expiry:
         raise TemporarilyUnavailable("expiry kept conflicting; the next run continues")
 
 
+def _each_shard[R](work: Callable[[str], R], workers: int) -> list[R]:
+    """``work`` for every shard of the expiry index, ``workers`` shards at a time."""
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="expiry") as pool:
+        return list(pool.map(work, all_expiry_shards()))
+
+
 class _TimeBudget:
     """``keep_going`` shared by the shards: once it says stop, every shard stops without asking."""
 
@@ -78,11 +101,19 @@ class _TimeBudget:
             return not self.spent.is_set()
 
 
-class _DueCandidates:
-    """The due candidates of one shard, a page at a time; stops before a page once time is up."""
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """Candidates expiring after ``since`` (any, when None) and at or before ``until``."""
 
-    def __init__(self, store: LedgerStore, shard: str, as_of: str, page_size: int, budget: _TimeBudget) -> None:
-        self._store, self._shard, self._as_of = store, shard, as_of
+    since: str | None
+    until: str
+
+
+class _DueCandidates:
+    """The candidates of one shard in a span, a page at a time; stops before a page once time is up."""
+
+    def __init__(self, store: LedgerStore, shard: str, span: _Span, page_size: int, budget: _TimeBudget) -> None:
+        self._store, self._shard, self._span = store, shard, span
         self._page_size = page_size
         self._budget = budget
 
@@ -91,7 +122,9 @@ class _DueCandidates:
         while True:
             if not self._budget.left():
                 return
-            candidates, start = self._store.expiry_candidates(self._shard, self._as_of, self._page_size, start)
+            candidates, start = self._store.expiry_candidates(
+                self._shard, self._span.until, self._page_size, start, self._span.since
+            )
             yield from candidates
             if start is None:
                 return

@@ -60,6 +60,13 @@ def expiry(remaining: int, as_of: str, now: str) -> tuple[list[Action], Conditio
     return actions, exact & (GrantItem.remaining > 0) & (GrantItem.expires_at <= as_of)
 
 
+def expiring_soon_unmarked(as_of: str) -> Condition:
+    """A grant not yet marked as expiring soon, with a remainder, not yet due at ``as_of``."""
+    unmarked: Condition = GrantItem.pk.exists() & GrantItem.expiring_soon_notified_at.does_not_exist()
+    qualifies: Condition = unmarked & (GrantItem.remaining > 0) & (GrantItem.expires_at > as_of)
+    return qualifies
+
+
 def unsettled_usage() -> Condition:
     """A usage record whose ``free_remaining`` was left open by a relaxed draw."""
     unsettled: Condition = UsageItem.pk.exists() & UsageItem.free_remaining.does_not_exist()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import random
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
@@ -23,7 +23,17 @@ from .retry import Backoff
 from .settings import load_settings
 from .snapshots import SnapshotCache
 from .store import LedgerStore
-from .views import Account, Authorization, ClaimAvailability, ClaimOutcome, ExpiryReport, Grant, UsagePage, UsageResult
+from .views import (
+    Account,
+    Authorization,
+    ClaimAvailability,
+    ClaimOutcome,
+    ExpiringSoonReport,
+    ExpiryReport,
+    Grant,
+    UsagePage,
+    UsageResult,
+)
 
 # A child of the handler's Powertools Logger (same service): its lines carry the correlation id.
 logger = Logger(child=True)
@@ -147,3 +157,11 @@ class Ledger:
     ) -> ExpiryReport:  # fmt: skip
         """``workers`` shards at once; the deploy's ``EXPIRY_WORKERS`` when not given."""
         return self._expiry.expire_due(as_of, keep_going, page_size, workers or load_settings().expiry_workers)
+
+    @_unavailable_after_retries
+    def mark_expiring_soon(
+        self, as_of: datetime, window: timedelta, keep_going: Callable[[], bool] = lambda: True, page_size: int = 500,
+        workers: int | None = None,
+    ) -> ExpiringSoonReport:  # fmt: skip
+        workers = workers or load_settings().expiry_workers
+        return self._expiry.mark_expiring_soon(as_of, window, keep_going, page_size, workers)

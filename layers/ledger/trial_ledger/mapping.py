@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .keys import (
@@ -14,7 +15,7 @@ from .keys import (
     usage_key,
     usage_order,
 )
-from .records import AccountProfileItem, ExpiryItem, GrantItem, UsageItem
+from .records import AccountProfileItem, ExpiryItem, GrantItem, LedgerItem, UsageItem
 from .state import ExpiryCandidate, GrantState, ProfileState, UsageRecord
 from .views import ClaimMethod
 from .writes import NewGrant
@@ -153,3 +154,15 @@ def usage_position(record: UsageRecord) -> tuple[str, str]:
 def usage_position_of_key(key: dict[str, Any]) -> tuple[str, str]:
     """Where a listing resumes after the index item a Query evaluated last."""
     return key[UsageItem.usage_order.attr_name]["S"], key[UsageItem.pk.attr_name]["S"].removeprefix(USAGE_KEY_PREFIX)
+
+
+def profile_and_grants(account_id: str, items: Iterable[LedgerItem]) -> tuple[ProfileState, list[GrantState]]:
+    """The profile (absent when not stored) and the grants among one account's items."""
+    profile = ProfileState.absent(account_id)
+    grants: list[GrantState] = []
+    for item in items:
+        if isinstance(item, AccountProfileItem):
+            profile = profile_state(item)
+        elif isinstance(item, GrantItem):
+            grants.append(grant_state(item))
+    return profile, grants

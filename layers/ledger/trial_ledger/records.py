@@ -79,6 +79,8 @@ class GrantItem(LedgerItem, discriminator="grant"):
     expires_at = UnicodeAttribute()
     expiry_shard = UnicodeAttribute(null=True)
     expired_recorded_at = UnicodeAttribute(null=True)
+    expiring_soon_notified_at = UnicodeAttribute(null=True)
+    """Set once by the nightly run; the table's stream turns it into TrialExpiringSoon."""
     candidates = ExpiryCandidates()
 
 

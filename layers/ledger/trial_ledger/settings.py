@@ -16,6 +16,8 @@ from .clock import parse_timestamp
 DEFAULT_TABLE_NAME = "trial-quota"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_CAMPAIGN_CLOSES_AT = "2026-12-31T23:59:59+08:00"
+DEFAULT_BALANCE_LOW_THRESHOLDS = "80,95"
+DEFAULT_EXPIRING_SOON_DAYS = "7"
 TABLE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 DEFAULT_EXPIRY_WORKERS = 16
 """One per shard of the expiry index (keys.EXPIRY_SHARDS): the run's wall time is its busiest shard's."""
@@ -40,6 +42,13 @@ class Settings:
     catalog: Catalog
     expiry_workers: int
     """Shards of the expiry index the nightly run works at once (1: one after another)."""
+    balance_low_thresholds: tuple[int, ...] = (80, 95)
+    """Used shares, in percent, that publish TrialBalanceLow when a usage first reaches them."""
+    expiring_soon_days: int = 7
+    """The nightly run marks grants expiring within this many days (TrialExpiringSoon)."""
+    event_bus_name: str = "default"
+    events_endpoint_url: str | None = None
+    """None in AWS; the local stack's embedded endpoint otherwise."""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:
@@ -47,10 +56,14 @@ class Settings:
         return cls(
             table_name=_table_name(environ),
             region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION,
-            endpoint_url=_endpoint_url(environ),
+            endpoint_url=_endpoint_url(environ, "DYNAMODB_ENDPOINT_URL"),
             campaign_closes_at=_campaign_closes_at(environ),
             catalog=_catalog(environ),
             expiry_workers=_expiry_workers(environ),
+            balance_low_thresholds=_thresholds(environ),
+            expiring_soon_days=_expiring_soon_days(environ),
+            event_bus_name=environ.get("EVENT_BUS_NAME") or "default",
+            events_endpoint_url=_endpoint_url(environ, "EVENTS_ENDPOINT_URL"),
         )
 
 
@@ -72,13 +85,28 @@ def _table_name(environ: Mapping[str, str]) -> str:
     return name
 
 
-def _endpoint_url(environ: Mapping[str, str]) -> str | None:
-    url = environ.get("DYNAMODB_ENDPOINT_URL") or None
+def _endpoint_url(environ: Mapping[str, str], variable: str) -> str | None:
+    url = environ.get(variable) or None
     if url is not None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise SettingsError("DYNAMODB_ENDPOINT_URL", f"{url!r} is not an http(s) URL")
+            raise SettingsError(variable, f"{url!r} is not an http(s) URL")
     return url
+
+
+def _thresholds(environ: Mapping[str, str]) -> tuple[int, ...]:
+    text = environ.get("BALANCE_LOW_THRESHOLDS") or DEFAULT_BALANCE_LOW_THRESHOLDS
+    parts = [part.strip() for part in text.split(",")]
+    if not all(re.fullmatch(r"[0-9]{1,3}", part) and 1 <= int(part) <= 100 for part in parts):
+        raise SettingsError("BALANCE_LOW_THRESHOLDS", f"{text!r} is not a comma-separated list of percents 1..100")
+    return tuple(sorted({int(part) for part in parts}))
+
+
+def _expiring_soon_days(environ: Mapping[str, str]) -> int:
+    text = (environ.get("EXPIRING_SOON_DAYS") or DEFAULT_EXPIRING_SOON_DAYS).strip()
+    if not re.fullmatch(r"[0-9]{1,3}", text) or not 1 <= int(text) <= 365:
+        raise SettingsError("EXPIRING_SOON_DAYS", f"{text!r} is not a whole number of days 1..365")
+    return int(text)
 
 
 def _campaign_closes_at(environ: Mapping[str, str]) -> datetime:

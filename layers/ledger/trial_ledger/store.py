@@ -96,14 +96,14 @@ class LedgerStore:
         keys += [(account_key(account_id), grant_sort_key(model_id)) for model_id in dict.fromkeys(model_ids)]
         with unavailable_on_transient():
             items = list(LedgerItem.batch_get(keys, consistent_read=True))
-        profile, grants = _profile_and_grants(account_id, items)
+        profile, grants = mapping.profile_and_grants(account_id, items)
         return profile, {grant.model_id: grant for grant in grants}
 
     def read_whole_account(self, account_id: str) -> tuple[ProfileState, list[GrantState]]:
         """The profile and every grant of the account: one strongly consistent Query."""
         with unavailable_on_transient():
             items = list(LedgerItem.query(account_key(account_id), consistent_read=True))
-        return _profile_and_grants(account_id, items)
+        return mapping.profile_and_grants(account_id, items)
 
     def create_grants(self, account_id: str, grants: Sequence[NewGrant], require_activation: bool) -> None:
         """Put new grants in one transaction. Raises ActivationMissing (the check failed, when
@@ -218,12 +218,14 @@ class LedgerStore:
     # -- expiry ---------------------------------------------------------------------------
 
     def expiry_candidates(
-        self, shard: str, as_of: str, page_size: int, start: dict[str, Any] | None
+        self, shard: str, as_of: str, page_size: int, start: dict[str, Any] | None, since: str | None = None
     ) -> tuple[list[ExpiryCandidate], dict[str, Any] | None]:
-        """One page of grants due at ``as_of`` in one shard of the sparse index, soonest first."""
+        """One page of grants due at ``as_of`` (and not before ``since``, when given) in one shard
+        of the sparse index, soonest first."""
+        due = GrantItem.expires_at <= as_of if since is None else GrantItem.expires_at.between(since, as_of)
         with unavailable_on_transient():
             result = GrantItem.candidates.query(
-                shard, GrantItem.expires_at <= as_of, limit=page_size, page_size=page_size, last_evaluated_key=start
+                shard, due, limit=page_size, page_size=page_size, last_evaluated_key=start
             )
             candidates = [mapping.expiry_candidate(item) for item in result]
             return candidates, result.last_evaluated_key
@@ -241,6 +243,20 @@ class LedgerStore:
             if cancelled.refused(entry):
                 raise ExpiryRecorded(candidate.model_id) from None
             raise GrantMoved(mapping.grant_from_raw(cancelled.old_item(update))) from None
+
+    def mark_expiring_soon(self, candidate: ExpiryCandidate, as_of: str, now: str) -> bool:
+        """Mark a grant that still holds a remainder and expires after ``as_of`` as notified,
+        once ever; False when it was marked before or no longer qualifies."""
+        item = GrantItem(account_key(candidate.account_id), grant_sort_key(candidate.model_id))
+        try:
+            with unavailable_on_transient():
+                item.update(actions=[GrantItem.expiring_soon_notified_at.set(now)],
+                            condition=expressions.expiring_soon_unmarked(as_of))  # fmt: skip
+        except UpdateError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
 
     def drop_exhausted_from_index(self, account_id: str, model_id: str) -> None:
         """Take a grant whose remainder is zero out of the expiry index (after a relaxed draw, or
@@ -279,14 +295,3 @@ class LedgerStore:
             if is_transient(error):
                 raise StoreUnavailable(str(error)) from error
             raise
-
-
-def _profile_and_grants(account_id: str, items: Iterable[LedgerItem]) -> tuple[ProfileState, list[GrantState]]:
-    profile = ProfileState.absent(account_id)
-    grants: list[GrantState] = []
-    for item in items:
-        if isinstance(item, AccountProfileItem):
-            profile = mapping.profile_state(item)
-        elif isinstance(item, GrantItem):
-            grants.append(mapping.grant_state(item))
-    return profile, grants

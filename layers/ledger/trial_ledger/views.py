@@ -117,3 +117,12 @@ class ExpiryReport:
     expired_grants: int
     expired_quantity: int
     complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiringSoonReport:
+    """The nightly run's expiring-soon pass: grants marked now (each is marked once, ever)."""
+
+    as_of: str
+    marked_grants: int
+    complete: bool
