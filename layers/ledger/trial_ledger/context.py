@@ -23,6 +23,8 @@ class LedgerContext:
     campaign_close: datetime
     backoff: Backoff
     snapshots: SnapshotCache
+    hold_ttl_seconds: int = 900
+    """A hold's ``ttl_seconds`` when the gateway names none (the deploy's ``HOLD_TTL_SECONDS``)."""
 
     def now_text(self) -> str:
         return format_timestamp(self.clock.now())

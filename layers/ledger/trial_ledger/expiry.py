@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 
 from .clock import format_timestamp
 from .context import LedgerContext
 from .errors import TemporarilyUnavailable
-from .keys import all_expiry_shards
 from .refusals import Contended, ExpiryRecorded, GrantMoved
+from .sharded_pages import ShardedPages
 from .state import ExpiryCandidate
-from .store import LedgerStore
 from .views import ExpiryReport
 
 
@@ -25,7 +24,10 @@ class Expiry:
         Stops early (``complete: False``) as soon as ``keep_going`` says so; what is left stays in
         the sparse index, so the next call carries on where this one stopped."""
         as_of_text = format_timestamp(as_of)
-        due = _DueCandidates(self._context.store, as_of_text, page_size, keep_going)
+        store = self._context.store
+        due = ShardedPages[ExpiryCandidate](
+            lambda shard, start: store.expiry_candidates(shard, as_of_text, page_size, start), keep_going
+        )
         expired = [quantity for candidate in due if (quantity := self.expire_one(candidate, as_of_text))]
         return ExpiryReport(as_of_text, len(expired), sum(expired), complete=not due.stopped)
 
@@ -52,26 +54,3 @@ class Expiry:
                 self._context.snapshots.forget(candidate.account_id, candidate.model_id)
                 return remaining
         raise TemporarilyUnavailable("expiry kept conflicting; the next run continues")
-
-
-class _DueCandidates:
-    """The due candidates of every shard, a page at a time; stops before a page when told to."""
-
-    def __init__(self, store: LedgerStore, as_of: str, page_size: int, keep_going: Callable[[], bool]) -> None:
-        self._store = store
-        self._as_of = as_of
-        self._page_size = page_size
-        self._keep_going = keep_going
-        self.stopped = False
-
-    def __iter__(self) -> Iterator[ExpiryCandidate]:
-        for shard in all_expiry_shards():
-            start = None
-            while True:
-                if not self._keep_going():
-                    self.stopped = True
-                    return
-                candidates, start = self._store.expiry_candidates(shard, self._as_of, self._page_size, start)
-                yield from candidates
-                if start is None:
-                    break

@@ -16,6 +16,9 @@ from .clock import parse_timestamp
 DEFAULT_TABLE_NAME = "trial-quota"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_CAMPAIGN_CLOSES_AT = "2026-12-31T23:59:59+08:00"
+DEFAULT_HOLD_TTL_SECONDS = 900
+HOLD_TTL_RANGE = range(30, 3601)
+"""``ttl_seconds`` of a hold, and the deploy's default (R13): 30..3600 seconds."""
 TABLE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 
 
@@ -35,6 +38,7 @@ class Settings:
     """None in AWS; the local stack's embedded DynamoDB otherwise."""
     campaign_closes_at: datetime
     catalog: Catalog
+    hold_ttl_seconds: int = DEFAULT_HOLD_TTL_SECONDS
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:
@@ -45,6 +49,7 @@ class Settings:
             endpoint_url=_endpoint_url(environ),
             campaign_closes_at=_campaign_closes_at(environ),
             catalog=_catalog(environ),
+            hold_ttl_seconds=_hold_ttl_seconds(environ),
         )
 
 
@@ -83,6 +88,13 @@ def _campaign_closes_at(environ: Mapping[str, str]) -> datetime:
         raise SettingsError(
             "CAMPAIGN_CLOSES_AT", f"{text!r} is not an ISO-8601 instant with a UTC offset ({error})"
         ) from error
+
+
+def _hold_ttl_seconds(environ: Mapping[str, str]) -> int:
+    text = environ.get("HOLD_TTL_SECONDS", "").strip() or str(DEFAULT_HOLD_TTL_SECONDS)
+    if not text.isdigit() or int(text) not in HOLD_TTL_RANGE:
+        raise SettingsError("HOLD_TTL_SECONDS", f"{text!r} is not a whole number of seconds from 30 to 3600")
+    return int(text)
 
 
 def _catalog(environ: Mapping[str, str]) -> Catalog:

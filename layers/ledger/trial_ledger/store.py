@@ -1,37 +1,27 @@
 """The one data-access module: every DynamoDB request of the ledger is one method here.
 
-Writes are conditional; when a condition fails, the item as it is now comes back with the failure
-(ReturnValuesOnConditionCheckFailure) instead of through a second read, inside the refusal the
-method raises (refusals.py). Rules and retries live in the use cases; this module speaks DynamoDB,
-with its keys, mappings, expressions and error classes in the modules beside it."""
+Writes are conditional; a refused one raises a refusal (refusals.py) carrying the item as it is now
+(ReturnValuesOnConditionCheckFailure). Rules and retries live in the use cases."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from . import expressions, mapping
-from .dynamo_errors import (
-    TRANSACTION_CANCELLED,
-    StoreUnavailable,
-    cause_code,
-    is_condition_failure,
-    is_transient,
-    unavailable_on_transient,
-)
-from .keys import PROFILE_SORT_KEY, USAGE_SORT_KEY, account_key, account_model_key, grant_sort_key, usage_key
-from .records import AccountProfileItem, ExpiryItem, GrantItem, LedgerItem, UsageItem
+from . import dynamo_errors, expressions, keys, mapping, refusals
+from .dynamo_errors import StoreUnavailable, is_condition_failure, unavailable_on_transient
+from .keys import HOLD_SORT_KEY, PROFILE_SORT_KEY, USAGE_SORT_KEY, account_key, grant_sort_key, hold_key, usage_key
+from .records import AccountProfileItem, ExpiryItem, GrantItem, HoldItem, LedgerItem, UsageItem
 from .refusals import ActivationMissing, AlreadyRecorded, ExpiryRecorded, GrantMoved, GrantsExist, Outdated
-from .state import ExpiryCandidate, GrantState, ProfileState, UsageRecord
+from .state import ExpiryCandidate, GrantState, HoldRecord, OpenHold, ProfileState, UsageRecord
 from .transactions import Cancellation, ItemRef, TransactionItems
-from .writes import NewGrant, UsageCommit
+from .writes import GrantDraw, HoldClosing, HoldCommit, NewGrant, UsageCommit
 
 
 class LedgerStore:
@@ -47,10 +37,7 @@ class LedgerStore:
 
     @property
     def client(self) -> Any:
-        """The botocore client transactions go through (for instrumentation)."""
-        return self._connection.client
-
-    # -- accounts -------------------------------------------------------------------------
+        return self._connection.client  # the botocore client (for instrumentation)
 
     def activate(self, account_id: str, now: str) -> ProfileState:
         item = AccountProfileItem(account_key(account_id), PROFILE_SORT_KEY)
@@ -61,13 +48,9 @@ class LedgerStore:
     def set_postpaid(self, account_id: str, enabled: bool, now: str) -> ProfileState:
         """Set the switch on an activated account; raises ActivationMissing otherwise."""
         item = AccountProfileItem(account_key(account_id), PROFILE_SORT_KEY)
-        actions: list[Action] = [
-            AccountProfileItem.postpaid_enabled.set(enabled),
-            AccountProfileItem.updated_at.set(now),
-        ]
         try:
             with unavailable_on_transient():
-                item.update(actions=actions, condition=expressions.activated())
+                item.update(actions=expressions.postpaid(enabled, now), condition=expressions.activated())
         except UpdateError as error:
             if is_condition_failure(error):
                 raise ActivationMissing(account_id) from None
@@ -75,30 +58,23 @@ class LedgerStore:
         return mapping.profile_state(item)
 
     def get_profile(self, account_id: str) -> ProfileState:
-        try:
-            with unavailable_on_transient():
-                item = AccountProfileItem.get(account_key(account_id), PROFILE_SORT_KEY, consistent_read=True)
-        except DoesNotExist:
-            return ProfileState.absent(account_id)
-        return mapping.profile_state(item)
-
-    # -- grants ---------------------------------------------------------------------------
+        item = _get(AccountProfileItem, account_key(account_id), PROFILE_SORT_KEY)
+        return mapping.profile_state(item) if item else ProfileState.absent(account_id)
 
     def read_account(self, account_id: str, model_ids: Sequence[str]) -> tuple[ProfileState, dict[str, GrantState]]:
-        """The account's profile and its grants of ``model_ids``, strongly consistent, in one
-        BatchGetItem."""
+        """The account's profile and its grants of ``model_ids``: one consistent BatchGetItem."""
         keys = [(account_key(account_id), PROFILE_SORT_KEY)]
         keys += [(account_key(account_id), grant_sort_key(model_id)) for model_id in dict.fromkeys(model_ids)]
         with unavailable_on_transient():
             items = list(LedgerItem.batch_get(keys, consistent_read=True))
-        profile, grants = _profile_and_grants(account_id, items)
+        profile, grants = mapping.profile_and_grants(account_id, items)
         return profile, {grant.model_id: grant for grant in grants}
 
     def read_whole_account(self, account_id: str) -> tuple[ProfileState, list[GrantState]]:
         """The profile and every grant of the account: one strongly consistent Query."""
         with unavailable_on_transient():
             items = list(LedgerItem.query(account_key(account_id), consistent_read=True))
-        return _profile_and_grants(account_id, items)
+        return mapping.profile_and_grants(account_id, items)
 
     def create_grants(self, account_id: str, grants: Sequence[NewGrant], require_activation: bool) -> None:
         """Put new grants in one transaction. Raises ActivationMissing (the check failed, when
@@ -107,9 +83,8 @@ class LedgerStore:
         try:
             with self._transaction() as tx:
                 if require_activation:
-                    check = tx.check(
-                        AccountProfileItem, account_key(account_id), PROFILE_SORT_KEY, expressions.activated()
-                    )
+                    pk, condition = account_key(account_id), expressions.activated()
+                    check = tx.check(AccountProfileItem, pk, PROFILE_SORT_KEY, condition)
                 puts = [tx.put(mapping.grant_item(grant), GrantItem.pk.does_not_exist()) for grant in grants]
         except Cancellation as cancelled:
             if cancelled.refused(check):
@@ -117,18 +92,14 @@ class LedgerStore:
             existing = [mapping.grant_from_raw(cancelled.old_item(put)) for put in puts if cancelled.refused(put)]
             raise GrantsExist({grant.model_id: grant for grant in existing if grant is not None}) from None
 
-    # -- usage ----------------------------------------------------------------------------
-
     def commit_usage(self, commit: UsageCommit) -> None:
         """Record one usage and its draw on the grant atomically. Raises AlreadyRecorded (the
         request_id's record), Outdated (an expectation failed), or Contended."""
         usage, pk = commit.usage, account_key(commit.usage.account_id)
-        profile_check = grant_write = None
+        grant_write = None
         try:
             with self._transaction() as tx:
-                if commit.expect_postpaid is not None:
-                    condition = expressions.postpaid_is(commit.expect_postpaid)
-                    profile_check = tx.check(AccountProfileItem, pk, PROFILE_SORT_KEY, condition)
+                profile_check = _postpaid_check(tx, pk, commit.expect_postpaid)
                 if commit.expect_no_grant:
                     condition = GrantItem.pk.does_not_exist()
                     grant_write = tx.check(GrantItem, pk, grant_sort_key(usage.model_id), condition)
@@ -136,14 +107,16 @@ class LedgerStore:
                 if commit.new_grant is not None:
                     grant_write = tx.put(mapping.grant_item(commit.new_grant), GrantItem.pk.does_not_exist())
                 if commit.draw is not None:
-                    actions, condition = expressions.draw(commit.draw)
-                    grant = GrantItem(pk, grant_sort_key(commit.draw.model_id))
-                    grant_write = tx.update(grant, actions, condition)
+                    grant_write = _draw(tx, pk, commit.draw)
+                if commit.settles_hold is not None:
+                    hold = HoldItem(hold_key(commit.settles_hold), HOLD_SORT_KEY)
+                    tx.update(hold, *expressions.settle_hold(usage.recorded_at))
         except Cancellation as cancelled:
             if recorded := mapping.usage_from_raw(cancelled.old_item(usage_put)):
                 raise AlreadyRecorded(recorded) from None
             raise Outdated(
-                grant_changed=cancelled.refused(grant_write),
+                # A hold item that is no longer open: its grant entry went too (read it again).
+                grant_changed=cancelled.refused(grant_write) or not cancelled.refused(profile_check),
                 grant=mapping.grant_from_raw(cancelled.old_item(grant_write)),
                 postpaid_changed=cancelled.refused(profile_check),
             ) from None
@@ -152,27 +125,83 @@ class LedgerStore:
         """Fill in a usage record's ``free_remaining`` once; returns the value that stands (ours,
         or the one a concurrent replay settled first)."""
         item = UsageItem(usage_key(request_id), USAGE_SORT_KEY)
+        return self._settle_once(item, UsageItem.free_remaining, free_remaining, lambda: self.get_usage(request_id))
+
+    def settle_free_available(self, request_id: str, free_available: int) -> int:
+        """Fill in a hold's ``free_available`` once (after a relaxed hold); returns what stands."""
+        item = HoldItem(hold_key(request_id), HOLD_SORT_KEY)
+        return self._settle_once(item, HoldItem.free_available, free_available, lambda: self.get_hold(request_id))
+
+    def _settle_once(self, item: Any, attribute: Any, value: int, read: Callable[[], Any]) -> int:
         try:
             with unavailable_on_transient():
-                item.update(
-                    actions=[UsageItem.free_remaining.set(free_remaining)], condition=expressions.unsettled_usage()
-                )
+                item.update(actions=[attribute.set(value)], condition=expressions.unset(type(item), attribute))
         except UpdateError as error:
-            if not is_condition_failure(error):
+            settled = getattr(read(), attribute.attr_name, None) if is_condition_failure(error) else None
+            if settled is None:
                 raise
-            settled = self.get_usage(request_id)
-            if settled is None or settled.free_remaining is None:
-                raise
-            return settled.free_remaining
-        return free_remaining
+            return int(settled)
+        return value
+
+    def commit_hold(self, commit: HoldCommit) -> None:
+        """Put a hold and its reservation atomically. Raises HoldExists (the request_id's hold),
+        Outdated (an expectation failed), or Contended."""
+        hold, pk = commit.hold, account_key(commit.hold.account_id)
+        grant_write = None
+        try:
+            with self._transaction() as tx:
+                profile_check = _postpaid_check(tx, pk, commit.expect_postpaid)
+                hold_put = tx.put(mapping.hold_item(hold), HoldItem.pk.does_not_exist())
+                if commit.new_grant is not None:
+                    grant_write = tx.put(mapping.grant_item(commit.new_grant), GrantItem.pk.does_not_exist())
+                if commit.draw is not None:
+                    grant_write = _draw(tx, pk, commit.draw)
+        except Cancellation as cancelled:
+            if existing := mapping.hold_from_raw(cancelled.old_item(hold_put)):
+                raise refusals.HoldExists(existing) from None
+            raise Outdated(
+                grant_changed=cancelled.refused(grant_write),
+                grant=mapping.grant_from_raw(cancelled.old_item(grant_write)),
+                postpaid_changed=cancelled.refused(profile_check),
+            ) from None
+
+    def get_hold(self, request_id: str) -> HoldRecord | None:
+        item = _get(HoldItem, hold_key(request_id), HOLD_SORT_KEY)
+        return mapping.hold_record(item) if item else None
+
+    def close_hold(self, closing: HoldClosing, with_grant: bool) -> None:
+        """End an open hold: the item's status, and (``with_grant``) its entry's units back to its
+        grant, atomically; a hold of 0 units proves no usage settled it. Raises HoldEnded (the
+        item is no longer open, or its usage exists) or GrantMoved (the grant has no such entry)."""
+        hold = HoldItem(hold_key(closing.request_id), HOLD_SORT_KEY)
+        grant_write = usage_check = None
+        try:
+            with self._transaction() as tx:
+                if not with_grant and closing.due_by is None:
+                    condition = UsageItem.pk.does_not_exist()
+                    usage_check = tx.check(UsageItem, usage_key(closing.request_id), USAGE_SORT_KEY, condition)
+                hold_write = tx.update(hold, *expressions.close_hold(closing))
+                if with_grant:
+                    grant = GrantItem(account_key(closing.account_id), grant_sort_key(closing.model_id))
+                    grant_write = tx.update(grant, *expressions.return_held(closing))
+        except Cancellation as cancelled:
+            if cancelled.refused(hold_write) or cancelled.refused(usage_check):
+                raise refusals.HoldEnded(mapping.hold_from_raw(cancelled.old_item(hold_write))) from None
+            raise GrantMoved(mapping.grant_from_raw(cancelled.old_item(grant_write))) from None
+
+    def open_holds(
+        self, shard: str, as_of: str, page_size: int, start: dict[str, Any] | None
+    ) -> tuple[list[OpenHold], dict[str, Any] | None]:
+        """One page of open holds timed out at ``as_of`` in one shard of the sparse index."""
+        with unavailable_on_transient():
+            result = HoldItem.open_holds.query(
+                shard, HoldItem.expires_at <= as_of, limit=page_size, page_size=page_size, last_evaluated_key=start
+            )
+            return [mapping.open_hold(item) for item in result], result.last_evaluated_key
 
     def get_usage(self, request_id: str) -> UsageRecord | None:
-        try:
-            with unavailable_on_transient():
-                item = UsageItem.get(usage_key(request_id), USAGE_SORT_KEY, consistent_read=True)
-        except DoesNotExist:
-            return None
-        return mapping.usage_record(item)
+        item = _get(UsageItem, usage_key(request_id), USAGE_SORT_KEY)
+        return mapping.usage_record(item) if item else None
 
     def usage_page(
         self, account_id: str, model_id: str | None, limit: int, after: tuple[str, str] | None
@@ -181,7 +210,7 @@ class LedgerStore:
         position; also whether more follow (one item beyond the page is read to know)."""
         start = mapping.usage_index_start(account_id, model_id, after) if after else None
         index = UsageItem.by_account if model_id is None else UsageItem.by_model
-        hash_key = account_id if model_id is None else account_model_key(account_id, model_id)
+        hash_key = account_id if model_id is None else keys.account_model_key(account_id, model_id)
         with unavailable_on_transient():
             items = list(
                 index.query(
@@ -190,8 +219,6 @@ class LedgerStore:
             )
         records = [mapping.usage_record(item) for item in items]
         return records[:limit], len(records) > limit
-
-    # -- expiry ---------------------------------------------------------------------------
 
     def expiry_candidates(
         self, shard: str, as_of: str, page_size: int, start: dict[str, Any] | None
@@ -219,8 +246,7 @@ class LedgerStore:
             raise GrantMoved(mapping.grant_from_raw(cancelled.old_item(update))) from None
 
     def drop_exhausted_from_index(self, account_id: str, model_id: str) -> None:
-        """Take a grant whose remainder is zero out of the expiry index (after a relaxed draw, or
-        when the nightly job finds one there); nothing if it still has a remainder."""
+        """Take a grant whose remainder is zero out of the expiry index; nothing if it has one."""
         item = GrantItem(account_key(account_id), grant_sort_key(model_id))
         try:
             with unavailable_on_transient():
@@ -229,14 +255,10 @@ class LedgerStore:
             if not is_condition_failure(error):
                 raise
 
-    # -- audit ----------------------------------------------------------------------------
-
     def all_items(self) -> Iterable[LedgerItem]:
         """Every item of the table (the audit's full read; never on a request path)."""
         with unavailable_on_transient():
             yield from LedgerItem.scan()
-
-    # -- transactions ---------------------------------------------------------------------
 
     @contextmanager
     def _transaction(self) -> Iterator[TransactionItems]:
@@ -250,19 +272,28 @@ class LedgerStore:
             with write:
                 yield items
         except TransactWriteError as error:
-            if cause_code(error) == TRANSACTION_CANCELLED:
+            if dynamo_errors.cause_code(error) == dynamo_errors.TRANSACTION_CANCELLED:
                 raise items.cancellation(error) from None
-            if is_transient(error):
+            if dynamo_errors.is_transient(error):
                 raise StoreUnavailable(str(error)) from error
             raise
 
 
-def _profile_and_grants(account_id: str, items: Iterable[LedgerItem]) -> tuple[ProfileState, list[GrantState]]:
-    profile = ProfileState.absent(account_id)
-    grants: list[GrantState] = []
-    for item in items:
-        if isinstance(item, AccountProfileItem):
-            profile = mapping.profile_state(item)
-        elif isinstance(item, GrantItem):
-            grants.append(mapping.grant_state(item))
-    return profile, grants
+def _draw(tx: TransactionItems, pk: str, draw: GrantDraw) -> ItemRef:
+    actions, condition = expressions.draw(draw)
+    return tx.update(GrantItem(pk, grant_sort_key(draw.model_id)), actions, condition)
+
+
+def _postpaid_check(tx: TransactionItems, pk: str, expected: bool | None) -> ItemRef | None:
+    if expected is None:
+        return None
+    return tx.check(AccountProfileItem, pk, PROFILE_SORT_KEY, expressions.postpaid_is(expected))
+
+
+def _get[M: LedgerItem](model: type[M], pk: str, sk: str) -> M | None:
+    """One item by its key, strongly consistent; None if there is none."""
+    try:
+        with unavailable_on_transient():
+            return model.get(pk, sk, consistent_read=True)
+    except DoesNotExist:
+        return None
