@@ -71,9 +71,16 @@ class Holds:
             except Contended:
                 pass
             else:
-                self._context.snapshots.forget(hold.account_id, hold.model_id)
+                self._forget_entry(hold)
                 return ReleaseResult(request_id, HoldStatus.RELEASED)
         raise TemporarilyUnavailable("releasing this hold kept conflicting; retry")
+
+    def _forget_entry(self, hold: HoldRecord) -> None:
+        """The grant this container last saw, less the released entry (still an expectation)."""
+        seen = self._context.snapshots.grant(hold.account_id, hold.model_id)
+        if isinstance(seen, GrantState):
+            holds = tuple(entry for entry in seen.holds if entry.request_id != hold.request_id)
+            self._context.snapshots.remember_grant(hold.account_id, hold.model_id, replace(seen, holds=holds))
 
     def _ended(self, hold: HoldRecord, now: str) -> HoldStatus | None:
         """How the hold ended, or None while it is open and live."""
