@@ -67,7 +67,7 @@ def test_32_clients_take_and_settle_holds_on_one_grant(stack: LocalStack) -> Non
             samples.append(stack.console("GET", "/v1/trials", account).body["grants"][0])
 
     def client(index: int) -> list[tuple[dict[str, Any], Any, dict[str, Any] | None, Any]]:
-        seen = []
+        seen: list[tuple[dict[str, Any], Any, dict[str, Any] | None, Any]] = []
         for round_ in range(ROUNDS):
             rid = f"b-{index}-{round_}"
             body = hold(account, LANG_90, rid, 5_000)
