@@ -101,11 +101,8 @@ class Holds:
         return HoldRequest(spec, ask.account_id, ask.request_id, ask.estimate, ask.sub_account_id, ttl, fingerprint)
 
     def _read(self, request: HoldRequest, known: Known) -> bool:
-        account_id, model_id = request.account_id, request.model.model_id
-        profile, grants = self._context.store.read_account(account_id, [model_id])
-        known.profile, known.grant, known.grant_known = profile, grants.get(model_id), True
-        self._context.snapshots.remember_profile(profile)
-        self._context.snapshots.remember_grant(account_id, model_id, known.grant)
+        known.profile, known.grant = self._context.read_grant(request.account_id, request.model.model_id)
+        known.grant_known = True
         return True
 
     def _plan(self, request: HoldRequest, known: Known) -> HoldPlan:
@@ -136,8 +133,6 @@ class Holds:
             if grant_after is not None:
                 self._context.snapshots.remember_grant(hold.account_id, hold.model_id, grant_after)
             return hold.result(replayed)
-        _, grants = self._context.store.read_account(hold.account_id, [hold.model_id])
-        grant = grants.get(hold.model_id)
-        self._context.snapshots.remember_grant(hold.account_id, hold.model_id, grant)
+        _, grant = self._context.read_grant(hold.account_id, hold.model_id)
         available = grant.available(self._context.now_text()) if grant else 0
         return hold.result(replayed, self._context.store.settle_free_available(hold.request_id, available))

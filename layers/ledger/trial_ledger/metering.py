@@ -103,11 +103,8 @@ class Metering:
 
     def _read(self, request: UsageRequest, known: Known) -> ProfileState:
         """Read the grant and profile (a cold container, or a refusal that did not carry them)."""
-        account_id, model_id = request.account_id, request.model.model_id
-        profile, grants = self._context.store.read_account(account_id, [model_id])
-        known.profile, known.grant, known.grant_known = profile, grants.get(model_id), True
-        self._context.snapshots.remember_profile(profile)
-        self._context.snapshots.remember_grant(account_id, model_id, known.grant)
+        profile, known.grant = self._context.read_grant(request.account_id, request.model.model_id)
+        known.profile, known.grant_known = profile, True
         return profile
 
     def _attempt(self, lost_races: int) -> Attempt:
