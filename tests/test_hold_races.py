@@ -158,3 +158,18 @@ def test_a_release_whose_response_was_lost_is_answered(
     assert ledger.release_hold("h1").status is HoldStatus.RELEASED
     assert held_and_remaining(store) == (0, 50)
     assert audit().ok
+
+
+def test_aba_a_released_hold_replaced_by_an_equal_hold_of_this_request(
+    ledger: Ledger, other: Ledger, store: LedgerStore
+) -> None:
+    """remaining and held_total are what this container saw, but the live hold it saw is gone and
+    one of the same size now belongs to the very request it records: it must settle that hold."""
+    ledger.hold(HoldAsk("a", IMAGE, "x", 45))
+    other.release_hold("x")
+    other.hold(HoldAsk("a", IMAGE, "r", 45))
+    usage = ledger.record_usage("a", IMAGE, 45, "r")
+    assert (usage.free, usage.unbilled_overage) == (45, 0)
+    assert held_and_remaining(store) == (0, 5)
+    assert ledger.release_hold("r").status is HoldStatus.SETTLED
+    assert audit().ok

@@ -48,12 +48,15 @@ def draw(grant_draw: GrantDraw) -> tuple[list[Action], Condition]:
     Exact: ``remaining`` and ``held_total`` must be the expected ones (both are then written as
     values; at zero the grant also leaves the expiry index), and every timed-out entry the plan
     counted as free must still be there. Relaxed: ``unreserved`` must only cover what the draw
-    takes beyond its own hold, and a plain draw proves its request has no hold."""
+    takes beyond its own hold. Either way a plain draw proves its request has no hold (one may
+    have appeared since the plan: it must be settled, not bypassed)."""
     d = grant_draw
     condition: Condition = GrantItem.expires_at > d.now
     actions: list[Action] = [GrantItem.used.set(GrantItem.used + d.free), *_entry_actions(d)]
     if d.settles is not None:
         condition &= _holds(d.settles, d.now)
+    elif d.adds is None and d.request_id and d.request_id not in {dead.request_id for dead in d.clears}:
+        condition &= _units(d.request_id).does_not_exist()
     if d.exact:
         condition &= (GrantItem.remaining == d.expected_remaining) & (GrantItem.held_total == d.expected_held)
         for dead in d.clears:
@@ -66,8 +69,6 @@ def draw(grant_draw: GrantDraw) -> tuple[list[Action], Condition]:
     taken = d.free + d.held_change
     if taken > 0:
         condition &= GrantItem.unreserved >= taken
-    if d.settles is None and d.adds is None and d.request_id:
-        condition &= _units(d.request_id).does_not_exist()
     actions += [GrantItem.remaining.set(GrantItem.remaining - d.free),
                 GrantItem.held_total.set(GrantItem.held_total + d.held_change),
                 GrantItem.unreserved.set(GrantItem.unreserved - taken)]  # fmt: skip
