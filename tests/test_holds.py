@@ -223,3 +223,10 @@ def _shards() -> list[str]:
     from trial_ledger.keys import all_expiry_shards
 
     return all_expiry_shards()
+
+
+def test_a_replay_after_the_hold_timed_out_is_still_the_first_hold(ledger: Ledger, clock: SwitchableClock) -> None:
+    """Its own dead entry is not removed by the replay's plan (the hold's put refuses it anyway)."""
+    first = ledger.hold(ask("h1", 20, ttl_seconds=30))
+    clock.advance(timedelta(seconds=31))
+    assert ledger.hold(ask("h1", 20, ttl_seconds=30)) == replace(first, replayed=True)

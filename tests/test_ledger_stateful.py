@@ -383,7 +383,8 @@ class QuotaModel:
         elif now >= hold.expires_at:
             return HoldStatus.EXPIRED
         hold.status = HoldStatus.RELEASED
-        self.grants[hold.ask.account_id, hold.ask.model_id].entries.pop(request_id, None)
+        if (grant := self.grants.get((hold.ask.account_id, hold.ask.model_id))) is not None:
+            grant.entries.pop(request_id, None)
         return HoldStatus.RELEASED
 
     def sweep(self, as_of: datetime) -> tuple[int, int]:

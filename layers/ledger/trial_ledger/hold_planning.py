@@ -42,7 +42,10 @@ def plan_hold(request: HoldRequest, grant: GrantState | None, profile: ProfileSt
     until = format_timestamp(attempt.now + timedelta(seconds=request.ttl_seconds))
     if grant is None and request.model.trial is not None and attempt.campaign_open:
         return _first_hold(request, attempt, until)
-    clears, still_dead = dead_to_clear(grant, now) if grant else ((), 0)
+    # A replay meets its own entry: never removed and re-added in one write (overlapping paths);
+    # the hold's put is refused anyway and answers with the first hold.
+    own = grant.entry(request.request_id) if grant else None
+    clears, still_dead = dead_to_clear(grant, now, keep=own) if grant else ((), 0)
     available = max(grant.available(now) - still_dead, 0) if grant else 0
     if available == 0:
         if not profile.postpaid_enabled:
