@@ -46,7 +46,7 @@ from infra import moto_transactions  # noqa: E402
 from infra.dynamo_meter import DynamoMeter  # noqa: E402
 from infra.lambda_container import LAYER_DIRS, ROOT  # noqa: E402
 from infra.template import create_ledger_table  # noqa: E402
-from trial_ledger import ClaimMethod, Ledger, SwitchableClock  # noqa: E402
+from trial_ledger import ClaimMethod, HoldAsk, Ledger, SwitchableClock  # noqa: E402
 from trial_ledger.keys import all_expiry_shards  # noqa: E402
 from trial_ledger.mapping import grant_item  # noqa: E402
 from trial_ledger.records import GrantItem  # noqa: E402
@@ -164,6 +164,11 @@ def operation_counts() -> tuple[dict[str, Any], dict[str, Any], dict[str, int]]:
         ledger.authorize("user", "image-01")
         ops["usage_split"] = _measure(meter, lambda: ledger.record_usage("user", "image-01", 53, "split-1"))
         ops["usage_replay"] = _measure(meter, lambda: ledger.record_usage("user", "lang-01", 1834, "hot-1"))
+        ops["hold"] = _measure(meter, lambda: ledger.hold(HoldAsk("user", "lang-01", "held-1", 4000)))
+        ops["settle"] = _measure(meter, lambda: ledger.record_usage("user", "lang-01", 3120, "held-1"))
+        ledger.hold(HoldAsk("user", "lang-01", "held-2", 4000))
+        ops["release"] = _measure(meter, lambda: ledger.release_hold("held-2"))
+        ops["usage_plain_after_holds"] = _measure(meter, lambda: ledger.record_usage("user", "lang-01", 10, "hot-2"))
         ops["list_grants"] = _measure(meter, lambda: ledger.grants("user"))
         cold = Ledger(store=store, clock=SwitchableClock(START), campaign_close=CLOSE)
         ops["usage_cold_container"] = _measure(meter, lambda: cold.record_usage("user", "lang-01", 10, "cold-1"))

@@ -23,6 +23,7 @@ def http_event(
     headers: dict[str, str] | None = None,
     jwt_claims: dict[str, Any] | None = None,
     iam_principal: str | None = None,
+    path_parameters: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
     request_id = uuid.uuid4().hex
@@ -74,6 +75,8 @@ def http_event(
         event["requestContext"]["authorizer"] = authorizer
     if query:
         event["queryStringParameters"] = dict(query)
+    if path_parameters:
+        event["pathParameters"] = dict(path_parameters)
     if body is not None:
         event["body"] = body
     return event

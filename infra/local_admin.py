@@ -1,6 +1,6 @@
 """The local-only routes under ``/_local/`` (never in template.yaml): the test clock, the nightly
-expiry run as the schedule would start it, what the containers are doing, and the events that
-reached the local event bus."""
+expiry run and the hold sweep as their schedules would start them, what the containers are doing,
+and the events that reached the local event bus."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ class LocalAdmin:
             ("PUT", "/_local/clock"): self.freeze_clock,
             ("DELETE", "/_local/clock"): self.unfreeze_clock,
             ("POST", "/_local/expiry-runs"): self.run_expiry,
+            ("POST", "/_local/hold-sweeps"): self.run_hold_sweep,
             ("GET", "/_local/containers"): self.containers,
             ("GET", "/_local/events"): self.events,
         }
@@ -55,9 +56,16 @@ class LocalAdmin:
     def run_expiry(self, request: LocalRequest) -> Reply:
         # As the schedule would: its scheduled time (here: the clock) is the as-of instant.
         try:
-            return json_reply(self.gateway.run_schedule(format_timestamp(self.clock.now())))
+            return json_reply(self.gateway.run_schedule("Nightly", format_timestamp(self.clock.now())))
         except FunctionError:
             return problem_reply("internal_error", "the expiry run failed: see the log")
+
+    def run_hold_sweep(self, request: LocalRequest) -> Reply:
+        # As the HoldSweep schedule would, at the clock's now.
+        try:
+            return json_reply(self.gateway.run_schedule("HoldSweep", format_timestamp(self.clock.now())))
+        except FunctionError:
+            return problem_reply("internal_error", "the hold sweep failed: see the log")
 
     def containers(self, request: LocalRequest) -> Reply:
         return json_reply(

@@ -16,7 +16,7 @@ from http import HTTPStatus
 from multiprocessing.context import SpawnContext
 from types import ModuleType
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from infra.events import GATEWAY_ROLE_ARN, http_event
 from infra.lambda_container import ContainerServices, FunctionCode
@@ -92,8 +92,23 @@ class LocalGateway:
         self.pools[name] = FunctionPool(name, code, self._host, max_containers=self._max)
         self._routes[(method, path)] = Route(method, path, name, iam=True)
 
+    def _match(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
+        """The route of ``method path`` and its path parameters (``/v1/holds/{request_id}``)."""
+        if (route := self._routes.get((method, path))) is not None:
+            return route, {}
+        segments = path.split("/")
+        for (route_method, route_path), route in self._routes.items():
+            pattern = route_path.split("/")
+            if route_method != method or "{" not in route_path or len(pattern) != len(segments):
+                continue
+            params = {p[1:-1]: unquote(s) for p, s in zip(pattern, segments, strict=True) if p.startswith("{")}
+            fixed = all(p == s for p, s in zip(pattern, segments, strict=True) if not p.startswith("{"))
+            if fixed and all(params.values()):
+                return route, params
+        return None, {}
+
     def handle(self, request: LocalRequest) -> Reply:
-        route = self._routes.get((request.method, request.path))
+        route, params = self._match(request.method, request.path)
         if route is None:
             return problem_reply("not_found", f"no route {request.method} {request.path}")
         identity = self._identity(route, request)
@@ -102,7 +117,7 @@ class LocalGateway:
         event = http_event(
             request.method, request.path, route_key=f"{route.method} {route.path}",
             body=request.body.decode("utf-8", errors="replace") if request.body else None,
-            query=_query(request.query_string), headers=request.headers(), **identity,
+            query=_query(request.query_string), headers=request.headers(), path_parameters=params, **identity,
         )  # fmt: skip
         try:
             raw = self.pools[route.function].invoke(event)
@@ -127,9 +142,9 @@ class LocalGateway:
             claims["sub"] = headers["x-sub-account-id"].strip()
         return {"jwt_claims": claims}
 
-    def run_schedule(self, scheduled_time: str) -> Any:
-        """Invoke the scheduled function as EventBridge Scheduler would, at ``scheduled_time``."""
-        [schedule] = self.schedules
+    def run_schedule(self, name: str, scheduled_time: str) -> Any:
+        """Invoke the schedule ``name``'s function as EventBridge Scheduler would, at ``scheduled_time``."""
+        [schedule] = [schedule for schedule in self.schedules if schedule.name == name]
         payload = json.loads(schedule.input.replace("<aws.scheduler.scheduled-time>", scheduled_time))
         return self.pools[schedule.function].invoke(payload)
 

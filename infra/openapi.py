@@ -15,9 +15,9 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, HTTPBeare
 
 import claim_handler
 import consume_handler
+from infra.routes import routes
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
-GATEWAY_PATHS = {("/v1/authorizations", "post"), ("/v1/usage", "post")}
 
 
 def build_document() -> dict[str, Any]:
@@ -43,9 +43,11 @@ def build_document() -> dict[str, Any]:
         merge.add_schema(app.get_openapi_schema(title="trial-quota", version="1.0.0").model_dump(
             mode="json", by_alias=True, exclude_none=True))  # fmt: skip
     document: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
+    # Gateway routes are the template's AWS_IAM routes.
+    gateway_paths = {(route.path, route.method.lower()) for route in routes() if route.iam}
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
-            scheme = "GatewaySigV4" if (path, method) in GATEWAY_PATHS else "ConsoleJwt"
+            scheme = "GatewaySigV4" if (path, method) in gateway_paths else "ConsoleJwt"
             operation["security"] = [{scheme: []}]
     # Powertools declares its own validation-error shape; our 422s are problem+json (Problem).
     document.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)

@@ -32,6 +32,8 @@ class Route:
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
+    name: str
+    """The event's logical name in the template (``Nightly``, ``HoldSweep``)."""
     function: str
     input: str
     """The schedule's input, with ``<aws.scheduler.scheduled-time>`` where the scheduled time goes."""
@@ -57,11 +59,12 @@ def _resources(path: Path, kind: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def _events(path: Path, kind: str) -> list[tuple[str, dict[str, Any]]]:
+def _events(path: Path, kind: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(function logical id, event name, event properties)`` of every event of ``kind``."""
     return [
-        (logical_id, event["Properties"])
+        (logical_id, name, event["Properties"])
         for logical_id, properties in _resources(path, "AWS::Serverless::Function").items()
-        for event in (properties.get("Events") or {}).values()
+        for name, event in (properties.get("Events") or {}).items()
         if event.get("Type") == kind
     ]
 
@@ -88,13 +91,14 @@ def routes(path: Path = TEMPLATE_PATH) -> list[Route]:
             function=logical_id,
             iam=(properties.get("Auth") or {}).get("Authorizer") == "AWS_IAM",
         )
-        for logical_id, properties in _events(path, "HttpApi")
+        for logical_id, _, properties in _events(path, "HttpApi")
     ]
 
 
 def schedules(path: Path = TEMPLATE_PATH) -> list[Schedule]:
     return [
-        Schedule(logical_id, properties.get("Input", "{}")) for logical_id, properties in _events(path, "ScheduleV2")
+        Schedule(name, logical_id, properties.get("Input", "{}"))
+        for logical_id, name, properties in _events(path, "ScheduleV2")
     ]
 
 
@@ -108,5 +112,5 @@ def stream_sources(path: Path = TEMPLATE_PATH) -> list[StreamSource]:
             report_batch_item_failures="ReportBatchItemFailures" in properties.get("FunctionResponseTypes", []),
             bisect_on_error=bool(properties.get("BisectBatchOnFunctionError", False)),
         )
-        for logical_id, properties in _events(path, "DynamoDB")
+        for logical_id, _, properties in _events(path, "DynamoDB")
     ]

@@ -78,6 +78,7 @@ def test_claims_report_each_model_in_order() -> None:
         "used": 0,
         "remaining": MILLION,
         "expired": 0,
+        "held": 0,
         "status": "active",
         "claim_method": "manual",
         "claimed_at": "2026-03-01T08:00:00.000Z",

@@ -37,7 +37,9 @@ INVALID = (422, "validation_error")
 UNSUPPORTED = (415, "unsupported_media_type")
 UNAUTHENTICATED = (401, "unauthenticated")
 
-GATEWAY_PATHS = {("POST", "/v1/authorizations"), ("POST", "/v1/usage")}
+GATEWAY_PATHS = {("POST", "/v1/authorizations"), ("POST", "/v1/usage"), ("POST", "/v1/holds")}
+RELEASE_PREFIX = "/v1/holds/"
+"""``DELETE /v1/holds/{request_id}``: the case's path names the request_id."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,14 @@ def usage(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: 
     return Case(f"usage-{case_id}", "POST", "/v1/usage", expected, body, **more)
 
 
+def holding(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
+    return Case(f"hold-{case_id}", "POST", "/v1/holds", expected, body, **more)
+
+
+def release(case_id: str, request_id: str, expected: tuple[int, str] = INVALID) -> Case:
+    return Case(f"release-{case_id}", "DELETE", RELEASE_PREFIX + request_id, expected)
+
+
 def listing(case_id: str, query: dict[str, str]) -> Case:
     return Case(f"listing-{case_id}", "GET", "/v1/usage", INVALID, query=query)
 
@@ -81,6 +91,7 @@ AUTHZ_OK: dict[str, Any] = {"account_id": "acct-1", "model_id": LANG_90}
 USAGE_OK: dict[str, Any] = {"account_id": "acct-1", "model_id": LANG_90, "quantity": 10, "request_id": "r1"}
 CLAIMS_OK: dict[str, Any] = {"models": [LANG_90]}
 POSTPAID_OK: dict[str, Any] = {"enabled": True}
+HOLD_OK: dict[str, Any] = {"account_id": "acct-1", "model_id": LANG_90, "request_id": "h1", "estimate": 100}
 
 
 FORM_BODY = "account_id=acct-1&model_id=hunyuan-turbo"
@@ -90,6 +101,10 @@ MULTIPART_BODY = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="enabled
 
 def with_usage(**fields: Any) -> dict[str, Any]:
     return USAGE_OK | fields
+
+
+def with_hold(**fields: Any) -> dict[str, Any]:
+    return HOLD_OK | fields
 
 
 def with_authz(**fields: Any) -> dict[str, Any]:
@@ -258,6 +273,38 @@ CORPUS: list[Case] = [
     usage("unknown-field-extra", with_usage(charge="0")),
     usage("request-id-300kb", with_usage(request_id=BIG)),
     usage("huge-unknown-field", with_usage(note=BIG)),
+    # --- POST /v1/holds: estimate as quantity, ttl_seconds 30..3600, ids as above ---
+    holding("estimate-missing", without(HOLD_OK, "estimate")),
+    holding("estimate-zero", with_hold(estimate=0)),
+    holding("estimate-negative", with_hold(estimate=-5)),
+    holding("estimate-over-max", with_hold(estimate=1_000_000_001)),
+    holding("estimate-string", with_hold(estimate="100")),
+    holding("estimate-float", with_hold(estimate=100.0)),
+    holding("estimate-true", with_hold(estimate=True)),
+    holding("estimate-null", with_hold(estimate=None)),
+    holding("estimate-huge-digits", json.dumps(HOLD_OK).replace('"estimate": 100', f'"estimate": {HUGE}')),
+    holding("ttl-29", with_hold(ttl_seconds=29)),
+    holding("ttl-3601", with_hold(ttl_seconds=3601)),
+    holding("ttl-string", with_hold(ttl_seconds="600")),
+    holding("ttl-float", with_hold(ttl_seconds=600.5)),
+    holding("ttl-zero", with_hold(ttl_seconds=0)),
+    holding("request-id-missing", without(HOLD_OK, "request_id")),
+    holding("request-id-hash", with_hold(request_id="h#1")),
+    holding("request-id-129-chars", with_hold(request_id="h" * 129)),
+    holding("request-id-300kb", with_hold(request_id=BIG)),
+    holding("model-missing", without(HOLD_OK, "model_id")),
+    holding("account-empty", with_hold(account_id="")),
+    holding("sub-account-space", with_hold(sub_account_id="key 7")),
+    holding("quantity-instead-of-estimate", {**without(HOLD_OK, "estimate"), "quantity": 100}),
+    holding("unknown-field", with_hold(held=100)),
+    holding("array-body", json.dumps([HOLD_OK])),
+    holding("truncated", '{"account_id": ', MALFORMED),
+    holding("form-body", FORM_BODY, UNSUPPORTED, content_type="application/x-www-form-urlencoded"),
+    # --- DELETE /v1/holds/{request_id}: the id rules apply to the path ---
+    release("request-id-bang", "h!1"),
+    release("request-id-129-chars", "h" * 129),
+    release("request-id-leading-dot", ".h1"),
+    release("request-id-unicode", "h\u00e9"),
     # --- GET /v1/usage query parameters ---
     listing("limit-zero", {"limit": "0"}),
     listing("limit-101", {"limit": "101"}),
@@ -301,9 +348,13 @@ def item_count(dynamodb: Any) -> int:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def is_gateway(case: Case) -> bool:
+    return (case.method, case.path) in GATEWAY_PATHS or case.path.startswith(RELEASE_PREFIX)
+
+
 def send(case: Case) -> Reply:
     if case.content_type is None and case.raw_bytes is None:
-        if (case.method, case.path) in GATEWAY_PATHS:
+        if is_gateway(case):
             return gateway(case.method, case.path, case.body)
         return console(case.method, case.path, body=case.body, query=case.query, sub=case.sub)
     return send_raw(case)
@@ -320,7 +371,7 @@ def send_raw(case: Case) -> Reply:
         body = base64.b64encode(case.raw_bytes).decode()
     content_type = "application/json" if case.content_type is None else case.content_type
     headers = {"Content-Type": content_type} if content_type else {}
-    if (case.method, case.path) in GATEWAY_PATHS:
+    if is_gateway(case):
         event = http_event(case.method, case.path, body=body, headers=headers, iam_principal=GATEWAY_ROLE_ARN)
         handler, name = consume_handler.lambda_handler, "consume"
     else:
@@ -349,9 +400,10 @@ def test_the_corpus_is_large_enough() -> None:
     ids = [case.id for case in CORPUS]
     assert len(set(ids)) == len(ids)
     assert len(CORPUS) >= 60
-    routes = {(case.method, case.path) for case in CORPUS}
+    routes = {(case.method, RELEASE_PREFIX + "{request_id}" if case.path.startswith(RELEASE_PREFIX) else case.path)
+              for case in CORPUS}  # fmt: skip
     assert routes == GATEWAY_PATHS | {("PUT", "/v1/account/postpaid"), ("POST", "/v1/trials/claims"),
-                                      ("GET", "/v1/usage")}  # fmt: skip
+                                      ("GET", "/v1/usage"), ("DELETE", "/v1/holds/{request_id}")}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -361,8 +413,9 @@ def test_the_corpus_is_large_enough() -> None:
         ("POST", "/v1/trials/claims", CLAIMS_OK),
         ("POST", "/v1/authorizations", AUTHZ_OK),
         ("POST", "/v1/usage", USAGE_OK),
+        ("POST", "/v1/holds", HOLD_OK),
     ],
-    ids=["postpaid", "claims", "authz", "usage"],
+    ids=["postpaid", "claims", "authz", "usage", "hold"],
 )
 def test_the_unbroken_bodies_are_accepted_and_write(
     method: str, path: str, body: dict[str, Any], dynamodb: Any, handlers: Ledger

@@ -10,7 +10,7 @@ import expiry_handler
 from infra.dynamo_meter import DynamoMeter
 from infra.events import LocalLambdaContext
 from tests.support import LANG_30, LANG_90, MILLION
-from trial_ledger import ClaimMethod, Ledger, SwitchableClock, parse_timestamp
+from trial_ledger import ClaimMethod, HoldAsk, Ledger, SwitchableClock, parse_timestamp
 from trial_ledger.keys import account_key, grant_sort_key
 from trial_ledger.mapping import grant_item
 from trial_ledger.records import GrantItem
@@ -143,3 +143,23 @@ def test_reads_grow_with_due_grants_not_with_the_table(ledger: Ledger, store: Le
     meter.reset()
     again = ledger.expire_due(parse_timestamp("2026-03-11T00:00:00Z"))
     assert (again.expired_grants, meter.items_read, meter.items_written) == (0, 0, 0)
+
+
+def test_the_hold_sweep_schedule_input_runs_the_sweep(ledger: Ledger, clock: SwitchableClock, job: list[Any]) -> None:
+    ledger.hold(HoldAsk("a", LANG_90, "h1", 100, ttl_seconds=60))
+    ledger.hold(HoldAsk("a", LANG_90, "h2", 100, ttl_seconds=600))
+    clock.advance(timedelta(hours=1))  # the schedule's instant decides, not the clock
+    swept = run({"job": "hold-sweep", "as_of": "2026-03-01T08:05:00Z"})
+    assert swept == {"as_of": "2026-03-01T08:05:00.000Z", "closed_holds": 1, "returned_units": 100,
+                     "complete": True}  # fmt: skip
+    assert run({"job": "hold-sweep", "as_of": "2026-03-01T08:10:00Z"})["closed_holds"] == 1
+    assert job == []
+
+
+def test_a_sweep_out_of_time_continues_itself(ledger: Ledger, clock: SwitchableClock, job: list[Any]) -> None:
+    ledger.hold(HoldAsk("a", LANG_90, "h1", 100, ttl_seconds=60))
+    clock.advance(timedelta(minutes=2))
+    stopped = run({"job": "hold-sweep", "as_of": "2026-03-01T08:05:00Z"}, seconds_left=30)
+    assert (stopped["closed_holds"], stopped["complete"]) == (0, False)
+    assert job == [{"job": "hold-sweep", "as_of": "2026-03-01T08:05:00.000Z", "continuation": 1}]
+    assert run(job[0])["closed_holds"] == 1

@@ -1,6 +1,8 @@
 """Stateful property test: random sequences of the ledger's operations against the real Ledger on
 a moto DynamoDB table, compared step by step with a plain in-memory model of the contract's
-rules (R1-R12), with the R11 ledger invariant checked on the real table after every step.
+rules (R1-R16), with the R11 ledger invariant and the hold bounds of R16 (``0 <= held <=
+remaining``) checked on the real table after every step. Holds are taken, settled by usage,
+released, left to time out (clock jumps) and swept.
 
 Two Ledger instances share the table, as two Lambda containers would: each keeps its own
 snapshot cache, so switching between them exercises the stale-snapshot retry paths, which must
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import os
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -44,6 +46,10 @@ from trial_ledger import (
     FundingSource,
     Grant,
     GrantStatus,
+    HoldAsk,
+    HoldNotFound,
+    HoldResult,
+    HoldStatus,
     Ledger,
     ModelSpec,
     RequestIdConflict,
@@ -103,12 +109,23 @@ class ModelGrant:
     claim_method: ClaimMethod
     claimed_at: datetime
     expires_at: datetime
+    entries: dict[str, tuple[int, datetime]] = field(default_factory=dict)
+    """request_id -> (units, until) of holds with units that were neither settled nor released."""
 
     def past_expiry(self, now: datetime) -> bool:
         return now >= self.expires_at
 
     def usable(self, now: datetime) -> int:
         return 0 if self.past_expiry(now) else self.remaining
+
+    def held(self, now: datetime, except_request: str | None = None) -> int:
+        """What live holds reserve (a hold reserves until its ``until``, exclusive)."""
+        if self.past_expiry(now):
+            return 0
+        return sum(units for rid, (units, until) in self.entries.items() if now < until and rid != except_request)
+
+    def available(self, now: datetime, except_request: str | None = None) -> int:
+        return self.usable(now) - self.held(now, except_request)
 
     def view(self, now: datetime) -> Grant:
         """The effective grant at ``now`` (R5: past expiry it reads expired with nothing left)."""
@@ -132,7 +149,16 @@ class ModelGrant:
             claim_method=self.claim_method,
             claimed_at=iso_z(self.claimed_at),
             expires_at=iso_z(self.expires_at),
+            held=self.held(now),
         )
+
+
+@dataclass
+class ModelHold:
+    result: HoldResult
+    ask: HoldAsk
+    expires_at: datetime
+    status: HoldStatus = HoldStatus.OPEN
 
 
 @dataclass
@@ -187,6 +213,7 @@ class QuotaModel:
         self.accounts: dict[str, ModelAccount] = {account: ModelAccount() for account in ACCOUNTS}
         self.grants: dict[tuple[str, str], ModelGrant] = {}
         self.usages: dict[str, ModelUsage] = {}
+        self.holds: dict[str, ModelHold] = {}
 
     @staticmethod
     def campaign_open(now: datetime) -> bool:
@@ -265,7 +292,9 @@ class QuotaModel:
             reason = StopReason.EXPIRED
         elif grant.remaining == 0:
             reason = StopReason.EXHAUSTED
-        free_remaining = grant.usable(now) if grant else 0
+        elif grant.available(now) == 0:
+            reason = StopReason.HELD
+        free_remaining = grant.available(now) if grant else 0
         if reason is None:
             return Authorization(True, FundingSource.FREE, free_remaining, auto_claimed)
         if self.accounts[account_id].postpaid:
@@ -280,10 +309,14 @@ class QuotaModel:
         auto_claimed = False
         if grant is None and spec.trial is not None and self.campaign_open(now):
             grant, auto_claimed = self.new_grant(body.account_id, body.model_id, ClaimMethod.AUTO, now), True
-        free = min(body.quantity, grant.usable(now)) if grant else 0
+        free = min(body.quantity, grant.available(now, except_request=request_id)) if grant else 0
         if grant is not None:
             grant.used += free
             grant.remaining -= free
+            units, until = grant.entries.pop(request_id, (0, now))
+            hold = self.holds.get(request_id)
+            if units and now < until and hold is not None and hold.status is HoldStatus.OPEN:
+                hold.status = HoldStatus.SETTLED  # R14: settled in the same write
         rest = body.quantity - free
         postpaid = self.accounts[body.account_id].postpaid
         billable = rest if postpaid else 0
@@ -294,7 +327,7 @@ class QuotaModel:
             billable=billable,
             unbilled_overage=0 if postpaid else rest,
             charge=billable * spec.price.unit_price,
-            free_remaining=grant.usable(now) if grant else 0,
+            free_remaining=grant.available(now) if grant else 0,
             auto_claimed=auto_claimed,
             recorded_at=now,
         )
@@ -310,7 +343,59 @@ class QuotaModel:
                 quantity += grant.remaining
                 grant.expired += grant.remaining
                 grant.remaining = 0
+                grant.entries.clear()  # every hold ends by its grant's expires_at
         return grants, quantity
+
+    def hold(self, ask: HoldAsk, ttl: int, now: datetime) -> HoldResult | StopReason:
+        """R13: reserve min(estimate, available), or a postpaid hold of 0, or the stop reason."""
+        grant = self.grants.get((ask.account_id, ask.model_id))
+        auto_claimed = False
+        if grant is None and spec_of(ask.model_id).trial is not None and self.campaign_open(now):
+            grant, auto_claimed = self.new_grant(ask.account_id, ask.model_id, ClaimMethod.AUTO, now), True
+        available = grant.available(now) if grant else 0
+        until = now + timedelta(seconds=ttl)
+        if available == 0:
+            if not self.accounts[ask.account_id].postpaid:
+                authorized = self.authorize(ask.account_id, ask.model_id, now)
+                assert isinstance(authorized, StopReason)
+                return authorized
+            result = HoldResult(ask.request_id, ask.account_id, ask.model_id, ask.estimate, 0,
+                                FundingSource.POSTPAID, 0, iso_z(until), auto_claimed, False)  # fmt: skip
+        else:
+            assert grant is not None
+            held, until = min(ask.estimate, available), min(until, grant.expires_at)
+            grant.entries[ask.request_id] = (held, until)
+            result = HoldResult(ask.request_id, ask.account_id, ask.model_id, ask.estimate, held,
+                                FundingSource.FREE, available - held, iso_z(until), auto_claimed, False)  # fmt: skip
+        self.holds[ask.request_id] = ModelHold(result, ask, until)
+        return result
+
+    def release(self, request_id: str, now: datetime) -> HoldStatus:
+        """R15: how the hold ended, ending it (``released``) if it was live."""
+        hold = self.holds[request_id]
+        if hold.status is not HoldStatus.OPEN:
+            return hold.status
+        if hold.result.held == 0:
+            if request_id in self.usages:
+                return HoldStatus.SETTLED
+            if now >= hold.expires_at:
+                return HoldStatus.EXPIRED
+        elif now >= hold.expires_at:
+            return HoldStatus.EXPIRED
+        hold.status = HoldStatus.RELEASED
+        if (grant := self.grants.get((hold.ask.account_id, hold.ask.model_id))) is not None:
+            grant.entries.pop(request_id, None)
+        return HoldStatus.RELEASED
+
+    def sweep(self, as_of: datetime) -> tuple[int, int]:
+        """Close the open holds with units timed out by ``as_of``."""
+        closed = [hold for hold in self.holds.values()
+                  if hold.status is HoldStatus.OPEN and hold.result.held and hold.expires_at <= as_of]  # fmt: skip
+        for hold in closed:
+            hold.status = HoldStatus.EXPIRED
+            grant = self.grants[hold.ask.account_id, hold.ask.model_id]
+            grant.entries.pop(hold.ask.request_id, None)
+        return len(closed), sum(hold.result.held for hold in closed)
 
     def usage_of(self, account_id: str, model_id: str | None) -> list[ModelUsage]:
         return [
@@ -325,6 +410,7 @@ class QuotaModel:
 
 class LedgerMachine(RuleBasedStateMachine):
     recorded: Bundle[str] = Bundle("recorded")
+    held: Bundle[str] = Bundle("held")
 
     def __init__(self) -> None:
         super().__init__()
@@ -503,6 +589,81 @@ class LedgerMachine(RuleBasedStateMachine):
         with pytest.raises(RequestIdConflict):
             self.ledger.record_usage(body.account_id, body.model_id, body.quantity, request_id, body.sub_account_id)
 
+    # -- holds --------------------------------------------------------------------------------
+
+    @rule(
+        target=held,
+        account=st.sampled_from(ACCOUNTS),
+        model_id=st.sampled_from(USAGE_MODELS),
+        estimate=QUANTITIES,
+        sub_account=st.sampled_from(SUB_ACCOUNTS),
+        ttl=st.sampled_from([None, 30, 60, 3600]),
+    )
+    def take_hold(
+        self, account: str, model_id: str, estimate: int, sub_account: str | None, ttl: int | None
+    ) -> MultipleResults[str]:
+        self.next_request += 1
+        ask = HoldAsk(account, model_id, f"req-{self.next_request:04d}", estimate, sub_account, ttl)
+        expected = self.model.hold(ask, 900 if ttl is None else ttl, self.now)
+        if isinstance(expected, StopReason):
+            event(f"hold: {expected.value}")
+            with pytest.raises(AdmissionRefused) as refused:
+                self.ledger.hold(ask)
+            assert refused.value.code == expected.value
+            return multiple()
+        event(f"hold: {expected.source.value}, {'all' if expected.held == estimate else 'part'}")
+        assert self.ledger.hold(ask) == expected
+        return multiple(ask.request_id)
+
+    @rule(request_id=held, fraction=st.sampled_from([0.5, 1.0, 1.5]), replay_hold=st.booleans())
+    def settle(self, request_id: str, fraction: float, replay_hold: bool) -> None:
+        """Usage with the hold's request_id: under, at or over what it holds (a settle while the
+        hold is live, plain usage once it ended); or a replay of the hold itself."""
+        hold = self.model.holds[request_id]
+        if request_id in self.model.usages or replay_hold:
+            again = self.ledger.hold(hold.ask)
+            assert again == replace(hold.result, replayed=True)
+            return
+        quantity = max(1, min(MAX_QUANTITY, int(max(hold.result.held, 1) * fraction)))
+        ask = hold.ask
+        actual = self.ledger.record_usage(ask.account_id, ask.model_id, quantity, request_id, ask.sub_account_id)
+        expected = self.model.record_usage(request_id, UsageBody(ask.account_id, ask.model_id, quantity,
+                                                                 ask.sub_account_id), self.now)  # fmt: skip
+        event(f"settle: {'live' if hold.status is HoldStatus.SETTLED else 'plain'} x{fraction}")
+        if hold.status is HoldStatus.SETTLED and quantity <= hold.result.held:
+            assert (actual.free, actual.billable, actual.unbilled_overage) == (quantity, 0, 0)  # R16
+        assert actual == expected.result(replayed=False)
+
+    @rule(request_id=held)
+    def release(self, request_id: str) -> None:
+        expected = self.model.release(request_id, self.now)
+        event(f"release: {expected.value}")
+        assert self.ledger.release_hold(request_id).status is expected
+
+    @rule()
+    def release_unknown(self) -> None:
+        with pytest.raises(HoldNotFound):
+            self.ledger.release_hold("req-never-held")
+
+    @rule(late_seconds=st.sampled_from([0, 0, 45]), stop_after=st.sampled_from([None, 0, 2]))
+    def sweep_holds(self, late_seconds: int, stop_after: int | None) -> None:
+        as_of = self.now - timedelta(seconds=late_seconds)
+        closed = returned = 0
+        if stop_after is not None:
+            calls = iter(range(stop_after + 1))
+            first = self.ledger.sweep_holds(as_of, lambda: next(calls) < stop_after, page_size=1)
+            closed, returned = first.closed_holds, first.returned_units
+        rest = self.ledger.sweep_holds(as_of)
+        assert rest.complete
+        expected = self.model.sweep(as_of)
+        event(f"sweep: closed {min(expected[0], 2)}+")
+        assert (closed + rest.closed_holds, returned + rest.returned_units) == expected
+
+    @rule(seconds=st.sampled_from([1, 29, 30, 31, 59, 60, 899, 900, 3600]))
+    def advance_seconds(self, seconds: int) -> None:
+        """Around the holds' timeouts (30, 60, 900 and 3600 seconds)."""
+        self.clock.advance(timedelta(seconds=seconds))
+
     # -- time ---------------------------------------------------------------------------------
 
     @rule(hours=st.integers(1, 72))
@@ -598,6 +759,10 @@ class LedgerMachine(RuleBasedStateMachine):
             for grant in stored:
                 # R11 on the table itself, not only on the effective view.
                 assert grant.quota == grant.used + grant.remaining + grant.expired
+                # R16 on the table: live holds within the remainder, the stored total above them.
+                now_text = iso_z(now)
+                assert 0 <= grant.held(now_text) <= grant.held_total <= grant.remaining
+                assert grant.held(now_text) == self.model.grants[account, grant.model_id].held(now)
                 assert min(grant.quota, grant.used, grant.remaining, grant.expired) >= 0
                 modelled = self.model.grants[account, grant.model_id]
                 assert (grant.used, grant.remaining, grant.expired) == (

@@ -14,7 +14,7 @@ def test_committed_document_matches_the_code() -> None:
 def test_every_operation_documents_its_errors_and_security() -> None:
     document = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
     operations = [(path, method, op) for path, ops in document["paths"].items() for method, op in ops.items()]
-    assert len(operations) == 9
+    assert len(operations) == 11
     for path, method, operation in operations:
         responses = operation["responses"]
         assert {"200", "401", "422", "503"} <= set(responses), (path, method)
@@ -27,3 +27,8 @@ def test_every_operation_documents_its_errors_and_security() -> None:
     assert document["paths"]["/v1/usage"]["post"]["security"] == [{"GatewaySigV4": []}]
     assert "402" in document["paths"]["/v1/authorizations"]["post"]["responses"]
     assert "409" in document["paths"]["/v1/usage"]["post"]["responses"]
+    holds = document["paths"]["/v1/holds"]["post"]["responses"]
+    assert {"402", "404", "409"} <= set(holds)
+    release = document["paths"]["/v1/holds/{request_id}"]["delete"]
+    assert release["security"] == [{"GatewaySigV4": []}]
+    assert release["responses"]["404"]["description"].startswith("hold_not_found")

@@ -3,7 +3,7 @@
 from typing import Any
 
 from infra.template import load_template, table_definition
-from trial_ledger.records import GrantItem, LedgerItem, UsageItem
+from trial_ledger.records import GrantItem, HoldItem, LedgerItem, UsageItem
 
 
 def _indexes() -> dict[str, dict[str, Any]]:
@@ -21,8 +21,8 @@ def test_table_keys_match_the_models() -> None:
 
 def test_indexes_match_the_models() -> None:
     indexes = _indexes()
-    assert set(indexes) == {"expiry-candidates", "usage-by-account"}  # one index serves both listings
-    for index in (GrantItem.candidates, UsageItem.by_account):
+    assert set(indexes) == {"expiry-candidates", "usage-by-account", "open-holds"}  # one index per listing kind
+    for index in (GrantItem.candidates, UsageItem.by_account, HoldItem.open_holds):
         declared = indexes[index.Meta.index_name]
         schema = {key["KeyType"]: key["AttributeName"] for key in declared["KeySchema"]}
         model_keys = {

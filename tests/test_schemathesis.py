@@ -23,8 +23,10 @@ Checks (see `st run --help`), and why the others are off:
 - ``unsupported_method`` and ``allow_header_conformance`` off: the contract answers a method a
   route does not have with 404 ``not_found`` (docs/api.md, Errors), not 405 with ``Allow``. The
   coverage phase still sends those requests, and they must not be 5xx.
-- ``use_after_free``, ``ensure_resource_availability``, ``object_level_authorization`` off: the API
-  has no resources addressed by id, no DELETE, and one caller identity per run.
+- ``use_after_free``, ``ensure_resource_availability``, ``object_level_authorization`` off: the one
+  resource addressed by id, a hold (``DELETE /v1/holds/{request_id}``), answers a DELETE after a
+  DELETE with how the hold ended (200 ``released``), by design (R15), not 404; and there is one
+  caller identity per run.
 
 The coverage phase's unexpected methods are limited to those the emulator's HTTP server
 implements: it answers OPTIONS, TRACE and QUERY itself with a 501 before any handler runs, and in
@@ -70,6 +72,7 @@ BODY_OPERATIONS = {
     "POST /v1/trials/claims",
     "POST /v1/authorizations",
     "POST /v1/usage",
+    "POST /v1/holds",
 }
 
 
@@ -135,7 +138,11 @@ def run_schemathesis(url: str, workdir: Path) -> tuple[subprocess.CompletedProce
 
 
 def operation_of(request: dict[str, Any]) -> str:
-    return f"{request['method']} {urlsplit(request['uri']).path}"
+    """``METHOD /path``, with a path that names an id written as its template (``{request_id}``)."""
+    path = urlsplit(request["uri"]).path
+    if path.startswith("/v1/holds/"):
+        path = "/v1/holds/{request_id}"
+    return f"{request['method']} {path}"
 
 
 def failures_in(events: list[dict[str, Any]]) -> list[Failure]:

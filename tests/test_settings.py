@@ -27,6 +27,7 @@ def test_defaults() -> None:
     assert (settings.table_name, settings.region, settings.endpoint_url) == ("trial-quota", "us-east-1", None)
     assert settings.campaign_closes_at == datetime(2026, 12, 31, 15, 59, 59, tzinfo=UTC)  # 23:59:59+08:00
     assert list(settings.catalog) == list(parse_catalog(default_catalog_document()))
+    assert settings.hold_ttl_seconds == 900
 
 
 def test_values_from_the_environment(tmp_path: Path) -> None:
@@ -39,8 +40,10 @@ def test_values_from_the_environment(tmp_path: Path) -> None:
             "DYNAMODB_ENDPOINT_URL": "http://127.0.0.1:8000",
             "CAMPAIGN_CLOSES_AT": "2027-01-31T00:00:00Z",
             "CATALOG_FILE": str(path),
+            "HOLD_TTL_SECONDS": "120",
         }
     )
+    assert settings.hold_ttl_seconds == 120
     assert (settings.table_name, settings.region) == ("ledger-prod", "ap-shanghai-1")
     assert settings.endpoint_url == "http://127.0.0.1:8000"
     assert settings.campaign_closes_at == datetime(2027, 1, 31, tzinfo=UTC)
@@ -67,6 +70,9 @@ def test_catalog_json_wins_over_catalog_file(tmp_path: Path) -> None:
         ("TABLE_NAME", "a", "not a DynamoDB table name"),
         ("TABLE_NAME", "has space", "not a DynamoDB table name"),
         ("DYNAMODB_ENDPOINT_URL", "localhost:8000", "not an http(s) URL"),
+        ("HOLD_TTL_SECONDS", "29", "from 30 to 3600"),
+        ("HOLD_TTL_SECONDS", "3601", "from 30 to 3600"),
+        ("HOLD_TTL_SECONDS", "15m", "not a whole number of seconds"),
     ],
 )
 def test_a_bad_value_is_refused_by_name(variable: str, value: str, problem: str) -> None:

@@ -20,7 +20,12 @@ CONSOLE_ROUTES = {
     ("GET", "/v1/trials"),
     ("GET", "/v1/usage"),
 }
-GATEWAY_ROUTES = {("POST", "/v1/authorizations"), ("POST", "/v1/usage")}
+GATEWAY_ROUTES = {
+    ("POST", "/v1/authorizations"),
+    ("POST", "/v1/usage"),
+    ("POST", "/v1/holds"),
+    ("DELETE", "/v1/holds/{request_id}"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +66,8 @@ def test_template_routes_are_the_handlers_routes() -> None:
         by_function.setdefault(function, set()).add((method, path))
     assert by_function == {"ClaimFunction": CONSOLE_ROUTES, "ConsumeFunction": GATEWAY_ROUTES}
     for app, expected in ((claim_handler.app, CONSOLE_ROUTES), (consume_handler.app, GATEWAY_ROUTES)):
-        registered = {(method, route.path) for route in app._static_routes + app._dynamic_routes
+        registered = {(method, route.path.replace("<", "{").replace(">", "}"))
+                      for route in app._static_routes + app._dynamic_routes
                       for method in route.method.split("|")}  # fmt: skip
         assert registered == expected
 
@@ -93,8 +99,13 @@ def test_runtime_is_python_3_13() -> None:
     assert load_template()["Globals"]["Function"]["Runtime"] == "python3.13"
 
 
+def _schedules(transformed: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {logical_id: r["Properties"] for logical_id, r in transformed["Resources"].items()
+            if r["Type"] == "AWS::Scheduler::Schedule"}  # fmt: skip
+
+
 def test_nightly_schedule(transformed: dict[str, Any]) -> None:
-    [schedule] = [r["Properties"] for r in transformed["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    schedule = _schedules(transformed)["ExpiryFunctionNightly"]
     assert schedule["ScheduleExpression"] == {"Ref": "ExpirySchedule"}
     assert schedule["ScheduleExpressionTimezone"] == {"Ref": "ExpiryTimezone"}
     assert "Name" not in schedule  # one stack's schedule name never collides with another's
@@ -107,6 +118,19 @@ def test_nightly_schedule(transformed: dict[str, Any]) -> None:
         "cron(10 0 * * ? *)",
         "Asia/Shanghai",
     )
+
+
+def test_hold_sweep_schedule(transformed: dict[str, Any]) -> None:
+    """Every 5 minutes by default (a parameter), the same function dispatched by ``job``."""
+    schedule = _schedules(transformed)["ExpiryFunctionHoldSweep"]
+    assert schedule["ScheduleExpression"] == {"Ref": "HoldSweepSchedule"}
+    assert "Name" not in schedule
+    target = schedule["Target"]
+    assert target["Input"] == '{"job": "hold-sweep", "as_of": "<aws.scheduler.scheduled-time>"}'
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["ExpiryScheduleDeadLetters", "Arn"]}}
+    parameters = load_template()["Parameters"]
+    assert parameters["HoldSweepSchedule"]["Default"] == "rate(5 minutes)"
+    assert (parameters["HoldTtlSeconds"]["Default"], parameters["HoldTtlSeconds"]["MinValue"]) == (900, 30)
 
 
 def test_alarms_watch_the_dead_letters_and_the_errors(transformed: dict[str, Any]) -> None:

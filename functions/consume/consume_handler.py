@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -15,14 +15,21 @@ from trial_edge.responses import problems
 from trial_edge.schemas import (
     AuthorizationOut,
     AuthorizationRequest,
+    HoldOut,
+    HoldRequest,
+    ReleaseOut,
     UsageOut,
     UsageRequest,
     authorization_out,
+    hold_ask,
+    hold_out,
+    release_out,
     usage_out,
 )
 from trial_edge.snapstart import install_hooks
 from trial_edge.telemetry import count_by
 from trial_ledger import AdmissionRefused, Ledger, StopReason
+from trial_ledger.rules import ID_PATTERN
 
 logger = Logger()
 metrics = Metrics()
@@ -67,6 +74,35 @@ def record_usage(request: Annotated[UsageRequest, Body()]) -> UsageOut:
     else:
         metrics.add_metric(name="UsageReplays", unit=MetricUnit.Count, value=1)
     return usage_out(result)
+
+
+@app.post(
+    "/v1/holds",
+    summary="Reserve free units for a call before it runs (idempotent by request_id)",
+    responses=problems(*StopReason, "unknown_model", "request_id_conflict"),
+)
+def take_hold(request: Annotated[HoldRequest, Body()]) -> HoldOut:
+    gateway_caller(app.current_event)
+    try:
+        result = ledger.hold(hold_ask(request))
+    except AdmissionRefused as refused:
+        count_by(metrics, "AdmissionsRefused", "reason", refused.code)
+        raise
+    if not result.replayed:
+        metrics.add_metric(name="HeldUnits", unit=MetricUnit.Count, value=result.held)
+    return hold_out(result)
+
+
+@app.delete(
+    "/v1/holds/<request_id>",
+    summary="End a live hold without usage; or say how it had ended",
+    responses=problems("hold_not_found"),
+)
+def release_hold(
+    request_id: Annotated[str, Path(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)],
+) -> ReleaseOut:
+    gateway_caller(app.current_event)
+    return release_out(ledger.release_hold(request_id))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

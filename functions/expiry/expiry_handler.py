@@ -9,7 +9,7 @@ is still in the sparse index, so the continuation simply carries on. Past the bo
 error and emits ``ExpiryIncomplete``, and the next nightly run catches up anyway."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -51,12 +51,18 @@ def _as_of(event: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+HOLD_SWEEP = "hold-sweep"
+"""The ``job`` of the HoldSweep schedule's input; no ``job`` is the nightly expiry."""
+
+
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     text = _as_of(event)
     as_of = parse_timestamp(text) if text else ledger.clock.now()
     continuation = int(event.get("continuation", 0)) if isinstance(event, dict) else 0
+    if isinstance(event, dict) and event.get("job") == HOLD_SWEEP:
+        return sweep_holds(as_of, continuation, context)
 
     def keep_going() -> bool:
         return context.get_remaining_time_in_millis() > SAFETY_MARGIN_MS
@@ -81,4 +87,20 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         else:
             metrics.add_metric(name="ExpiryIncomplete", unit=MetricUnit.Count, value=1)
             logger.error("expiry still incomplete after the last continuation; the next run continues", extra=summary)
+    return summary
+
+
+def sweep_holds(as_of: datetime, continuation: int, context: LambdaContext) -> dict[str, Any]:
+    """Close the holds timed out by ``as_of``; continues itself as the nightly run does."""
+    report = ledger.sweep_holds(as_of, keep_going=lambda: context.get_remaining_time_in_millis() > SAFETY_MARGIN_MS)
+    metrics.add_metric(name="HoldsTimedOut", unit=MetricUnit.Count, value=report.closed_holds)
+    summary = {"as_of": report.as_of, "closed_holds": report.closed_holds,
+               "returned_units": report.returned_units, "complete": report.complete}  # fmt: skip
+    logger.info("hold sweep", extra=summary | {"continuation": continuation})
+    if not report.complete:
+        if continuation < MAX_CONTINUATIONS:
+            continue_later({"job": HOLD_SWEEP, "as_of": report.as_of, "continuation": continuation + 1}, context)
+        else:
+            metrics.add_metric(name="HoldSweepIncomplete", unit=MetricUnit.Count, value=1)
+            logger.error("hold sweep still incomplete after the last continuation", extra=summary)
     return summary

@@ -58,10 +58,17 @@ CATALOGUE: dict[str, ProblemKind] = {
         "No free quota",
         "the model has no trial, or the campaign closed before one was claimed, and postpaid is off",
     ),
+    "free_quota_held": ProblemKind(
+        HTTPStatus.PAYMENT_REQUIRED,
+        "Free quota held",
+        "free units remain but live holds of other requests reserve all of them and postpaid is off; "
+        "retry when those calls end",
+    ),
     "account_not_activated": ProblemKind(
         HTTPStatus.FORBIDDEN, "Account not activated", "the account has not activated TokenHub"
     ),
     "unknown_model": ProblemKind(HTTPStatus.NOT_FOUND, "Unknown model", "the model is not in the catalog"),
+    "hold_not_found": ProblemKind(HTTPStatus.NOT_FOUND, "Hold not found", "no hold ever had this request_id"),
     "not_found": ProblemKind(HTTPStatus.NOT_FOUND, "Not found", "no such route"),
     "request_id_conflict": ProblemKind(
         HTTPStatus.CONFLICT, "Request id conflict", "the request_id was recorded with another body"

@@ -17,10 +17,15 @@ from trial_ledger import (
     FundingSource,
     Grant,
     GrantStatus,
+    HoldAsk,
+    HoldResult,
+    HoldStatus,
     ModelSpec,
+    ReleaseResult,
     UsageResult,
 )
 from trial_ledger.rules import ID_PATTERN, MAX_MODELS_PER_CLAIM, MAX_QUANTITY, format_money
+from trial_ledger.settings import HOLD_TTL_RANGE
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)]
 
@@ -85,6 +90,19 @@ class UsageRequest(StrictBody):
     sub_account_id: Id | None = None
 
 
+class HoldRequest(StrictBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "account_id": "100012345678", "model_id": "hunyuan-turbo", "request_id": "req-5f0c2a", "estimate": 4000,
+        "sub_account_id": "key-7", "ttl_seconds": 600}]})  # fmt: skip
+
+    account_id: Id
+    model_id: Id
+    request_id: Id
+    estimate: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+    sub_account_id: Id | None = None
+    ttl_seconds: Annotated[int, Field(ge=HOLD_TTL_RANGE.start, le=HOLD_TTL_RANGE.stop - 1)] | None = None
+
+
 class FieldError(BaseModel):
     field: str
     message: str
@@ -112,6 +130,7 @@ class GrantOut(BaseModel):
     used: int
     remaining: int
     expired: int
+    held: int
     status: GrantStatus
     claim_method: ClaimMethod
     claimed_at: str
@@ -230,6 +249,31 @@ class AuthorizationOut(BaseModel):
     auto_claimed: bool
 
 
+class HoldOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "request_id": "req-5f0c2a", "account_id": "100012345678", "model_id": "hunyuan-turbo", "estimate": 4000,
+        "held": 4000, "source": "free", "free_available": 994166, "expires_at": "2026-03-01T08:10:00.000Z",
+        "auto_claimed": False, "replayed": False}]})  # fmt: skip
+
+    request_id: str
+    account_id: str
+    model_id: str
+    estimate: int
+    held: int
+    source: FundingSource
+    free_available: int
+    expires_at: str
+    auto_claimed: bool
+    replayed: bool
+
+
+class ReleaseOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"request_id": "req-5f0c2a", "status": "released"}]})
+
+    request_id: str
+    status: HoldStatus
+
+
 # The ledger's views carry the response fields under the same names; the models pick theirs.
 def account_out(account: Account) -> AccountOut:
     return AccountOut.model_validate(account, from_attributes=True)
@@ -287,3 +331,15 @@ def usage_record_out(result: UsageResult) -> UsageRecordOut:
 
 def authorization_out(authorization: Authorization) -> AuthorizationOut:
     return AuthorizationOut.model_validate(authorization, from_attributes=True)
+
+
+def hold_ask(request: HoldRequest) -> HoldAsk:
+    return HoldAsk(**request.model_dump())
+
+
+def hold_out(result: HoldResult) -> HoldOut:
+    return HoldOut.model_validate(result, from_attributes=True)
+
+
+def release_out(result: ReleaseResult) -> ReleaseOut:
+    return ReleaseOut.model_validate(result, from_attributes=True)

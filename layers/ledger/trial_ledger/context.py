@@ -11,6 +11,7 @@ from .errors import UnknownModel
 from .retry import Backoff
 from .rules import require_id
 from .snapshots import SnapshotCache
+from .state import GrantState, ProfileState
 from .store import LedgerStore
 
 
@@ -23,6 +24,8 @@ class LedgerContext:
     campaign_close: datetime
     backoff: Backoff
     snapshots: SnapshotCache
+    hold_ttl_seconds: int = 900
+    """A hold's ``ttl_seconds`` when the gateway names none (the deploy's ``HOLD_TTL_SECONDS``)."""
 
     def now_text(self) -> str:
         return format_timestamp(self.clock.now())
@@ -30,6 +33,14 @@ class LedgerContext:
     def campaign_open(self, now: datetime) -> bool:
         """R4: claims of either kind succeed only before the campaign closes."""
         return now < self.campaign_close
+
+    def read_grant(self, account_id: str, model_id: str) -> tuple[ProfileState, GrantState | None]:
+        """The profile and the grant, read consistently, and remembered as this container's snapshots."""
+        profile, grants = self.store.read_account(account_id, [model_id])
+        grant = grants.get(model_id)
+        self.snapshots.remember_profile(profile)
+        self.snapshots.remember_grant(account_id, model_id, grant)
+        return profile, grant
 
     def model(self, account_id: str, model_id: str, sub_account_id: str | None) -> ModelSpec:
         """The catalog entry a gateway call names, once its ids are valid."""

@@ -43,6 +43,14 @@ class RequestIdConflict(LedgerError):
         self.request_id = request_id
 
 
+class HoldNotFound(LedgerError):
+    code = "hold_not_found"
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"no hold was ever taken with request_id {request_id!r}")
+        self.request_id = request_id
+
+
 class AdmissionRefused(LedgerError):
     """No usable free quota and postpaid is off (R7). ``code`` is the stop reason."""
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from pynamodb.expressions.condition import Condition
-from pynamodb.expressions.update import Action
+from typing import Any
 
-from .records import AccountProfileItem, GrantItem, UsageItem
-from .writes import GrantDraw
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Path
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
+
+from .records import AccountProfileItem, GrantItem, HoldItem
+from .state import HeldEntry
+from .views import HoldStatus
+from .writes import GrantDraw, HoldClosing
 
 
 def activation(account_id: str, now: str) -> list[Action]:
@@ -25,6 +31,10 @@ def activated() -> Condition:
     return AccountProfileItem.activated_at.exists()
 
 
+def postpaid(enabled: bool, now: str) -> list[Action]:
+    return [AccountProfileItem.postpaid_enabled.set(enabled), AccountProfileItem.updated_at.set(now)]
+
+
 def postpaid_is(enabled: bool) -> Condition:
     """The postpaid switch is as the split of a usage assumed (no profile reads as off)."""
     on: Condition = AccountProfileItem.postpaid_enabled == True  # noqa: E712 (a DynamoDB condition)
@@ -33,19 +43,98 @@ def postpaid_is(enabled: bool) -> Condition:
 
 
 def draw(grant_draw: GrantDraw) -> tuple[list[Action], Condition]:
-    """Take the draw's free units from a grant that has not expired.
+    """Take the draw's free units from a grant that has not expired, and move its hold entries.
 
-    Exact: ``remaining`` must be the expected one, and the new remainder is written as a value
-    (at zero the grant also leaves the expiry index). Relaxed: it must only cover the draw."""
-    alive: Condition = GrantItem.expires_at > grant_draw.now
-    used = GrantItem.used.set(GrantItem.used + grant_draw.free)
-    if not grant_draw.exact:
-        relaxed: list[Action] = [GrantItem.remaining.set(GrantItem.remaining - grant_draw.free), used]
-        return relaxed, (GrantItem.remaining >= grant_draw.free) & alive
-    actions: list[Action] = [GrantItem.remaining.set(grant_draw.left), used]
-    if grant_draw.left == 0:
-        actions.append(GrantItem.expiry_shard.remove())
-    return actions, (GrantItem.remaining == grant_draw.expected_remaining) & alive
+    Exact: ``remaining`` and ``held_total`` must be the expected ones (both are then written as
+    values; at zero the grant also leaves the expiry index), and every timed-out entry the plan
+    counted as free must still be there. Relaxed: ``unreserved`` must only cover what the draw
+    takes beyond its own hold. Either way a plain draw proves its request has no hold (one may
+    have appeared since the plan: it must be settled, not bypassed)."""
+    d = grant_draw
+    condition: Condition = GrantItem.expires_at > d.now
+    actions: list[Action] = [GrantItem.used.set(GrantItem.used + d.free), *_entry_actions(d)]
+    if d.settles is not None:
+        condition &= _holds(d.settles, d.now)
+    elif d.adds is None and d.request_id and d.request_id not in {dead.request_id for dead in d.clears}:
+        condition &= _units(d.request_id).does_not_exist()
+    if d.exact:
+        condition &= (GrantItem.remaining == d.expected_remaining) & (GrantItem.held_total == d.expected_held)
+        for dead in d.clears:
+            condition &= _units(dead.request_id).exists()
+        actions += [GrantItem.remaining.set(d.left), GrantItem.held_total.set(d.held_after),
+                    GrantItem.unreserved.set(d.left - d.held_after)]  # fmt: skip
+        if d.left == 0:
+            actions.append(GrantItem.expiry_shard.remove())
+        return actions, condition
+    taken = d.free + d.held_change
+    if taken > 0:
+        condition &= GrantItem.unreserved >= taken
+    actions += [GrantItem.remaining.set(GrantItem.remaining - d.free),
+                GrantItem.held_total.set(GrantItem.held_total + d.held_change),
+                GrantItem.unreserved.set(GrantItem.unreserved - taken)]  # fmt: skip
+    return actions, condition
+
+
+def _holds(entry: HeldEntry, now: str) -> Condition:
+    """The request's hold still reserves ``entry.units`` at ``now``."""
+    units: Condition = _units(entry.request_id) == entry.units
+    both: Condition = units & (_until(entry.request_id) > now)
+    return both
+
+
+def _entry_actions(d: GrantDraw) -> list[Action]:
+    actions: list[Action] = []
+    for gone in (*d.clears, *([d.settles] if d.settles else [])):
+        actions += [_units(gone.request_id).remove(), _until(gone.request_id).remove()]
+    if d.adds is not None:
+        actions += [_units(d.adds.request_id).set(d.adds.units), _until(d.adds.request_id).set(d.adds.until)]
+    return actions
+
+
+def _units(request_id: str) -> Path:
+    """``held_units.<request_id>``: every path element is an expression attribute name."""
+    return Path([GrantItem.held_units.attr_name, request_id])
+
+
+def _until(request_id: str) -> Path:
+    return Path([GrantItem.held_until.attr_name, request_id])
+
+
+def return_held(closing: HoldClosing) -> tuple[list[Action], Condition]:
+    """Remove a closing hold's entry and give its units back to ``unreserved``."""
+    rid = closing.request_id
+    actions: list[Action] = [
+        _units(rid).remove(),
+        _until(rid).remove(),
+        GrantItem.held_total.set(GrantItem.held_total - closing.held),
+        GrantItem.unreserved.set(GrantItem.unreserved + closing.held),
+    ]
+    entry: Condition = _units(rid) == closing.held
+    return actions, entry
+
+
+def close_hold(closing: HoldClosing) -> tuple[list[Action], Condition]:
+    """An open hold item becomes ``closing.status`` and leaves the open-holds index."""
+    actions: list[Action] = [
+        HoldItem.status.set(closing.status),
+        HoldItem.closed_at.set(closing.now),
+        HoldItem.open_shard.remove(),
+    ]
+    condition: Condition = HoldItem.status == HoldStatus.OPEN.value
+    if closing.due_by is not None:
+        condition &= HoldItem.expires_at <= closing.due_by
+    return actions, condition
+
+
+def settle_hold(now: str) -> tuple[list[Action], Condition]:
+    """The hold item of a usage that settles it: ``open`` -> ``settled``."""
+    actions: list[Action] = [
+        HoldItem.status.set(HoldStatus.SETTLED.value),
+        HoldItem.closed_at.set(now),
+        HoldItem.open_shard.remove(),
+    ]
+    is_open: Condition = HoldItem.status == HoldStatus.OPEN.value
+    return actions, is_open
 
 
 def expiry(remaining: int, as_of: str, now: str) -> tuple[list[Action], Condition]:
@@ -55,6 +144,11 @@ def expiry(remaining: int, as_of: str, now: str) -> tuple[list[Action], Conditio
         GrantItem.expired.set(GrantItem.expired + remaining),
         GrantItem.expired_recorded_at.set(now),
         GrantItem.expiry_shard.remove(),
+        # Every hold ends by its grant's expires_at: nothing is reserved from then on (R15).
+        GrantItem.held_units.set({}),
+        GrantItem.held_until.set({}),
+        GrantItem.held_total.set(0),
+        GrantItem.unreserved.set(0),
     ]
     exact: Condition = GrantItem.remaining == remaining
     return actions, exact & (GrantItem.remaining > 0) & (GrantItem.expires_at <= as_of)
@@ -67,10 +161,10 @@ def expiring_soon_unmarked(as_of: str) -> Condition:
     return qualifies
 
 
-def unsettled_usage() -> Condition:
-    """A usage record whose ``free_remaining`` was left open by a relaxed draw."""
-    unsettled: Condition = UsageItem.pk.exists() & UsageItem.free_remaining.does_not_exist()
-    return unsettled
+def unset(model: type[Model], attribute: Any) -> Condition:
+    """The item exists and ``attribute`` (set once, later) is not set yet."""
+    condition: Condition = model.pk.exists() & attribute.does_not_exist()  # type: ignore[attr-defined]
+    return condition
 
 
 def exhausted() -> Condition:

@@ -6,6 +6,7 @@ import uuid
 
 PROFILE_SORT_KEY = "PROFILE"
 USAGE_SORT_KEY = "USAGE"
+HOLD_SORT_KEY = "HOLD"
 EXPIRY_SHARDS = 16
 """Grants waiting to expire are spread over this many index partitions (see docs/ledger.md)."""
 
@@ -31,6 +32,17 @@ USAGE_KEY_PREFIX = "USAGE#"
 def usage_key(request_id: str) -> str:
     """Partition key of a usage record: the caller's request_id makes it unique."""
     return f"{USAGE_KEY_PREFIX}{request_id}"
+
+
+def hold_key(request_id: str) -> str:
+    """Partition key of a hold: one per request_id, ever."""
+    return f"HOLD#{request_id}"
+
+
+def open_shard_of(request_id: str) -> str:
+    """The open-holds index partition of a hold (spread as the expiry shards are)."""
+    digest = uuid.uuid5(uuid.NAMESPACE_OID, f"hold\x00{request_id}").int
+    return f"{digest % EXPIRY_SHARDS:02d}"
 
 
 def usage_order(recorded_at: str, request_id: str) -> str:

@@ -18,6 +18,8 @@ from .dynamo_errors import StoreUnavailable
 from .errors import TemporarilyUnavailable
 from .expiry import Expiry
 from .history import UsageHistory
+from .hold_sweep import HoldSweep
+from .holds import Holds
 from .metering import Metering
 from .retry import Backoff
 from .settings import load_settings
@@ -31,6 +33,10 @@ from .views import (
     ExpiringSoonReport,
     ExpiryReport,
     Grant,
+    HoldAsk,
+    HoldResult,
+    ReleaseResult,
+    SweepReport,
     UsagePage,
     UsageResult,
 )
@@ -70,12 +76,15 @@ class Ledger:
             campaign_close=campaign_close or load_settings().campaign_closes_at,
             backoff=backoff or Backoff(),
             snapshots=SnapshotCache(),
+            hold_ttl_seconds=load_settings().hold_ttl_seconds,
         )
         self._accounts = Accounts(self._context)
         self._claims = Claims(self._context)
         self._metering = Metering(self._context, self._claims)
         self._history = UsageHistory(self._context)
         self._expiry = Expiry(self._context)
+        self._holds = Holds(self._context)
+        self._sweep = HoldSweep(self._context)
 
     @property
     def clock(self) -> Clock:
@@ -143,6 +152,14 @@ class Ledger:
         return self._metering.record_usage(account_id, model_id, quantity, request_id, sub_account_id)
 
     @_unavailable_after_retries
+    def hold(self, ask: HoldAsk) -> HoldResult:
+        return self._holds.hold(ask)
+
+    @_unavailable_after_retries
+    def release_hold(self, request_id: str) -> ReleaseResult:
+        return self._holds.release(request_id)
+
+    @_unavailable_after_retries
     def usage(
         self, account_id: str, model_id: str | None = None, limit: int = 50, cursor: str | None = None
     ) -> UsagePage:
@@ -165,3 +182,9 @@ class Ledger:
     ) -> ExpiringSoonReport:  # fmt: skip
         workers = workers or load_settings().expiry_workers
         return self._expiry.mark_expiring_soon(as_of, window, keep_going, page_size, workers)
+
+    @_unavailable_after_retries
+    def sweep_holds(
+        self, as_of: datetime, keep_going: Callable[[], bool] = lambda: True, page_size: int = 500
+    ) -> SweepReport:
+        return self._sweep.sweep(as_of, keep_going, page_size)

@@ -20,7 +20,7 @@ EXACT_TRIES_UNDER_CONTENTION = 2
 
 
 @dataclass(slots=True)
-class _Known:
+class Known:
     """What one usage call knows of its grant and profile, corrected by each refused attempt."""
 
     grant: GrantState | None
@@ -56,7 +56,7 @@ class Metering:
         context.snapshots.remember_grant(account_id, model_id, grant)
         now_text = format_timestamp(now)
         reason = stop_reason(spec, grant, now_text, context.campaign_open(now))
-        free_remaining = grant.usable_remaining(now_text) if grant else 0
+        free_remaining = grant.available(now_text) if grant else 0
         if reason is None:
             return Authorization(True, FundingSource.FREE, free_remaining, auto_claimed)
         if profile.postpaid_enabled:
@@ -70,7 +70,7 @@ class Metering:
         billable or unbilled overage, claiming the trial on first use (R3)."""
         request = self._request(account_id, model_id, quantity, request_id, sub_account_id)
         seen = self._context.snapshots.grant(account_id, model_id)
-        known = _Known(
+        known = Known(
             grant=seen if isinstance(seen, GrantState) else None,
             grant_known=seen is not None,
             profile=self._context.snapshots.profile(account_id),
@@ -101,13 +101,10 @@ class Metering:
         fingerprint = usage_fingerprint(account_id, model_id, quantity, sub_account_id)
         return UsageRequest(spec, account_id, quantity, request_id, sub_account_id, fingerprint)
 
-    def _read(self, request: UsageRequest, known: _Known) -> ProfileState:
+    def _read(self, request: UsageRequest, known: Known) -> ProfileState:
         """Read the grant and profile (a cold container, or a refusal that did not carry them)."""
-        account_id, model_id = request.account_id, request.model.model_id
-        profile, grants = self._context.store.read_account(account_id, [model_id])
-        known.profile, known.grant, known.grant_known = profile, grants.get(model_id), True
-        self._context.snapshots.remember_profile(profile)
-        self._context.snapshots.remember_grant(account_id, model_id, known.grant)
+        profile, known.grant = self._context.read_grant(request.account_id, request.model.model_id)
+        known.profile, known.grant_known = profile, True
         return profile
 
     def _attempt(self, lost_races: int) -> Attempt:
@@ -146,5 +143,5 @@ class Metering:
         self._context.snapshots.remember_grant(record.account_id, record.model_id, grant)
         if grant is not None and grant.remaining == 0:
             store.drop_exhausted_from_index(record.account_id, record.model_id)
-        usable = grant.usable_remaining(self._context.now_text()) if grant else 0
+        usable = grant.available(self._context.now_text()) if grant else 0
         return store.settle_free_remaining(record.request_id, usable)

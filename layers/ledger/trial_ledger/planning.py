@@ -8,7 +8,7 @@ from datetime import datetime
 from .catalog import ModelSpec
 from .clock import format_timestamp
 from .rules import Split, charge_for, format_money, new_grant, split_usage
-from .state import GrantState, ProfileState, UsageRecord
+from .state import GrantState, HeldEntry, ProfileState, UsageRecord
 from .views import ClaimMethod
 from .writes import GrantDraw, NewGrant, UsageCommit
 
@@ -59,12 +59,14 @@ def plan_usage(request: UsageRequest, grant: GrantState | None, profile: Profile
     now = format_timestamp(attempt.now)
     free_units = _free_units(request, grant, attempt, now)
     split = split_usage(request.quantity, free_units.free, profile.postpaid_enabled)
+    draw = free_units.draw
     commit = UsageCommit(
         usage=_record(request, split, free_units, now, attempt.write_id),
-        draw=free_units.draw,
+        draw=draw,
         new_grant=free_units.new_grant,
         expect_no_grant=free_units.expect_no_grant,
         expect_postpaid=profile.postpaid_enabled if split.free < request.quantity else None,
+        settles_hold=draw.settles.request_id if draw is not None and draw.settles is not None else None,
     )
     return UsagePlan(commit, free_units.grant_after)
 
@@ -86,7 +88,7 @@ def _record(request: UsageRequest, split: Split, free_units: _FreeUnits, now: st
         unit_price=format_money(price.unit_price),
         charge=format_money(charge_for(split.billable, price.unit_price)),
         # A relaxed draw does not know the remainder it leaves: settled after the commit.
-        free_remaining=None if relaxed_draw else (after.usable_remaining(now) if after else 0),
+        free_remaining=None if relaxed_draw else (after.available(now) if after else 0),
         auto_claimed=free_units.new_grant is not None,
         recorded_at=now,
         fingerprint=request.fingerprint,
@@ -108,12 +110,45 @@ def _free_units(request: UsageRequest, grant: GrantState | None, attempt: Attemp
 
 
 def _draw(request: UsageRequest, grant: GrantState, relaxed: bool, now: str) -> _FreeUnits:
-    free = min(request.quantity, grant.usable_remaining(now))
+    """Its own live hold's units first, then what no other live hold reserves (R14)."""
+    rid = request.request_id
+    own = grant.live_entry(rid, now)
+    clears, still_dead = dead_to_clear(grant, now, keep=own)
+    free = min(request.quantity, max(grant.available(now, except_request=rid) - still_dead, 0))
     if not free:
         return _FreeUnits(0, grant)
-    # Under contention a draw the remainder fully covers stops insisting on the exact remainder
-    # (which others keep changing); a draw that empties the grant stays exact, so that its
-    # ``free`` is the exact remainder and the grant leaves the expiry index in the same write.
-    exact = not (relaxed and free == request.quantity and free < grant.remaining)
-    draw = GrantDraw(request.model.model_id, grant.remaining, free, now, exact=exact)
-    return _FreeUnits(free, replace(grant, used=grant.used + free, remaining=grant.remaining - free), draw=draw)
+    # Under contention a draw that its hold and ``unreserved`` fully cover stops insisting on the
+    # exact remainder and holds (which others keep changing); a draw that may empty the grant,
+    # or meets a timed-out entry of its own request, stays exact (see docs/ledger.md).
+    taken = free - (own.units if own else 0)
+    covered = taken <= 0 or taken < grant.unreserved
+    exact = not (relaxed and free == request.quantity and covered and _no_dead_own(grant, rid, own))
+    draw = GrantDraw(request.model.model_id, grant.remaining, free, now, exact=exact,
+                     expected_held=grant.held_total, request_id=rid, settles=own,
+                     clears=clears if exact else ())  # fmt: skip
+    return _FreeUnits(free, after_draw(grant, draw), draw=draw)
+
+
+def _no_dead_own(grant: GrantState, request_id: str, own: HeldEntry | None) -> bool:
+    return own is not None or grant.entry(request_id) is None
+
+
+MAX_CLEARS_PER_WRITE = 25
+"""Timed-out entries one exact write removes; any beyond count as reserved until a later write."""
+
+
+def dead_to_clear(grant: GrantState, now: str, keep: HeldEntry | None = None) -> tuple[tuple[HeldEntry, ...], int]:
+    """The timed-out entries an exact write removes (and proves still there), and the units of
+    those it leaves for a later write, which the plan keeps counting as reserved."""
+    dead = [entry for entry in grant.dead_entries(now) if entry != keep]
+    if grant.is_past_expiry(now):
+        return (), 0
+    return tuple(dead[:MAX_CLEARS_PER_WRITE]), sum(entry.units for entry in dead[MAX_CLEARS_PER_WRITE:])
+
+
+def after_draw(grant: GrantState, draw: GrantDraw) -> GrantState:
+    """The grant as ``draw`` leaves it."""
+    gone = {entry.request_id for entry in (*draw.clears, *([draw.settles] if draw.settles else []))}
+    holds = tuple(entry for entry in grant.holds if entry.request_id not in gone)
+    holds += (draw.adds,) if draw.adds else ()
+    return replace(grant, used=grant.used + draw.free, remaining=grant.remaining - draw.free, holds=holds)

@@ -5,7 +5,13 @@ and writes."""
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
@@ -15,6 +21,7 @@ _SETTINGS = load_settings()
 
 EXPIRY_INDEX = "expiry-candidates"
 USAGE_BY_ACCOUNT_INDEX = "usage-by-account"
+OPEN_HOLDS_INDEX = "open-holds"
 
 
 class _TableMeta:
@@ -43,6 +50,17 @@ class ExpiryCandidates(GlobalSecondaryIndex["GrantItem"]):
         projection = IncludeProjection(["item_type", "account_id", "model_id", "quota"])
 
     expiry_shard = UnicodeAttribute(hash_key=True)
+    expires_at = UnicodeAttribute(range_key=True)
+
+
+class OpenHolds(GlobalSecondaryIndex["HoldItem"]):
+    """Sparse: only open holds that reserve units carry ``open_shard``."""
+
+    class Meta:
+        index_name = OPEN_HOLDS_INDEX
+        projection = IncludeProjection(["item_type", "request_id", "account_id", "model_id", "held", "status"])
+
+    open_shard = UnicodeAttribute(hash_key=True)
     expires_at = UnicodeAttribute(range_key=True)
 
 
@@ -81,6 +99,14 @@ class GrantItem(LedgerItem, discriminator="grant"):
     expired_recorded_at = UnicodeAttribute(null=True)
     expiring_soon_notified_at = UnicodeAttribute(null=True)
     """Set once by the nightly run; the table's stream turns it into TrialExpiringSoon."""
+    held_units: MapAttribute[str, object] = MapAttribute(default=dict)
+    """request_id -> units of each open hold with units (``held_until`` has the same keys)."""
+    held_until: MapAttribute[str, object] = MapAttribute(default=dict)
+    """request_id -> the hold's ``expires_at``: it reserves nothing from then on."""
+    held_total = NumberAttribute(default=0)
+    """The sum of ``held_units`` (timed-out entries included until removed)."""
+    unreserved = NumberAttribute(default=0)
+    """Always ``remaining - held_total``: what relaxed writes may take without knowing the holds."""
     candidates = ExpiryCandidates()
 
 
@@ -117,3 +143,26 @@ class ExpiryItem(LedgerItem, discriminator="expiry"):
     expires_at = UnicodeAttribute()
     as_of = UnicodeAttribute()
     recorded_at = UnicodeAttribute()
+
+
+class HoldItem(LedgerItem, discriminator="hold"):
+    """One hold, keyed by the caller's request_id: its request, what it reserved, how it ended."""
+
+    request_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    model_id = UnicodeAttribute()
+    sub_account_id = UnicodeAttribute(null=True)
+    estimate = NumberAttribute()
+    held = NumberAttribute()
+    source = UnicodeAttribute()
+    free_available = NumberAttribute(null=True)
+    auto_claimed = BooleanAttribute()
+    created_at = UnicodeAttribute()
+    expires_at = UnicodeAttribute()
+    ttl_seconds = NumberAttribute()
+    status = UnicodeAttribute()
+    closed_at = UnicodeAttribute(null=True)
+    fingerprint = UnicodeAttribute()
+    write_id = UnicodeAttribute()
+    open_shard = UnicodeAttribute(null=True)
+    open_holds = OpenHolds()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .state import GrantState, UsageRecord
+from .state import GrantState, HoldRecord, UsageRecord
 
 
 class Refused(Exception):
@@ -55,3 +55,19 @@ class GrantMoved(Refused):
         super().__init__("the grant changed")
         self.grant = grant
         """The grant as it is now; None if the refusal did not carry it."""
+
+
+class HoldExists(Refused):
+    """commit_hold: the request_id has a hold already; this is it."""
+
+    def __init__(self, hold: HoldRecord) -> None:
+        super().__init__(f"request_id {hold.request_id!r} has a hold")
+        self.hold = hold
+
+
+class HoldEnded(Refused):
+    """close_hold: the hold is no longer open (or a usage settled it); the hold as it is now."""
+
+    def __init__(self, hold: HoldRecord | None) -> None:
+        super().__init__("the hold has ended")
+        self.hold = hold

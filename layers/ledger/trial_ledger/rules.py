@@ -62,6 +62,7 @@ def effective_grant(state: GrantState, now: str) -> Grant:
         claim_method=state.claim_method,
         claimed_at=state.claimed_at,
         expires_at=state.expires_at,
+        held=state.held(now),
     )
 
 
@@ -75,6 +76,8 @@ def stop_reason(model: ModelSpec, grant: GrantState | None, now: str, campaign_o
             return StopReason.EXPIRED
         if grant.remaining == 0:
             return StopReason.EXHAUSTED
+        if grant.available(now) == 0:
+            return StopReason.HELD
         return None
     if model.trial is None or not campaign_open:
         return StopReason.NO_FREE_QUOTA
@@ -104,6 +107,15 @@ def format_money(amount: Decimal) -> str:
     return format(amount.normalize(), "f") if amount else "0"
 
 
+def hold_fingerprint(
+    account_id: str, model_id: str, estimate: int, sub_account_id: str | None, ttl_seconds: int
+) -> str:
+    """What makes two holds of one ``request_id`` the same request."""
+    body = {"account_id": account_id, "model_id": model_id, "estimate": estimate,
+            "sub_account_id": sub_account_id, "ttl_seconds": ttl_seconds}  # fmt: skip
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
 def usage_fingerprint(account_id: str, model_id: str, quantity: int, sub_account_id: str | None) -> str:
     """What makes two recordings of one ``request_id`` the same request."""
     body = {"account_id": account_id, "model_id": model_id, "quantity": quantity, "sub_account_id": sub_account_id}
@@ -120,7 +132,7 @@ def require_id(value: str, field: str) -> str:
     return value
 
 
-def require_quantity(quantity: int) -> int:
+def require_quantity(quantity: int, field: str = "quantity") -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
-        raise InvalidRequest(f"quantity must be an integer from 1 to {MAX_QUANTITY}", field="quantity")
+        raise InvalidRequest(f"{field} must be an integer from 1 to {MAX_QUANTITY}", field=field)
     return quantity

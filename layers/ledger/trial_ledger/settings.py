@@ -18,6 +18,9 @@ DEFAULT_REGION = "us-east-1"
 DEFAULT_CAMPAIGN_CLOSES_AT = "2026-12-31T23:59:59+08:00"
 DEFAULT_BALANCE_LOW_THRESHOLDS = "80,95"
 DEFAULT_EXPIRING_SOON_DAYS = "7"
+DEFAULT_HOLD_TTL_SECONDS = 900
+HOLD_TTL_RANGE = range(30, 3601)
+"""``ttl_seconds`` of a hold, and the deploy's default (R13): 30..3600 seconds."""
 TABLE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 DEFAULT_EXPIRY_WORKERS = 16
 """One per shard of the expiry index (keys.EXPIRY_SHARDS): the run's wall time is its busiest shard's."""
@@ -49,6 +52,7 @@ class Settings:
     event_bus_name: str = "default"
     events_endpoint_url: str | None = None
     """None in AWS; the local stack's embedded endpoint otherwise."""
+    hold_ttl_seconds: int = DEFAULT_HOLD_TTL_SECONDS
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:
@@ -64,6 +68,7 @@ class Settings:
             expiring_soon_days=_expiring_soon_days(environ),
             event_bus_name=environ.get("EVENT_BUS_NAME") or "default",
             events_endpoint_url=_endpoint_url(environ, "EVENTS_ENDPOINT_URL"),
+            hold_ttl_seconds=_hold_ttl_seconds(environ),
         )
 
 
@@ -123,6 +128,13 @@ def _expiry_workers(environ: Mapping[str, str]) -> int:
     text = environ.get("EXPIRY_WORKERS") or str(DEFAULT_EXPIRY_WORKERS)
     if not text.isdigit() or not 1 <= int(text) <= MAX_EXPIRY_WORKERS:
         raise SettingsError("EXPIRY_WORKERS", f"{text!r} is not a whole number from 1 to {MAX_EXPIRY_WORKERS}")
+    return int(text)
+
+
+def _hold_ttl_seconds(environ: Mapping[str, str]) -> int:
+    text = environ.get("HOLD_TTL_SECONDS", "").strip() or str(DEFAULT_HOLD_TTL_SECONDS)
+    if not text.isdigit() or int(text) not in HOLD_TTL_RANGE:
+        raise SettingsError("HOLD_TTL_SECONDS", f"{text!r} is not a whole number of seconds from 30 to 3600")
     return int(text)
 
 

@@ -1,45 +1,33 @@
-"""The one data-access module: every DynamoDB request of the ledger is one method here.
+"""The data access: every DynamoDB request of the ledger is one method of LedgerStore.
 
-Writes are conditional; when a condition fails, the item as it is now comes back with the failure
-(ReturnValuesOnConditionCheckFailure) instead of through a second read, inside the refusal the
-method raises (refusals.py). Rules and retries live in the use cases; this module speaks DynamoDB,
-with its keys, mappings, expressions and error classes in the modules beside it."""
+Its index queries are in store_queries.py, a mixin of the same class.
+
+Writes are conditional; a refused one raises a refusal (refusals.py) carrying the item as it is now
+(ReturnValuesOnConditionCheckFailure). Rules and retries live in the use cases."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from . import expressions, mapping
-from .dynamo_errors import (
-    TRANSACTION_CANCELLED,
-    StoreUnavailable,
-    cause_code,
-    is_condition_failure,
-    is_transient,
-    unavailable_on_transient,
-)
-from .keys import PROFILE_SORT_KEY, USAGE_SORT_KEY, account_key, grant_sort_key, usage_key
-from .records import USAGE_BY_ACCOUNT_INDEX, AccountProfileItem, ExpiryItem, GrantItem, LedgerItem, UsageItem
+from . import dynamo_errors, expressions, mapping, refusals
+from .dynamo_errors import StoreUnavailable, is_condition_failure, unavailable_on_transient
+from .keys import HOLD_SORT_KEY, PROFILE_SORT_KEY, USAGE_SORT_KEY, account_key, grant_sort_key, hold_key, usage_key
+from .records import AccountProfileItem, ExpiryItem, GrantItem, HoldItem, LedgerItem, UsageItem
 from .refusals import ActivationMissing, AlreadyRecorded, ExpiryRecorded, GrantMoved, GrantsExist, Outdated
-from .state import ExpiryCandidate, GrantState, ProfileState, UsageRecord
+from .state import ExpiryCandidate, GrantState, HoldRecord, ProfileState, UsageRecord
+from .store_queries import IndexQueries
 from .transactions import Cancellation, ItemRef, TransactionItems
-from .writes import NewGrant, UsageCommit
-
-FILTERED_PAGE = 250
-"""Records read per Query when listing one model's usage (a filter over the account's)."""
-MAX_ITEMS_EVALUATED = 1_000
-"""At most this many records are read for one listing call (a console page: bounded time)."""
+from .writes import GrantDraw, HoldClosing, HoldCommit, NewGrant, UsageCommit
 
 
-class LedgerStore:
+class LedgerStore(IndexQueries):
     def __init__(self) -> None:
         # The models' own connection: one botocore client (one service model loaded at init)
         # serves the transactions and the item requests alike.
@@ -66,13 +54,9 @@ class LedgerStore:
     def set_postpaid(self, account_id: str, enabled: bool, now: str) -> ProfileState:
         """Set the switch on an activated account; raises ActivationMissing otherwise."""
         item = AccountProfileItem(account_key(account_id), PROFILE_SORT_KEY)
-        actions: list[Action] = [
-            AccountProfileItem.postpaid_enabled.set(enabled),
-            AccountProfileItem.updated_at.set(now),
-        ]
         try:
             with unavailable_on_transient():
-                item.update(actions=actions, condition=expressions.activated())
+                item.update(actions=expressions.postpaid(enabled, now), condition=expressions.activated())
         except UpdateError as error:
             if is_condition_failure(error):
                 raise ActivationMissing(account_id) from None
@@ -80,22 +64,15 @@ class LedgerStore:
         return mapping.profile_state(item)
 
     def get_profile(self, account_id: str) -> ProfileState:
-        try:
-            with unavailable_on_transient():
-                item = AccountProfileItem.get(account_key(account_id), PROFILE_SORT_KEY, consistent_read=True)
-        except DoesNotExist:
-            return ProfileState.absent(account_id)
-        return mapping.profile_state(item)
-
-    # -- grants ---------------------------------------------------------------------------
+        item = _get(AccountProfileItem, account_key(account_id), PROFILE_SORT_KEY)
+        return mapping.profile_state(item) if item else ProfileState.absent(account_id)
 
     def read_account(self, account_id: str, model_ids: Sequence[str]) -> tuple[ProfileState, dict[str, GrantState]]:
-        """The account's profile and its grants of ``model_ids``, strongly consistent, in one
-        BatchGetItem."""
-        keys = [(account_key(account_id), PROFILE_SORT_KEY)]
-        keys += [(account_key(account_id), grant_sort_key(model_id)) for model_id in dict.fromkeys(model_ids)]
+        """The account's profile and its grants of ``model_ids``: one consistent BatchGetItem."""
+        wanted = [(account_key(account_id), PROFILE_SORT_KEY)]
+        wanted += [(account_key(account_id), grant_sort_key(model_id)) for model_id in dict.fromkeys(model_ids)]
         with unavailable_on_transient():
-            items = list(LedgerItem.batch_get(keys, consistent_read=True))
+            items = list(LedgerItem.batch_get(wanted, consistent_read=True))
         profile, grants = mapping.profile_and_grants(account_id, items)
         return profile, {grant.model_id: grant for grant in grants}
 
@@ -112,9 +89,8 @@ class LedgerStore:
         try:
             with self._transaction() as tx:
                 if require_activation:
-                    check = tx.check(
-                        AccountProfileItem, account_key(account_id), PROFILE_SORT_KEY, expressions.activated()
-                    )
+                    pk, condition = account_key(account_id), expressions.activated()
+                    check = tx.check(AccountProfileItem, pk, PROFILE_SORT_KEY, condition)
                 puts = [tx.put(mapping.grant_item(grant), GrantItem.pk.does_not_exist()) for grant in grants]
         except Cancellation as cancelled:
             if cancelled.refused(check):
@@ -122,18 +98,14 @@ class LedgerStore:
             existing = [mapping.grant_from_raw(cancelled.old_item(put)) for put in puts if cancelled.refused(put)]
             raise GrantsExist({grant.model_id: grant for grant in existing if grant is not None}) from None
 
-    # -- usage ----------------------------------------------------------------------------
-
     def commit_usage(self, commit: UsageCommit) -> None:
         """Record one usage and its draw on the grant atomically. Raises AlreadyRecorded (the
         request_id's record), Outdated (an expectation failed), or Contended."""
         usage, pk = commit.usage, account_key(commit.usage.account_id)
-        profile_check = grant_write = None
+        grant_write = None
         try:
             with self._transaction() as tx:
-                if commit.expect_postpaid is not None:
-                    condition = expressions.postpaid_is(commit.expect_postpaid)
-                    profile_check = tx.check(AccountProfileItem, pk, PROFILE_SORT_KEY, condition)
+                profile_check = _postpaid_check(tx, pk, commit.expect_postpaid)
                 if commit.expect_no_grant:
                     condition = GrantItem.pk.does_not_exist()
                     grant_write = tx.check(GrantItem, pk, grant_sort_key(usage.model_id), condition)
@@ -141,14 +113,16 @@ class LedgerStore:
                 if commit.new_grant is not None:
                     grant_write = tx.put(mapping.grant_item(commit.new_grant), GrantItem.pk.does_not_exist())
                 if commit.draw is not None:
-                    actions, condition = expressions.draw(commit.draw)
-                    grant = GrantItem(pk, grant_sort_key(commit.draw.model_id))
-                    grant_write = tx.update(grant, actions, condition)
+                    grant_write = _draw(tx, pk, commit.draw)
+                if commit.settles_hold is not None:
+                    hold = HoldItem(hold_key(commit.settles_hold), HOLD_SORT_KEY)
+                    tx.update(hold, *expressions.settle_hold(usage.recorded_at))
         except Cancellation as cancelled:
             if recorded := mapping.usage_from_raw(cancelled.old_item(usage_put)):
                 raise AlreadyRecorded(recorded) from None
             raise Outdated(
-                grant_changed=cancelled.refused(grant_write),
+                # A hold item that is no longer open: its grant entry went too (read it again).
+                grant_changed=cancelled.refused(grant_write) or not cancelled.refused(profile_check),
                 grant=mapping.grant_from_raw(cancelled.old_item(grant_write)),
                 postpaid_changed=cancelled.refused(profile_check),
             ) from None
@@ -157,78 +131,73 @@ class LedgerStore:
         """Fill in a usage record's ``free_remaining`` once; returns the value that stands (ours,
         or the one a concurrent replay settled first)."""
         item = UsageItem(usage_key(request_id), USAGE_SORT_KEY)
+        return self._settle_once(item, UsageItem.free_remaining, free_remaining, lambda: self.get_usage(request_id))
+
+    def settle_free_available(self, request_id: str, free_available: int) -> int:
+        """Fill in a hold's ``free_available`` once (after a relaxed hold); returns what stands."""
+        item = HoldItem(hold_key(request_id), HOLD_SORT_KEY)
+        return self._settle_once(item, HoldItem.free_available, free_available, lambda: self.get_hold(request_id))
+
+    def _settle_once(self, item: Any, attribute: Any, value: int, read: Callable[[], Any]) -> int:
         try:
             with unavailable_on_transient():
-                item.update(
-                    actions=[UsageItem.free_remaining.set(free_remaining)], condition=expressions.unsettled_usage()
-                )
+                item.update(actions=[attribute.set(value)], condition=expressions.unset(type(item), attribute))
         except UpdateError as error:
-            if not is_condition_failure(error):
+            settled = getattr(read(), attribute.attr_name, None) if is_condition_failure(error) else None
+            if settled is None:
                 raise
-            settled = self.get_usage(request_id)
-            if settled is None or settled.free_remaining is None:
-                raise
-            return settled.free_remaining
-        return free_remaining
+            return int(settled)
+        return value
+
+    def commit_hold(self, commit: HoldCommit) -> None:
+        """Put a hold and its reservation atomically. Raises HoldExists (the request_id's hold),
+        Outdated (an expectation failed), or Contended."""
+        hold, pk = commit.hold, account_key(commit.hold.account_id)
+        grant_write = None
+        try:
+            with self._transaction() as tx:
+                profile_check = _postpaid_check(tx, pk, commit.expect_postpaid)
+                hold_put = tx.put(mapping.hold_item(hold), HoldItem.pk.does_not_exist())
+                if commit.new_grant is not None:
+                    grant_write = tx.put(mapping.grant_item(commit.new_grant), GrantItem.pk.does_not_exist())
+                if commit.draw is not None:
+                    grant_write = _draw(tx, pk, commit.draw)
+        except Cancellation as cancelled:
+            if existing := mapping.hold_from_raw(cancelled.old_item(hold_put)):
+                raise refusals.HoldExists(existing) from None
+            raise Outdated(
+                grant_changed=cancelled.refused(grant_write),
+                grant=mapping.grant_from_raw(cancelled.old_item(grant_write)),
+                postpaid_changed=cancelled.refused(profile_check),
+            ) from None
+
+    def get_hold(self, request_id: str) -> HoldRecord | None:
+        item = _get(HoldItem, hold_key(request_id), HOLD_SORT_KEY)
+        return mapping.hold_record(item) if item else None
+
+    def close_hold(self, closing: HoldClosing, with_grant: bool) -> None:
+        """End an open hold: the item's status, and (``with_grant``) its entry's units back to its
+        grant, atomically; a hold of 0 units proves no usage settled it. Raises HoldEnded (the
+        item is no longer open, or its usage exists) or GrantMoved (the grant has no such entry)."""
+        hold = HoldItem(hold_key(closing.request_id), HOLD_SORT_KEY)
+        grant_write = usage_check = None
+        try:
+            with self._transaction() as tx:
+                if not with_grant and closing.due_by is None:
+                    condition = UsageItem.pk.does_not_exist()
+                    usage_check = tx.check(UsageItem, usage_key(closing.request_id), USAGE_SORT_KEY, condition)
+                hold_write = tx.update(hold, *expressions.close_hold(closing))
+                if with_grant:
+                    grant = GrantItem(account_key(closing.account_id), grant_sort_key(closing.model_id))
+                    grant_write = tx.update(grant, *expressions.return_held(closing))
+        except Cancellation as cancelled:
+            if cancelled.refused(hold_write) or cancelled.refused(usage_check):
+                raise refusals.HoldEnded(mapping.hold_from_raw(cancelled.old_item(hold_write))) from None
+            raise GrantMoved(mapping.grant_from_raw(cancelled.old_item(grant_write))) from None
 
     def get_usage(self, request_id: str) -> UsageRecord | None:
-        try:
-            with unavailable_on_transient():
-                item = UsageItem.get(usage_key(request_id), USAGE_SORT_KEY, consistent_read=True)
-        except DoesNotExist:
-            return None
-        return mapping.usage_record(item)
-
-    def usage_page(
-        self, account_id: str, model_id: str | None, limit: int, after: tuple[str, str] | None
-    ) -> tuple[list[UsageRecord], tuple[str, str] | None]:
-        """Up to ``limit`` usage records, newest first, after the ``(usage_order, request_id)``
-        position, and the position to resume after (None: nothing follows).
-
-        One index serves both listings; a model's records are filtered from the account's, reading
-        at most MAX_ITEMS_EVALUATED records per call, so a page of a rare model among many may come
-        back short, with a position to resume from."""
-        start = mapping.usage_index_start(account_id, after) if after else None
-        records: list[UsageRecord] = []
-        evaluated = 0
-        while True:
-            page = self._usage_index_page(account_id, model_id, limit + 1 if model_id is None else FILTERED_PAGE, start)
-            records += [mapping.usage_record(UsageItem.from_raw_data(raw)) for raw in page.get("Items", [])]
-            evaluated += int(page.get("ScannedCount", 0))
-            start = page.get("LastEvaluatedKey")
-            if len(records) > limit:
-                return records[:limit], mapping.usage_position(records[limit - 1])
-            if start is None:
-                return records, None
-            if evaluated >= MAX_ITEMS_EVALUATED:
-                return records, mapping.usage_position_of_key(start)
-
-    def _usage_index_page(
-        self, account_id: str, model_id: str | None, page_size: int, start: dict[str, Any] | None
-    ) -> dict[str, Any]:
-        """One Query of the usage index, newest first (eventually consistent, as every GSI read)."""
-        model_filter = None if model_id is None else UsageItem.model_id == model_id
-        with unavailable_on_transient():
-            page: dict[str, Any] = UsageItem._get_connection().query(
-                account_id, index_name=USAGE_BY_ACCOUNT_INDEX, filter_condition=model_filter,
-                exclusive_start_key=start, limit=page_size, scan_index_forward=False,
-            )  # fmt: skip
-        return page
-
-    # -- expiry ---------------------------------------------------------------------------
-
-    def expiry_candidates(
-        self, shard: str, as_of: str, page_size: int, start: dict[str, Any] | None, since: str | None = None
-    ) -> tuple[list[ExpiryCandidate], dict[str, Any] | None]:
-        """One page of grants due at ``as_of`` (and not before ``since``, when given) in one shard
-        of the sparse index, soonest first."""
-        due = GrantItem.expires_at <= as_of if since is None else GrantItem.expires_at.between(since, as_of)
-        with unavailable_on_transient():
-            result = GrantItem.candidates.query(
-                shard, due, limit=page_size, page_size=page_size, last_evaluated_key=start
-            )
-            candidates = [mapping.expiry_candidate(item) for item in result]
-            return candidates, result.last_evaluated_key
+        item = _get(UsageItem, usage_key(request_id), USAGE_SORT_KEY)
+        return mapping.usage_record(item) if item else None
 
     def expire_grant(self, candidate: ExpiryCandidate, remaining: int, as_of: str, now: str) -> None:
         """Move the whole remainder (exactly ``remaining``) to ``expired`` and write the expiry
@@ -259,8 +228,7 @@ class LedgerStore:
         return True
 
     def drop_exhausted_from_index(self, account_id: str, model_id: str) -> None:
-        """Take a grant whose remainder is zero out of the expiry index (after a relaxed draw, or
-        when the nightly job finds one there); nothing if it still has a remainder."""
+        """Take a grant whose remainder is zero out of the expiry index; nothing if it has one."""
         item = GrantItem(account_key(account_id), grant_sort_key(model_id))
         try:
             with unavailable_on_transient():
@@ -268,15 +236,6 @@ class LedgerStore:
         except UpdateError as error:
             if not is_condition_failure(error):
                 raise
-
-    # -- audit ----------------------------------------------------------------------------
-
-    def all_items(self) -> Iterable[LedgerItem]:
-        """Every item of the table (the audit's full read; never on a request path)."""
-        with unavailable_on_transient():
-            yield from LedgerItem.scan()
-
-    # -- transactions ---------------------------------------------------------------------
 
     @contextmanager
     def _transaction(self) -> Iterator[TransactionItems]:
@@ -290,8 +249,28 @@ class LedgerStore:
             with write:
                 yield items
         except TransactWriteError as error:
-            if cause_code(error) == TRANSACTION_CANCELLED:
+            if dynamo_errors.cause_code(error) == dynamo_errors.TRANSACTION_CANCELLED:
                 raise items.cancellation(error) from None
-            if is_transient(error):
+            if dynamo_errors.is_transient(error):
                 raise StoreUnavailable(str(error)) from error
             raise
+
+
+def _draw(tx: TransactionItems, pk: str, draw: GrantDraw) -> ItemRef:
+    actions, condition = expressions.draw(draw)
+    return tx.update(GrantItem(pk, grant_sort_key(draw.model_id)), actions, condition)
+
+
+def _postpaid_check(tx: TransactionItems, pk: str, expected: bool | None) -> ItemRef | None:
+    if expected is None:
+        return None
+    return tx.check(AccountProfileItem, pk, PROFILE_SORT_KEY, expressions.postpaid_is(expected))
+
+
+def _get[M: LedgerItem](model: type[M], pk: str, sk: str) -> M | None:
+    """One item by its key, strongly consistent; None if there is none."""
+    try:
+        with unavailable_on_transient():
+            return model.get(pk, sk, consistent_read=True)
+    except DoesNotExist:
+        return None

@@ -30,6 +30,15 @@ class StopReason(StrEnum):
     EXHAUSTED = "free_quota_exhausted"
     EXPIRED = "free_quota_expired"
     NO_FREE_QUOTA = "no_free_quota"
+    HELD = "free_quota_held"
+    """Free units remain but live holds of other requests reserve all of them (R13): retryable."""
+
+
+class HoldStatus(StrEnum):
+    OPEN = "open"
+    SETTLED = "settled"
+    RELEASED = "released"
+    EXPIRED = "expired"
 
 
 class FundingSource(StrEnum):
@@ -53,6 +62,8 @@ class Grant:
     claim_method: ClaimMethod
     claimed_at: str
     expires_at: str
+    held: int = 0
+    """Units live holds reserve now (R16: ``0 <= held <= remaining``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,4 +136,47 @@ class ExpiringSoonReport:
 
     as_of: str
     marked_grants: int
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HoldAsk:
+    """A hold as the gateway asks for it (R13); validated by the ledger."""
+
+    account_id: str
+    model_id: str
+    request_id: str
+    estimate: int
+    sub_account_id: str | None = None
+    ttl_seconds: int | None = None
+    """None: the deploy's default (``HOLD_TTL_SECONDS``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HoldResult:
+    request_id: str
+    account_id: str
+    model_id: str
+    estimate: int
+    held: int
+    source: FundingSource
+    free_available: int
+    """What is left for other requests after this hold."""
+    expires_at: str
+    auto_claimed: bool
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseResult:
+    request_id: str
+    status: HoldStatus
+    """``released`` by this call, or how the hold had already ended."""
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    as_of: str
+    closed_holds: int
+    returned_units: int
     complete: bool

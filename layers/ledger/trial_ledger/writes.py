@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .state import GrantState, UsageRecord
+from .state import GrantState, HeldEntry, HoldRecord, UsageRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +29,33 @@ class GrantDraw:
     free: int
     now: str
     exact: bool = True
+    expected_held: int = 0
+    """``held_total`` as the exact write insists on it (holds move it, never ``remaining``)."""
+    request_id: str = ""
+    """The request drawing: a relaxed plain draw proves no hold of it appeared meanwhile."""
+    settles: HeldEntry | None = None
+    """The request's own live hold, settled by this draw: removed, its unused units return."""
+    clears: tuple[HeldEntry, ...] = ()
+    """Timed-out entries the plan counted as free: removed, and proven still there (ABA)."""
+    adds: HeldEntry | None = None
+    """A new hold's entry."""
 
     @property
     def left(self) -> int:
         """The remainder after an exact draw."""
         return self.expected_remaining - self.free
+
+    @property
+    def held_change(self) -> int:
+        """How ``held_total`` moves."""
+        added = self.adds.units if self.adds else 0
+        settled = self.settles.units if self.settles else 0
+        return added - settled - sum(entry.units for entry in self.clears)
+
+    @property
+    def held_after(self) -> int:
+        """``held_total`` after an exact draw."""
+        return self.expected_held + self.held_change
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +69,30 @@ class UsageCommit:
     """Free units were refused because no grant exists (campaign closed): prove it still doesn't."""
     expect_postpaid: bool | None = None
     """The split of the non-free part assumed this postpaid switch: prove it still holds."""
+    settles_hold: str | None = None
+    """The request_id of the open hold item this usage settles (``open`` -> ``settled``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HoldCommit:
+    """One hold and its reservation, written in one transaction or not at all."""
+
+    hold: HoldRecord
+    draw: GrantDraw | None = None
+    new_grant: NewGrant | None = None
+    expect_postpaid: bool | None = None
+    """A hold of 0 units funded by postpaid: prove the switch is still on."""
+
+
+@dataclass(frozen=True, slots=True)
+class HoldClosing:
+    """End an open hold (release or timeout) and return its units to its grant."""
+
+    request_id: str
+    account_id: str
+    model_id: str
+    held: int
+    status: str
+    now: str
+    due_by: str | None = None
+    """A timeout: the hold's ``expires_at`` must be at or before this instant."""
