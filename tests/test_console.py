@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -29,6 +30,8 @@ START = "2026-12-01T08:00:00Z"
 GALLERY_PNG, CLAIM_DIALOG_PNG, QUOTA_PNG = (
     ROOT / "docs" / f"console-{name}.png" for name in ("gallery", "claim-dialog", "quota")
 )
+EVENT_PATIENCE_SECONDS = 60
+"""How long to wait for an event to reach the local bus: generous for a loaded machine; never asserted."""
 # A ceiling for Playwright's auto-waiting on a machine shared with other test runs, not a pace.
 expect.set_options(timeout=20_000)
 
@@ -337,12 +340,92 @@ def test_usage_history_pages_with_the_cursor(page: Page, stack: LocalStack) -> N
     expect(request_ids).to_have_text([f"page-req-{number}" for number in range(7, 2, -1)])
 
 
-def test_the_developer_panel_shows_the_event_feed_or_says_it_is_not_built(page: Page, stack: LocalStack) -> None:
+def test_a_hold_is_settled_by_its_usage_and_another_released(page: Page, stack: LocalStack) -> None:
+    open_console(page, "console-holds")
+    steps, turbo = page.locator("#invoke-steps"), grant(page, "Hunyuan Turbo")
+    page.get_by_label("Mode", exact=True).select_option(label="Hold, then settle")
+    page.get_by_label("Hold estimate").fill("4000")
+    invoke(page, "Hunyuan Turbo", 3120)
+    expect(steps).to_contain_text("Held 4,000 tokens from free quota for console-")
+    expect(steps).to_contain_text("996,000 tokens free available to others, until Dec 1, 2026, 8:15 AM UTC")
+    expect(steps).to_contain_text("Recorded 3,120 tokens: 3,120 free, 0 billable (CNY 0), 0 unbilled overage")
+    expect(turbo).to_contain_text("Used 3,120 · Held 0 · Remaining 996,880 of 1,000,000 tokens")
+    expect(page.locator("#usage-rows tr").first).to_contain_text("3,120")
+    settled_id = page.get_by_label("Hold request id").input_value()
+    assert stack.gateway("/v1/usage", {"account_id": "console-holds", "model_id": "hunyuan-turbo", "quantity": 3120,
+                                       "request_id": settled_id}).body["replayed"] is True  # fmt: skip
+
+    page.get_by_label("Mode", exact=True).select_option(label="Hold only (release it below)")
+    page.get_by_label("Hold estimate").fill("5000")
+    invoke(page, "Hunyuan Turbo", 1)
+    expect(steps).to_contain_text("Held 5,000 tokens from free quota")
+    expect(turbo.get_by_role("img")).to_have_accessible_name(
+        "used 3,120, held 5,000, available 991,880, expired 0 of 1,000,000 tokens"
+    )
+    expect(page.get_by_label("Hold request id")).not_to_have_value(settled_id)
+    page.get_by_role("button", name="Release").click()
+    expect(steps).to_have_text([re.compile(r"^Hold console-[0-9a-f-]+: released\.$")])
+    expect(turbo).to_contain_text("Used 3,120 · Held 0 · Remaining 996,880 of 1,000,000 tokens")
+
+    page.get_by_label("Hold request id").fill(settled_id)
+    page.get_by_label("Hold request id").press("Enter")
+    expect(steps).to_have_text([f"Hold {settled_id}: settled."])
+
+
+def test_a_hold_refused_shows_the_problem_detail(page: Page, stack: LocalStack) -> None:
+    open_console(page, "console-held")
+    page.get_by_label("Mode", exact=True).select_option(label="Hold only (release it below)")
+    page.get_by_label("Hold estimate").fill("50")
+    invoke(page, "Hunyuan Image", 1)
+    expect(grant(page, "Hunyuan Image")).to_contain_text("Used 0 · Held 50 · Remaining 50 of 50 images")
+    refused = stack.gateway("/v1/holds", {"account_id": "console-held", "model_id": "hunyuan-image",
+                                          "request_id": "held-elsewhere", "estimate": 1})  # fmt: skip
+    assert (refused.status, refused.body["code"]) == (402, "free_quota_held")
+    invoke(page, "Hunyuan Image", 1)
+    expect(page.locator("#invoke-problem")).to_have_text(refused.body["detail"])
+    page.get_by_label("Hold request id").fill("never-held")
+    page.get_by_role("button", name="Release").click()
+    missing = stack.call("DELETE", "/v1/holds/never-held")
+    assert (missing.status, missing.body["code"]) == (404, "hold_not_found")
+    expect(page.locator("#invoke-problem")).to_have_text(missing.body["detail"])
+
+
+def await_events(stack: LocalStack, account: str, detail_type: str) -> None:
+    """Events reach the local bus a moment after their change: wait for them here, then refresh."""
+    deadline = time.monotonic() + EVENT_PATIENCE_SECONDS
+    while time.monotonic() < deadline:
+        events = stack.call("GET", f"/_local/events?detail_type={detail_type}").body["events"]
+        if any(event["detail"]["account_id"] == account for event in events):
+            return
+        time.sleep(0.2)
+
+
+def test_the_event_feed_shows_the_accounts_events_newest_first(page: Page, stack: LocalStack) -> None:
+    assert stack.console("POST", "/v1/account/activation", "console-events").status == 200
+    assert stack.console("PUT", "/v1/account/postpaid", "console-events", {"enabled": True}).status == 200
     open_console(page, "console-events")
-    if stack.call("GET", "/_local/events").status == 404:
-        expect(page.locator("#events-status")).to_have_text(re.compile(r"^The live feed of ledger events is not built"))
-    else:
-        expect(page.locator("#events-status")).to_have_text(re.compile(r"^\d+ events?"))
+    feed, status = page.locator("#events > li"), page.locator("#events-status")
+    expect(status).to_have_text("0 events for account console-events.")
+    invoke(page, "Hunyuan Image", 53)  # claims the trial itself, then 3 images beyond its 50 are billed
+    expect(page.locator("#invoke-steps")).to_contain_text("Recorded 53 images: 50 free, 3 billable (CNY 0.6)")
+    await_events(stack, "console-events", "UsageBillable")
+    await_events(stack, "console-events", "TrialClaimed")
+    page.get_by_role("button", name="Refresh").click()
+    expect(feed.locator(".event-type")).to_contain_text(["UsageBillable", "TrialClaimed"])
+    claimed = feed.filter(has_text="TrialClaimed")
+    expect(claimed).to_contain_text("account console-events · hunyuan-image")
+    expect(claimed).to_contain_text("claimed automatically, 50 images until Mar 1, 2027, 8:00 AM UTC")
+    expect(claimed).to_contain_text("Dec 1, 2026, 8:00 AM UTC")
+    billable = feed.filter(has_text="UsageBillable")
+    expect(billable).to_contain_text(re.compile(r"request console-[0-9a-f-]+: 53 used, 3 billable, CNY 0\.6"))
+    expect(feed.last.locator(".event-type")).to_have_text("TrialClaimed")  # the oldest, last
+
+    page.get_by_label("Detail-type").select_option("UsageBillable")
+    expect(feed).to_have_count(1)
+    expect(status).to_have_text("1 UsageBillable event for account console-events, newest first:")
+    page.get_by_label("Root account").fill("console-no-events")  # the filter stays; the account changes
+    page.get_by_label("Root account").press("Enter")
+    expect(status).to_have_text("0 UsageBillable events for account console-no-events.")
 
 
 def test_a_screenshot_is_rewritten_only_when_it_changed_visually(browser: Browser) -> None:

@@ -22,6 +22,9 @@ function errorFrom(status, statusText, body) {
 
 const identity = { account: "", subAccount: "" };
 
+/** The root account the console acts as (the event feed keeps its events only). */
+export const currentAccount = () => identity.account;
+
 export function useIdentity(account, subAccount) {
   identity.account = account.trim();
   identity.subAccount = subAccount.trim();
@@ -82,9 +85,18 @@ export const api = {
       body: gatewayBody({ model_id: modelId, quantity, request_id: requestId }),
       identified: false,
     }),
+  hold: (modelId, estimate, requestId) =>
+    request("POST", "/v1/holds", {
+      body: gatewayBody({ model_id: modelId, estimate, request_id: requestId }),
+      identified: false,
+    }),
+  releaseHold: (requestId) => request("DELETE", `/v1/holds/${encodeURIComponent(requestId)}`, { identified: false }),
   clock: () => request("GET", "/_local/clock", { identified: false }),
   freezeClock: (now) => request("PUT", "/_local/clock", { body: { now }, identified: false }),
   realTime: () => request("DELETE", "/_local/clock", { identified: false }),
   runExpiry: () => request("POST", "/_local/expiry-runs", { identified: false }),
-  events: () => request("GET", "/_local/events", { identified: false }),
+  events: (detailType) => {
+    const query = detailType ? `?${new URLSearchParams({ detail_type: detailType })}` : "";
+    return request("GET", `/_local/events${query}`, { identified: false });
+  },
 };

@@ -16,7 +16,7 @@ export function marksOf(grant, nowMs) {
   return marks;
 }
 
-// Holds (SPEC section 6) are part of `remaining`; grants carry `held` only once holds exist.
+// Live holds (SPEC section 6) are part of `remaining`: grants carry them as `held`.
 function shares(grant) {
   const held = grant.held ?? 0;
   return { used: grant.used, held, available: grant.remaining - held, expired: grant.expired };
