@@ -9,7 +9,7 @@ from .clock import format_timestamp
 from .context import LedgerContext
 from .errors import TemporarilyUnavailable
 from .refusals import Contended, GrantMoved, HoldEnded
-from .sharded_pages import ShardedPages
+from .sharded_pages import TimeBudget, each_shard, shard_pages
 from .state import OpenHold
 from .views import HoldStatus, SweepReport
 from .writes import HoldClosing
@@ -25,12 +25,14 @@ class HoldSweep:
         A timed-out hold already reserves nothing (its grant's available units ignore it); this
         only writes its end: the item reads ``expired`` and leaves the index, its grant entry goes.
         Stops early (``complete: False``) when ``keep_going`` says so; the next call carries on."""
-        as_of_text, store = format_timestamp(as_of), self._context.store
-        due = ShardedPages[OpenHold](
-            lambda shard, start: store.open_holds(shard, as_of_text, page_size, start), keep_going
-        )
-        closed = [hold.held for hold in due if self.close_one(hold, as_of_text)]
-        return SweepReport(as_of_text, len(closed), sum(closed), complete=not due.stopped)
+        as_of_text, store, budget = format_timestamp(as_of), self._context.store, TimeBudget(keep_going)
+
+        def work(shard: str) -> list[int]:
+            due = shard_pages(lambda start: store.open_holds(shard, as_of_text, page_size, start), budget)
+            return [hold.held for hold in due if self.close_one(hold, as_of_text)]
+
+        closed = [held for helds in each_shard(work, workers=1) for held in helds]
+        return SweepReport(as_of_text, len(closed), sum(closed), complete=not budget.spent.is_set())
 
     def close_one(self, hold: OpenHold, as_of: str) -> bool:
         """Close one timed-out hold; False when it had ended otherwise meanwhile."""
