@@ -122,7 +122,7 @@ def test_a_settle_takes_its_hold_first_then_what_others_leave(quantity: int, fre
     usage, draw = plan.commit.usage, plan.commit.draw
     assert draw is not None
     assert (usage.free, usage.unbilled_overage, usage.free_remaining) == (free, overage, 40 - free)
-    assert (draw.settles, plan.commit.settles_hold) == (live("h1", 10), "h1")
+    assert (draw.settles, plan.commit.settles_hold) == ((live("h1", 10),), "h1")
     assert draw.held_after == 10
 
 
@@ -141,7 +141,7 @@ def test_plain_usage_draws_around_live_holds_and_clears_its_own_dead_entry() -> 
     assert (late.commit.draw.exact, late.commit.draw.clears, late.commit.draw.settles) == (
         True,
         (dead("h1", 40),),
-        None,
+        (),
     )
     assert split_of(late) == (30, 0)
 

@@ -53,10 +53,15 @@ def draw(grant_draw: GrantDraw) -> tuple[list[Action], Condition]:
     d = grant_draw
     condition: Condition = GrantItem.expires_at > d.now
     actions: list[Action] = [GrantItem.used.set(GrantItem.used + d.free), *_entry_actions(d)]
-    if d.settles is not None:
-        condition &= _holds(d.settles, d.now)
-    elif d.adds is None and d.request_id and d.request_id not in {dead.request_id for dead in d.clears}:
-        condition &= _units(d.request_id).does_not_exist()
+    for settled in d.settles:
+        condition &= _holds(settled, d.now)
+    # Every entry holds at least one unit, so an exact draw that pins ``held_total`` at 0 proves
+    # that no hold of any request exists: the proofs one by one are only needed beside holds.
+    if not (d.exact and d.expected_held == 0):
+        cleared = {dead.request_id for dead in d.clears}
+        for request_id in d.unheld:
+            if request_id not in cleared:
+                condition &= _units(request_id).does_not_exist()
     if d.exact:
         condition &= (GrantItem.remaining == d.expected_remaining) & (GrantItem.held_total == d.expected_held)
         for dead in d.clears:
@@ -84,7 +89,7 @@ def _holds(entry: HeldEntry, now: str) -> Condition:
 
 def _entry_actions(d: GrantDraw) -> list[Action]:
     actions: list[Action] = []
-    for gone in (*d.clears, *([d.settles] if d.settles else [])):
+    for gone in (*d.clears, *d.settles):
         actions += [_units(gone.request_id).remove(), _until(gone.request_id).remove()]
     if d.adds is not None:
         actions += [_units(d.adds.request_id).set(d.adds.units), _until(d.adds.request_id).set(d.adds.until)]

@@ -60,7 +60,7 @@ def plan_hold(request: HoldRequest, grant: GrantState | None, profile: ProfileSt
     # remainder and holds; it cannot reserve what another hold or a draw took (see docs/ledger.md).
     exact = not (attempt.relaxed and held == request.estimate and held <= grant.unreserved)
     draw = GrantDraw(request.model.model_id, grant.remaining, 0, now, exact=exact, expected_held=grant.held_total,
-                     request_id=request.request_id, clears=clears if exact else (), adds=entry)  # fmt: skip
+                     clears=clears if exact else (), adds=entry)  # fmt: skip
     free_available = available - held if exact else None
     record = replace(_record(request, attempt, held, entry.until), free_available=free_available)
     return HoldPlan(HoldCommit(record, draw=draw), None, after_draw(grant, draw))

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from aws_lambda_powertools import Logger
 
 from .accounts import Accounts
+from .batches import UsageBatches
 from .catalog import Catalog
 from .claims import Claims
 from .clock import Clock, SystemClock
@@ -35,8 +36,10 @@ from .views import (
     Grant,
     HoldAsk,
     HoldResult,
+    RecordRefusal,
     ReleaseResult,
     SweepReport,
+    UsageAsk,
     UsagePage,
     UsageResult,
 )
@@ -81,6 +84,7 @@ class Ledger:
         self._accounts = Accounts(self._context)
         self._claims = Claims(self._context)
         self._metering = Metering(self._context, self._claims)
+        self._batches = UsageBatches(self._context, self._metering)
         self._history = UsageHistory(self._context)
         self._expiry = Expiry(self._context)
         self._holds = Holds(self._context)
@@ -150,6 +154,12 @@ class Ledger:
         self, account_id: str, model_id: str, quantity: int, request_id: str, sub_account_id: str | None = None
     ) -> UsageResult:
         return self._metering.record_usage(account_id, model_id, quantity, request_id, sub_account_id)
+
+    @_unavailable_after_retries
+    def record_usage_batch(self, asks: Sequence[UsageAsk]) -> list[UsageResult | RecordRefusal]:
+        """Record up to 100 usages in order, as if one by one; a refused record is answered in
+        its place. Not atomic: after TemporarilyUnavailable the recorded ones answer as replays."""
+        return self._batches.record(asks)
 
     @_unavailable_after_retries
     def hold(self, ask: HoldAsk) -> HoldResult:

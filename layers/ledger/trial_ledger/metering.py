@@ -68,7 +68,7 @@ class Metering:
     ) -> UsageResult:
         """Record one invocation exactly once per ``request_id``: free first (R6), the rest
         billable or unbilled overage, claiming the trial on first use (R3)."""
-        request = self._request(account_id, model_id, quantity, request_id, sub_account_id)
+        request = self.request_of(account_id, model_id, quantity, request_id, sub_account_id)
         seen = self._context.snapshots.grant(account_id, model_id)
         known = Known(
             grant=seen if isinstance(seen, GrantState) else None,
@@ -92,9 +92,10 @@ class Metering:
                 return self._answer(plan.commit.usage, plan.grant_after, replayed=False)
         raise TemporarilyUnavailable("usage on this grant kept conflicting; retry with the same request_id")
 
-    def _request(
+    def request_of(
         self, account_id: str, model_id: str, quantity: int, request_id: str, sub_account_id: str | None
     ) -> UsageRequest:
+        """A usage as the gateway reported it, validated: raises InvalidRequest or UnknownModel."""
         spec = self._context.model(account_id, model_id, sub_account_id)
         require_quantity(quantity)
         require_id(request_id, "request_id")
@@ -123,6 +124,10 @@ class Metering:
             return self._answer(plan.commit.usage, plan.grant_after, replayed=False)
         if record.fingerprint != request.fingerprint:
             raise RequestIdConflict(request.request_id) from None
+        return self._answer(record, None, replayed=True)
+
+    def replay(self, record: UsageRecord) -> UsageResult:
+        """The answer to a usage whose request_id was recorded before, with the same body."""
         return self._answer(record, None, replayed=True)
 
     def _answer(self, record: UsageRecord, grant_after: GrantState | None, replayed: bool) -> UsageResult:

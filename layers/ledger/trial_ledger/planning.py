@@ -66,7 +66,7 @@ def plan_usage(request: UsageRequest, grant: GrantState | None, profile: Profile
         new_grant=free_units.new_grant,
         expect_no_grant=free_units.expect_no_grant,
         expect_postpaid=profile.postpaid_enabled if split.free < request.quantity else None,
-        settles_hold=draw.settles.request_id if draw is not None and draw.settles is not None else None,
+        settles_hold=draw.settles[0].request_id if draw is not None and draw.settles else None,
     )
     return UsagePlan(commit, free_units.grant_after)
 
@@ -124,7 +124,7 @@ def _draw(request: UsageRequest, grant: GrantState, relaxed: bool, now: str) -> 
     covered = taken <= 0 or taken < grant.unreserved
     exact = not (relaxed and free == request.quantity and covered and _no_dead_own(grant, rid, own))
     draw = GrantDraw(request.model.model_id, grant.remaining, free, now, exact=exact,
-                     expected_held=grant.held_total, request_id=rid, settles=own,
+                     expected_held=grant.held_total, unheld=() if own else (rid,), settles=(own,) if own else (),
                      clears=clears if exact else ())  # fmt: skip
     return _FreeUnits(free, after_draw(grant, draw), draw=draw)
 
@@ -148,7 +148,7 @@ def dead_to_clear(grant: GrantState, now: str, keep: HeldEntry | None = None) ->
 
 def after_draw(grant: GrantState, draw: GrantDraw) -> GrantState:
     """The grant as ``draw`` leaves it."""
-    gone = {entry.request_id for entry in (*draw.clears, *([draw.settles] if draw.settles else []))}
+    gone = {entry.request_id for entry in (*draw.clears, *draw.settles)}
     holds = tuple(entry for entry in grant.holds if entry.request_id not in gone)
     holds += (draw.adds,) if draw.adds else ()
     return replace(grant, used=grant.used + draw.free, remaining=grant.remaining - draw.free, holds=holds)

@@ -71,3 +71,21 @@ class HoldEnded(Refused):
     def __init__(self, hold: HoldRecord | None) -> None:
         super().__init__("the hold has ended")
         self.hold = hold
+
+
+class BatchRefused(Refused):
+    """commit_batch: these items of the transaction were refused; nothing of it was written."""
+
+    def __init__(
+        self,
+        recorded: dict[str, UsageRecord],
+        grants: dict[tuple[str, str], GrantState | None],
+        profiles: set[str],
+    ) -> None:
+        super().__init__(f"{len(recorded)} recorded, {len(grants)} grant(s), {len(profiles)} profile(s) changed")
+        self.recorded = recorded
+        """request_id -> the usage record that exists for it."""
+        self.grants = grants
+        """(account_id, model_id) -> the grant as it is now; None when it must be read."""
+        self.profiles = profiles
+        """Accounts whose postpaid switch is no longer as the batch assumed."""

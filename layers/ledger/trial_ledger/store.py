@@ -1,6 +1,7 @@
 """The data access: every DynamoDB request of the ledger is one method of LedgerStore.
 
-Its index queries are in store_queries.py, a mixin of the same class.
+Its index queries are in store_queries.py and its batched usage write in store_batches.py, mixins
+of the same class.
 
 Writes are conditional; a refused one raises a refusal (refusals.py) carrying the item as it is now
 (ReturnValuesOnConditionCheckFailure). Rules and retries live in the use cases."""
@@ -22,12 +23,13 @@ from .keys import HOLD_SORT_KEY, PROFILE_SORT_KEY, USAGE_SORT_KEY, account_key, 
 from .records import AccountProfileItem, ExpiryItem, GrantItem, HoldItem, LedgerItem, UsageItem
 from .refusals import ActivationMissing, AlreadyRecorded, ExpiryRecorded, GrantMoved, GrantsExist, Outdated
 from .state import ExpiryCandidate, GrantState, HoldRecord, ProfileState, UsageRecord
+from .store_batches import BatchWrites, check_postpaid, draw_grant
 from .store_queries import IndexQueries
 from .transactions import Cancellation, ItemRef, TransactionItems
-from .writes import GrantDraw, HoldClosing, HoldCommit, NewGrant, UsageCommit
+from .writes import HoldClosing, HoldCommit, NewGrant, UsageCommit
 
 
-class LedgerStore(IndexQueries):
+class LedgerStore(IndexQueries, BatchWrites):
     def __init__(self) -> None:
         # The models' own connection: one botocore client (one service model loaded at init)
         # serves the transactions and the item requests alike.
@@ -105,7 +107,7 @@ class LedgerStore(IndexQueries):
         grant_write = None
         try:
             with self._transaction() as tx:
-                profile_check = _postpaid_check(tx, pk, commit.expect_postpaid)
+                profile_check = check_postpaid(tx, pk, commit.expect_postpaid)
                 if commit.expect_no_grant:
                     condition = GrantItem.pk.does_not_exist()
                     grant_write = tx.check(GrantItem, pk, grant_sort_key(usage.model_id), condition)
@@ -113,7 +115,7 @@ class LedgerStore(IndexQueries):
                 if commit.new_grant is not None:
                     grant_write = tx.put(mapping.grant_item(commit.new_grant), GrantItem.pk.does_not_exist())
                 if commit.draw is not None:
-                    grant_write = _draw(tx, pk, commit.draw)
+                    grant_write = draw_grant(tx, pk, commit.draw)
                 if commit.settles_hold is not None:
                     hold = HoldItem(hold_key(commit.settles_hold), HOLD_SORT_KEY)
                     tx.update(hold, *expressions.settle_hold(usage.recorded_at))
@@ -156,12 +158,12 @@ class LedgerStore(IndexQueries):
         grant_write = None
         try:
             with self._transaction() as tx:
-                profile_check = _postpaid_check(tx, pk, commit.expect_postpaid)
+                profile_check = check_postpaid(tx, pk, commit.expect_postpaid)
                 hold_put = tx.put(mapping.hold_item(hold), HoldItem.pk.does_not_exist())
                 if commit.new_grant is not None:
                     grant_write = tx.put(mapping.grant_item(commit.new_grant), GrantItem.pk.does_not_exist())
                 if commit.draw is not None:
-                    grant_write = _draw(tx, pk, commit.draw)
+                    grant_write = draw_grant(tx, pk, commit.draw)
         except Cancellation as cancelled:
             if existing := mapping.hold_from_raw(cancelled.old_item(hold_put)):
                 raise refusals.HoldExists(existing) from None
@@ -254,17 +256,6 @@ class LedgerStore(IndexQueries):
             if dynamo_errors.is_transient(error):
                 raise StoreUnavailable(str(error)) from error
             raise
-
-
-def _draw(tx: TransactionItems, pk: str, draw: GrantDraw) -> ItemRef:
-    actions, condition = expressions.draw(draw)
-    return tx.update(GrantItem(pk, grant_sort_key(draw.model_id)), actions, condition)
-
-
-def _postpaid_check(tx: TransactionItems, pk: str, expected: bool | None) -> ItemRef | None:
-    if expected is None:
-        return None
-    return tx.check(AccountProfileItem, pk, PROFILE_SORT_KEY, expressions.postpaid_is(expected))
 
 
 def _get[M: LedgerItem](model: type[M], pk: str, sk: str) -> M | None:

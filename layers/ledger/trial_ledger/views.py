@@ -117,6 +117,27 @@ class UsageResult:
 
 
 @dataclass(frozen=True, slots=True)
+class UsageAsk:
+    """One usage as the gateway reports it (one record of a batch); validated by the ledger."""
+
+    account_id: str
+    model_id: str
+    quantity: int
+    request_id: str
+    sub_account_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRefusal:
+    """A record of a batch that was not recorded: ``code`` is the contract's (``unknown_model``,
+    ``request_id_conflict``, ``validation_error``)."""
+
+    request_id: str | None
+    code: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
 class UsagePage:
     items: list[UsageResult]
     next_cursor: str | None

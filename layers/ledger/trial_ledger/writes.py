@@ -31,10 +31,10 @@ class GrantDraw:
     exact: bool = True
     expected_held: int = 0
     """``held_total`` as the exact write insists on it (holds move it, never ``remaining``)."""
-    request_id: str = ""
-    """The request drawing: a relaxed plain draw proves no hold of it appeared meanwhile."""
-    settles: HeldEntry | None = None
-    """The request's own live hold, settled by this draw: removed, its unused units return."""
+    unheld: tuple[str, ...] = ()
+    """The requests drawing without a hold: each proves no hold of it appeared meanwhile."""
+    settles: tuple[HeldEntry, ...] = ()
+    """The drawing requests' own live holds, settled by this draw: removed, unused units return."""
     clears: tuple[HeldEntry, ...] = ()
     """Timed-out entries the plan counted as free: removed, and proven still there (ABA)."""
     adds: HeldEntry | None = None
@@ -49,7 +49,7 @@ class GrantDraw:
     def held_change(self) -> int:
         """How ``held_total`` moves."""
         added = self.adds.units if self.adds else 0
-        settled = self.settles.units if self.settles else 0
+        settled = sum(entry.units for entry in self.settles)
         return added - settled - sum(entry.units for entry in self.clears)
 
     @property
@@ -71,6 +71,40 @@ class UsageCommit:
     """The split of the non-free part assumed this postpaid switch: prove it still holds."""
     settles_hold: str | None = None
     """The request_id of the open hold item this usage settles (``open`` -> ``settled``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRun:
+    """Consecutive usages of one grant, with the one write of the grant they make together."""
+
+    account_id: str
+    model_id: str
+    usages: tuple[UsageRecord, ...]
+    draw: GrantDraw | None = None
+    new_grant: NewGrant | None = None
+    expect_no_grant: bool = False
+    settles_holds: tuple[str, ...] = ()
+    """The request_ids of the open hold items these usages settle."""
+    expect_postpaid: bool | None = None
+    """Some usage split a non-free part by this postpaid switch: prove it still holds."""
+
+    @property
+    def items(self) -> int:
+        """The transaction items this run takes."""
+        grant_write = self.draw is not None or self.new_grant is not None or self.expect_no_grant
+        return len(self.usages) + len(self.settles_holds) + int(grant_write)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchCommit:
+    """Runs of several grants written in one transaction or not at all (at most one run a grant)."""
+
+    runs: tuple[GrantRun, ...]
+
+    @property
+    def postpaid_checks(self) -> dict[str, bool]:
+        """One check of the postpaid switch per account whose runs assumed it."""
+        return {run.account_id: run.expect_postpaid for run in self.runs if run.expect_postpaid is not None}
 
 
 @dataclass(frozen=True, slots=True)
