@@ -23,6 +23,7 @@ CONSOLE_ROUTES = {
 GATEWAY_ROUTES = {
     ("POST", "/v1/authorizations"),
     ("POST", "/v1/usage"),
+    ("POST", "/v1/usage/batch"),
     ("POST", "/v1/holds"),
     ("DELETE", "/v1/holds/{request_id}"),
 }

@@ -18,6 +18,8 @@ from trial_edge.schemas import (
     HoldOut,
     HoldRequest,
     ReleaseOut,
+    UsageBatchOut,
+    UsageBatchRequest,
     UsageOut,
     UsageRequest,
     authorization_out,
@@ -27,8 +29,9 @@ from trial_edge.schemas import (
     usage_out,
 )
 from trial_edge.snapstart import install_hooks
-from trial_edge.telemetry import count_by
-from trial_ledger import AdmissionRefused, Ledger, StopReason
+from trial_edge.telemetry import count_by, count_usage
+from trial_edge.usage_batch import batch_out, parse_records, record_in_order
+from trial_ledger import AdmissionRefused, Ledger, RecordRefusal, StopReason, UsageResult
 from trial_ledger.rules import ID_PATTERN
 
 logger = Logger()
@@ -65,15 +68,23 @@ def record_usage(request: Annotated[UsageRequest, Body()]) -> UsageOut:
     result = ledger.record_usage(
         request.account_id, request.model_id, request.quantity, request.request_id, request.sub_account_id
     )
-    if not result.replayed:
-        metrics.add_metric(name="FreeUnits", unit=MetricUnit.Count, value=result.free)
-        metrics.add_metric(name="BillableUnits", unit=MetricUnit.Count, value=result.billable)
-        metrics.add_metric(name="UnbilledOverageUnits", unit=MetricUnit.Count, value=result.unbilled_overage)
-        if result.auto_claimed:
-            metrics.add_metric(name="AutoClaims", unit=MetricUnit.Count, value=1)
-    else:
-        metrics.add_metric(name="UsageReplays", unit=MetricUnit.Count, value=1)
+    count_usage(metrics, [result])
     return usage_out(result)
+
+
+@app.post(
+    "/v1/usage/batch",
+    summary="Record up to 100 invocations in order, as if one by one (each idempotent by request_id)",
+    responses=problems(),
+)
+def record_usage_batch(request: Annotated[UsageBatchRequest, Body()]) -> UsageBatchOut:
+    gateway_caller(app.current_event)
+    outcomes = record_in_order(ledger.record_usage_batch, parse_records(request.records))
+    count_usage(metrics, [outcome for outcome in outcomes if isinstance(outcome, UsageResult)])
+    for refusal in (outcome for outcome in outcomes if isinstance(outcome, RecordRefusal)):
+        count_by(metrics, "BatchRecordsRefused", "code", refusal.code)
+    metrics.add_metric(name="BatchRecords", unit=MetricUnit.Count, value=len(outcomes))
+    return batch_out(outcomes)
 
 
 @app.post(

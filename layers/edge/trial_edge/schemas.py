@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator
 
 from trial_ledger import (
     Account,
@@ -24,7 +24,7 @@ from trial_ledger import (
     ReleaseResult,
     UsageResult,
 )
-from trial_ledger.rules import ID_PATTERN, MAX_MODELS_PER_CLAIM, MAX_QUANTITY, format_money
+from trial_ledger.rules import ID_PATTERN, MAX_MODELS_PER_CLAIM, MAX_QUANTITY, MAX_RECORDS_PER_BATCH, format_money
 from trial_ledger.settings import HOLD_TTL_RANGE
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)]
@@ -88,6 +88,23 @@ class UsageRequest(StrictBody):
     quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
     request_id: Id
     sub_account_id: Id | None = None
+
+
+class UsageBatchRequest(StrictBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"records": [
+        {"account_id": "100012345678", "model_id": "hunyuan-turbo", "quantity": 1834, "request_id": "req-5f0c2a"},
+        {"account_id": "100012345678", "model_id": "hunyuan-image", "quantity": 2, "request_id": "req-5f0c2b"},
+    ]}]})  # fmt: skip
+
+    records: Annotated[
+        list[dict[str, JsonValue]],
+        Field(
+            min_length=1,
+            max_length=MAX_RECORDS_PER_BATCH,
+            description="Each record is a body of POST /v1/usage (UsageRequest); one that breaks that schema "
+            "is answered in its place with a validation_error result, the others are recorded.",
+        ),
+    ]
 
 
 class HoldRequest(StrictBody):
@@ -217,6 +234,24 @@ class UsageOut(BaseModel):
     free_remaining: int
     auto_claimed: bool
     replayed: bool
+
+
+class RecordRefusalOut(BaseModel):
+    """A record of a batch that was not recorded: the problem it would have been on its own."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"request_id": "req-5f0c2c", "status": 404, "code": "unknown_model",
+         "detail": "model 'no-such-model' is not in the catalog"}]})  # fmt: skip
+
+    request_id: str | None
+    status: int
+    code: str
+    detail: str
+
+
+class UsageBatchOut(BaseModel):
+    results: list[UsageOut | RecordRefusalOut]
+    """One per record, in the request's order."""
 
 
 class UsageRecordOut(UsageOut):

@@ -17,6 +17,7 @@ from .errors import InvalidRequest, LedgerError, RequestIdConflict, TemporarilyU
 from .metering import EXACT_TRIES_UNDER_CONTENTION, Metering
 from .planning import Attempt, UsageRequest
 from .refusals import BatchRefused, Contended
+from .rules import MAX_RECORDS_PER_BATCH
 from .state import GrantState, ProfileState, UsageRecord
 from .views import RecordRefusal, UsageAsk, UsageResult
 
@@ -62,6 +63,8 @@ class UsageBatches:
 
     def record(self, asks: Sequence[UsageAsk]) -> list[Outcome]:
         """Record each ask, in order, exactly once; a refused record is answered, not raised."""
+        if not 1 <= len(asks) <= MAX_RECORDS_PER_BATCH:
+            raise InvalidRequest(f"a batch has 1 to {MAX_RECORDS_PER_BATCH} records", field="records")
         answers = _Answers([None] * len(asks))
         groups, followers = self._sort(asks, answers)
         self._write(groups, answers)

@@ -17,6 +17,8 @@ from .views import ClaimMethod, Grant, GrantStatus, StopReason
 
 MAX_QUANTITY = 1_000_000_000
 MAX_MODELS_PER_CLAIM = 50
+MAX_RECORDS_PER_BATCH = 100
+"""Records of one POST /v1/usage/batch (contract section 7)."""
 
 
 def expiry_of(claimed_at: datetime, validity_days: int) -> str:
