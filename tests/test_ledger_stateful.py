@@ -52,11 +52,13 @@ from trial_ledger import (
     HoldStatus,
     Ledger,
     ModelSpec,
+    RecordRefusal,
     RequestIdConflict,
     StopReason,
     SwitchableClock,
     Trial,
     UnknownModel,
+    UsageAsk,
     UsageResult,
 )
 from trial_ledger.catalog import default_catalog_document, parse_catalog
@@ -558,6 +560,67 @@ class LedgerMachine(RuleBasedStateMachine):
         assert actual == expected.result(replayed=False)
         return request_id
 
+    @rule(
+        target=recorded,
+        fresh=st.lists(
+            st.tuples(
+                st.sampled_from(ACCOUNTS),
+                st.sampled_from((*USAGE_MODELS, USAGE_MODELS[0], UNKNOWN)),
+                st.one_of(QUANTITIES, st.just(0)),
+                st.sampled_from(SUB_ACCOUNTS),
+            ),
+            min_size=1,
+            max_size=6,
+        ),
+        repeat_inside=st.sampled_from(["none", "same", "different"]),
+        data=st.data(),
+    )
+    def record_usage_batch(
+        self, fresh: list[tuple[str, str, int, str | None]], repeat_inside: str, data: st.DataObject
+    ) -> MultipleResults[str]:
+        """A batch of new records, earlier request_ids (same body or not), live or ended holds'
+        request_ids and repeats inside the batch, shuffled: each answer must be the one the same
+        record would get sent alone, in order (contract section 7)."""
+        asks = [self._fresh_ask(*record) for record in fresh]
+        if repeat_inside != "none":
+            asks.append(asks[0] if repeat_inside == "same" else replace(asks[0], quantity=asks[0].quantity % 7 + 1))
+        if self.model.usages:
+            earlier = data.draw(st.lists(st.sampled_from(sorted(self.model.usages)), max_size=2, unique=True))
+            asks += [self._earlier_ask(rid, changed=data.draw(st.booleans())) for rid in earlier]
+        if self.model.holds:
+            for rid in data.draw(st.lists(st.sampled_from(sorted(self.model.holds)), max_size=2, unique=True)):
+                ask = self.model.holds[rid].ask
+                asks.append(UsageAsk(ask.account_id, ask.model_id, max(ask.estimate // 2, 1), rid, ask.sub_account_id))
+        asks = data.draw(st.permutations(asks))
+        actual = self.ledger.record_usage_batch(asks)
+        expected = [self._one_alone(ask) for ask in asks]
+        event(f"batch: {len(asks)} records, {sum(isinstance(e, RecordRefusal) for e in expected)} refused")
+        assert [_comparable(outcome) for outcome in actual] == [_comparable(outcome) for outcome in expected]
+        new = {ask.request_id for ask, outcome in zip(asks, expected, strict=True)
+               if isinstance(outcome, UsageResult) and not outcome.replayed}  # fmt: skip
+        return multiple(*sorted(new))
+
+    def _fresh_ask(self, account: str, model_id: str, quantity: int, sub_account: str | None) -> UsageAsk:
+        self.next_request += 1
+        return UsageAsk(account, model_id, quantity, f"req-{self.next_request:04d}", sub_account)
+
+    def _earlier_ask(self, request_id: str, changed: bool) -> UsageAsk:
+        body = self.model.usages[request_id].body
+        quantity = body.quantity + (1 if body.quantity < MAX_QUANTITY else -1) if changed else body.quantity
+        return UsageAsk(body.account_id, body.model_id, quantity, request_id, body.sub_account_id)
+
+    def _one_alone(self, ask: UsageAsk) -> UsageResult | RecordRefusal:
+        """What the model answers to this record sent alone, now."""
+        if ask.model_id not in CATALOG:
+            return RecordRefusal(ask.request_id, "unknown_model", "")
+        if ask.quantity < 1:
+            return RecordRefusal(ask.request_id, "validation_error", "")
+        body = UsageBody(ask.account_id, ask.model_id, ask.quantity, ask.sub_account_id)
+        if (first := self.model.usages.get(ask.request_id)) is not None:
+            same = first.body == body
+            return first.result(replayed=True) if same else RecordRefusal(ask.request_id, "request_id_conflict", "")
+        return self.model.record_usage(ask.request_id, body, self.now).result(replayed=False)
+
     @rule(account=st.sampled_from(ACCOUNTS), quantity=QUANTITIES)
     def record_usage_of_unknown_model(self, account: str, quantity: int) -> None:
         with pytest.raises(UnknownModel):
@@ -784,6 +847,11 @@ class LedgerMachine(RuleBasedStateMachine):
             if page.next_cursor is None:
                 return free
             cursor = page.next_cursor
+
+
+def _comparable(outcome: UsageResult | RecordRefusal) -> object:
+    """A refusal by its request_id and code (the detail's wording is not the model's business)."""
+    return (outcome.request_id, outcome.code) if isinstance(outcome, RecordRefusal) else outcome
 
 
 LedgerMachine.TestCase.settings = settings(
