@@ -37,7 +37,12 @@ INVALID = (422, "validation_error")
 UNSUPPORTED = (415, "unsupported_media_type")
 UNAUTHENTICATED = (401, "unauthenticated")
 
-GATEWAY_PATHS = {("POST", "/v1/authorizations"), ("POST", "/v1/usage"), ("POST", "/v1/holds")}
+GATEWAY_PATHS = {
+    ("POST", "/v1/authorizations"),
+    ("POST", "/v1/usage"),
+    ("POST", "/v1/usage/batch"),
+    ("POST", "/v1/holds"),
+}
 RELEASE_PREFIX = "/v1/holds/"
 """``DELETE /v1/holds/{request_id}``: the case's path names the request_id."""
 
@@ -73,6 +78,10 @@ def authorization(case_id: str, body: Any, expected: tuple[int, str] = INVALID, 
 
 def usage(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
     return Case(f"usage-{case_id}", "POST", "/v1/usage", expected, body, **more)
+
+
+def batch(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
+    return Case(f"batch-{case_id}", "POST", "/v1/usage/batch", expected, body, **more)
 
 
 def holding(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
@@ -300,6 +309,22 @@ CORPUS: list[Case] = [
     holding("array-body", json.dumps([HOLD_OK])),
     holding("truncated", '{"account_id": ', MALFORMED),
     holding("form-body", FORM_BODY, UNSUPPORTED, content_type="application/x-www-form-urlencoded"),
+    # --- POST /v1/usage/batch: the envelope (a bad record is a result: test_bad_records_...) ---
+    batch("records-missing", {}),
+    batch("records-empty", {"records": []}),
+    batch("records-101", {"records": [with_usage(request_id=f"r{n}") for n in range(101)]}),
+    batch("records-null", {"records": None}),
+    batch("records-object", {"records": USAGE_OK}),
+    batch("record-number", {"records": [USAGE_OK, 5]}),
+    batch("record-string", {"records": [USAGE_OK, "r1"]}),
+    batch("record-null", {"records": [USAGE_OK, None]}),
+    batch("record-array", {"records": [[USAGE_OK]]}),
+    batch("unknown-field", {"records": [USAGE_OK], "atomic": True}),
+    batch("array-body", json.dumps([{"records": [USAGE_OK]}])),
+    batch("nested-33", '{"records": [' + nested(31) + "]}"),
+    batch("quantity-huge-digits", json.dumps({"records": [USAGE_OK]}).replace('"quantity": 10', f'"quantity": {HUGE}')),
+    batch("truncated", '{"records": [', MALFORMED),
+    batch("form-body", FORM_BODY, UNSUPPORTED, content_type="application/x-www-form-urlencoded"),
     # --- DELETE /v1/holds/{request_id}: the id rules apply to the path ---
     release("request-id-bang", "h!1"),
     release("request-id-129-chars", "h" * 129),
@@ -413,9 +438,10 @@ def test_the_corpus_is_large_enough() -> None:
         ("POST", "/v1/trials/claims", CLAIMS_OK),
         ("POST", "/v1/authorizations", AUTHZ_OK),
         ("POST", "/v1/usage", USAGE_OK),
+        ("POST", "/v1/usage/batch", {"records": [USAGE_OK]}),
         ("POST", "/v1/holds", HOLD_OK),
     ],
-    ids=["postpaid", "claims", "authz", "usage", "hold"],
+    ids=["postpaid", "claims", "authz", "usage", "batch", "hold"],
 )
 def test_the_unbroken_bodies_are_accepted_and_write(
     method: str, path: str, body: dict[str, Any], dynamodb: Any, handlers: Ledger
@@ -453,3 +479,25 @@ def test_bad_input_is_refused_and_writes_nothing(case: Case, dynamodb: Any, hand
         raise ContractDeviation(f"expected {case.expected}, got {(reply.status, reply.code)}: {reply.body}")
     if reply.status == 422:
         assert reply.body["errors"], "a 422 names the offending fields"
+
+
+def test_bad_records_in_a_batch_are_refused_in_place_and_write_nothing(dynamodb: Any, handlers: Ledger) -> None:
+    """Every usage body of the corpus as a record of one batch: each answered with its own
+    validation_error (its request_id when that is an id), nothing written, nothing leaked. An
+    integer past the body guard's bounds refuses the whole body (the batch-quantity-huge-digits
+    case): it is left out here."""
+    records = [case.body for case in CORPUS if case.path == "/v1/usage" and case.expected == INVALID
+               and isinstance(case.body, dict) and case.content_type is None
+               and not any(type(value) is int and abs(value) > 10**10 for value in case.body.values())]  # fmt: skip
+    assert len(records) >= 25
+    before = item_count(dynamodb)
+    reply = send(batch("bad-records", {"records": records}, (200, "")))
+    assert reply.status == 200, reply.body
+    results = reply.body["results"]
+    assert [(r["status"], r["code"]) for r in results] == [(422, "validation_error")] * len(records)
+    expected_ids = [r.get("request_id") if r.get("request_id") in ("r1",) else None for r in records]
+    assert [r["request_id"] for r in results] == expected_ids
+    text = json.dumps(reply.body, ensure_ascii=False)
+    assert not any(leak in text for leak in LEAKS)
+    assert BIG not in text, "a refused record echoes a 300 KB input back"
+    assert item_count(dynamodb) == before

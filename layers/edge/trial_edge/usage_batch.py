@@ -25,8 +25,10 @@ def parse_records(records: Sequence[dict[str, Any]]) -> list[UsageAsk | RecordRe
 def record_in_order(
     record: Callable[[list[UsageAsk]], list[Outcome]], parsed: Sequence[UsageAsk | RecordRefusal]
 ) -> list[Outcome]:
-    """Record the valid records in one ledger call; every answer in its record's place."""
-    recorded = iter(record([entry for entry in parsed if isinstance(entry, UsageAsk)]))
+    """Record the valid records in one ledger call (none when no record is valid); every answer
+    in its record's place."""
+    asks = [entry for entry in parsed if isinstance(entry, UsageAsk)]
+    recorded = iter(record(asks) if asks else [])
     return [next(recorded) if isinstance(entry, UsageAsk) else entry for entry in parsed]
 
 
