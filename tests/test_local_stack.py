@@ -120,3 +120,71 @@ def test_sustained_contention_on_one_grant_loses_nothing(stack: LocalStack) -> N
     assert min(answer.body["free_remaining"] for answer in answers) == 0
     [grant] = stack.console("GET", "/v1/trials", "e2e-hot").body["grants"]
     assert (grant["used"], grant["remaining"]) == (MILLION, 0)
+
+
+def check_batch_answer(answer: Any, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each result is its own record's: same request_id, account, model and quantity, split whole."""
+    assert answer.status == 200, answer.body
+    results = answer.body["results"]
+    assert len(results) == len(records)
+    for record, result in zip(records, results, strict=True):
+        mine = {key: result[key] for key in ("request_id", "account_id", "model_id", "quantity")}
+        assert mine == {key: record[key] for key in mine}
+        assert result["free"] + result["billable"] + result["unbilled_overage"] == record["quantity"]
+    return results
+
+
+def test_concurrent_batches_on_one_grant_spend_exactly_the_quota(stack: LocalStack) -> None:
+    """Batches and single usages on one grant at once: every record answered as its own, the
+    quota spent to the token, and within a batch the remainder never grows."""
+    stack.gateway("/v1/authorizations", {"account_id": "e2e-batch", "model_id": LANG_90})
+    batches = [[usage("e2e-batch", LANG_90, 4_000 + index, f"batch-{index}-{n}") for n in range(20)]
+               for index in range(CLIENTS // 2)]  # fmt: skip
+    singles = [usage("e2e-batch", LANG_90, 5_000, f"single-{index}") for index in range(CLIENTS * 2)]
+
+    def send(job: Any) -> Any:
+        if isinstance(job, list):
+            return check_batch_answer(stack.gateway("/v1/usage/batch", {"records": job}), job)
+        answer = stack.gateway("/v1/usage", job)
+        assert (answer.status, answer.body["request_id"], answer.body["quantity"]) == (200, job["request_id"], 5_000)
+        return [answer.body]
+
+    jobs: list[Any] = [job for pair in zip(batches, singles[: len(batches)], strict=True) for job in pair]
+    jobs += singles[len(batches) :]
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        answered = list(pool.map(send, jobs))
+    for job, results in zip(jobs, answered, strict=True):
+        if isinstance(job, list):
+            remaining = [result["free_remaining"] for result in results]
+            assert remaining == sorted(remaining, reverse=True)
+    results = [result for batch in answered for result in batch]
+    assert not any(result["replayed"] for result in results)
+    assert sum(result["free"] for result in results) == MILLION
+    [grant] = stack.console("GET", "/v1/trials", "e2e-batch").body["grants"]
+    assert (grant["used"], grant["remaining"]) == (MILLION, 0)
+
+
+def test_a_batch_retried_by_many_gateways_records_each_record_once(stack: LocalStack) -> None:
+    """The same batch sent by every client at once (a retried gateway batch), beside each
+    client's own batch of another account: one recording per request_id, the rest replays with
+    the same numbers; each client's own batch answers its own account."""
+    shared = [usage("e2e-shared", IMAGE, 7, f"shared-{n}") for n in range(10)]
+    own = {index: [usage(f"e2e-own-{index % 4}", IMAGE, 1, f"own-{index}-{n}") for n in range(3)]
+           for index in range(CLIENTS)}  # fmt: skip
+
+    def send(index: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        first = check_batch_answer(stack.gateway("/v1/usage/batch", {"records": shared}), shared)
+        second = check_batch_answer(stack.gateway("/v1/usage/batch", {"records": own[index]}), own[index])
+        return first, second
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        answered = list(pool.map(send, range(CLIENTS)))
+    for position in range(len(shared)):
+        answers = [first[position] for first, _ in answered]
+        assert sum(not answer["replayed"] for answer in answers) == 1
+        assert len({(a["free"], a["unbilled_overage"], a["free_remaining"]) for a in answers}) == 1
+    assert sum(first[n]["free"] for n in range(len(shared)) for first in [answered[0][0]]) == 50
+    own_free = sum(result["free"] for _, second in answered for result in second)
+    assert own_free == CLIENTS * 3  # 24 records per account, all free
+    items = stack.console("GET", "/v1/usage", "e2e-shared").body["items"]
+    assert sorted(item["request_id"] for item in items) == sorted(record["request_id"] for record in shared)
