@@ -125,7 +125,7 @@ def test_sustained_contention_on_one_grant_loses_nothing(stack: LocalStack) -> N
 def check_batch_answer(answer: Any, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each result is its own record's: same request_id, account, model and quantity, split whole."""
     assert answer.status == 200, answer.body
-    results = answer.body["results"]
+    results: list[dict[str, Any]] = answer.body["results"]
     assert len(results) == len(records)
     for record, result in zip(records, results, strict=True):
         mine = {key: result[key] for key in ("request_id", "account_id", "model_id", "quantity")}

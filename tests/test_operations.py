@@ -168,9 +168,10 @@ def test_the_events_function_alarms_on_its_lag_and_on_records_given_up(
 
 
 def emitted_metric_names() -> set[str]:
-    """The TrialQuota metrics the handlers emit (add_metric and count_by), read from their code."""
+    """The TrialQuota metrics the handlers emit (add_metric and count_by), read from their code
+    and the edge layer's."""
     names = set()
-    for handler in (ROOT / "functions").glob("*/*.py"):
+    for handler in [*(ROOT / "functions").glob("*/*.py"), *(ROOT / "layers" / "edge" / "trial_edge").glob("*.py")]:
         code = handler.read_text(encoding="utf-8")
         names |= set(re.findall(r'add_metric\(name="(\w+)"', code))
         names |= set(re.findall(r'count_by\(metrics, "(\w+)"', code))
