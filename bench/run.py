@@ -195,10 +195,13 @@ def operation_counts() -> tuple[dict[str, Any], dict[str, Any], dict[str, int], 
         ledger = Ledger(store=store, clock=SwitchableClock(START), campaign_close=CLOSE, backoff=Backoff())
         meter = _imaging_meter()
         meter.attach_ledger(store)
-        ops = _service_ops(ledger, store, meter)
-        sizes = _item_sizes(client)  # before the batches, whose longer bench ids would weigh in
-        ops |= _batch_ops(ledger, meter)
-        ceilings = _ceilings(ledger, meter)
+        try:
+            ops = _service_ops(ledger, store, meter)
+            sizes = _item_sizes(client)  # before the batches, whose longer bench ids would weigh in
+            ops |= _batch_ops(ledger, meter)
+            ceilings = _ceilings(ledger, meter)
+        finally:
+            meter.detach()  # the clients serve the later parts of the bench, which time themselves
         baseline_ops = _baseline_ops()
     return ops, baseline_ops, sizes, ceilings
 
@@ -304,13 +307,16 @@ def _baseline_ops() -> dict[str, Any]:
 
     one = _batch("batch-one", ["lang-01"], 1834, "b-one")
     mixed = _batch("batch-mixed", TRIAL_MODELS[:MIXED_BATCH_MODELS], MIXED_QUANTITY, "b-mixed")
-    return {
-        "authorize": _measure(meter, lambda: baseline.authorize("user", "lang-01")),
-        "usage_hot": _measure(meter, lambda: usage("user", "lang-01", 1834, "b-hot-1"), records=1),
-        "usage_replay": _measure(meter, lambda: usage("user", "lang-01", 1834, "b-hot-1")),
-        "usage_batch_100": _measure(meter, lambda: batch(one), records=len(one)),
-        "usage_batch_mixed": _measure(meter, lambda: batch(mixed), records=len(mixed)),
-    }
+    try:
+        return {
+            "authorize": _measure(meter, lambda: baseline.authorize("user", "lang-01")),
+            "usage_hot": _measure(meter, lambda: usage("user", "lang-01", 1834, "b-hot-1"), records=1),
+            "usage_replay": _measure(meter, lambda: usage("user", "lang-01", 1834, "b-hot-1")),
+            "usage_batch_100": _measure(meter, lambda: batch(one), records=len(one)),
+            "usage_batch_mixed": _measure(meter, lambda: batch(mixed), records=len(mixed)),
+        }
+    finally:
+        meter.detach()
 
 
 INIT_PROBE = """

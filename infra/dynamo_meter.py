@@ -104,15 +104,26 @@ class DynamoMeter:
     items_read: int = 0
     items_written: int = 0
     writes: list[ItemWrite] = field(default_factory=list)
-    _attached: set[int] = field(default_factory=set)
+    _attached: dict[int, Any] = field(default_factory=dict)
 
     def attach(self, client: Any) -> None:
         if id(client) in self._attached:
             return
-        self._attached.add(id(client))
-        client.meta.events.register("before-parameter-build.dynamodb", self._remember_params)
-        client.meta.events.register("before-call.dynamodb", self._read_before)
-        client.meta.events.register("after-call.dynamodb", self._count)
+        self._attached[id(client)] = client
+        for event, handler in self._hooks():
+            client.meta.events.register(event, handler)
+
+    def detach(self) -> None:
+        """Unhook every client: the store's and the models' clients outlive the measurement, and
+        a meter that reads images would otherwise keep reading on each later write."""
+        for client in self._attached.values():
+            for event, handler in self._hooks():
+                client.meta.events.unregister(event, handler)
+        self._attached.clear()
+
+    def _hooks(self) -> list[tuple[str, Any]]:
+        return [("before-parameter-build.dynamodb", self._remember_params),
+                ("before-call.dynamodb", self._read_before), ("after-call.dynamodb", self._count)]  # fmt: skip
 
     def attach_ledger(self, store: LedgerStore) -> None:
         """Hook every client the ledger's store and PynamoDB models send requests through."""

@@ -103,6 +103,9 @@ def test_the_meter_keeps_each_written_item_before_and_after(dynamodb: Any) -> No
     assert update.after == item | {"remaining": {"N": "90"}}
     assert (put.before, put.after) == (None, usage("a", "r1"))
     assert meter.total_requests == 3  # the refused put wrote nothing; the meter's own reads are not counted
+    meter.detach()
+    client.delete_item(TableName=TABLE_NAME, Key={"PK": item["PK"], "SK": item["SK"]})
+    assert (meter.total_requests, len(meter.writes)) == (3, 3)
 
 
 def test_the_batch_targets_compare_requests_and_units_per_record_with_the_baseline() -> None:
