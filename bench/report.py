@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench.item_size import read_units, write_units
+from bench import report_capacity
+from bench.item_size import read_units
 
 # DynamoDB on-demand list prices, us-east-1, as published after the November 2024 reduction.
 # Update them here when they change; the report is regenerated from them.
@@ -15,25 +16,38 @@ USD_PER_GB_MONTH = 0.25
 ITEM_OVERHEAD_BYTES = 100  # DynamoDB's per-item storage overhead, base table and each index
 PARTITION_WRITE_UNITS_PER_SECOND = 1000
 
-OP_NAMES = ["claim_1", "claim_10", "authorize", "usage_hot", "usage_split", "usage_replay", "list_grants"]
+OP_NAMES = ["claim_1", "claim_10", "authorize", "usage_hot", "usage_split", "usage_replay", "usage_batch_100",
+            "usage_batch_mixed", "list_grants"]  # fmt: skip
+WRITING_OPS = [*OP_NAMES, "usage_cold_container", "hold", "settle", "release", "usage_plain_after_holds"]
+BATCH_OPS = ["usage_batch_100", "usage_batch_mixed"]
+
+
+def _measured_units(results: dict[str, Any]) -> dict[str, Any]:
+    """Write units as the bench measured them (bench/capacity.py), read units from the item sizes."""
+    sizes, ops, base = results["item_sizes_bytes"], results["ops"], results["baseline_ops"]
+    return {
+        "usage_hot_write_units": ops["usage_hot"]["write_units"],
+        "usage_batch_100_write_units_per_record": ops["usage_batch_100"]["write_units_per_record"],
+        "usage_batch_mixed_write_units_per_record": ops["usage_batch_mixed"]["write_units_per_record"],
+        "authorize_read_units": read_units(sizes["profile"]) + read_units(sizes["grant"]),  # one BatchGetItem
+        "baseline_usage_write_units": base["usage_hot"]["write_units"],
+        "baseline_usage_read_units": read_units(sizes["grant"]),  # the decorated function's GetItem
+    }
 
 
 def cost_model(results: dict[str, Any]) -> dict[str, Any]:
     sizes = results["item_sizes_bytes"]
-    usage, grant, profile = sizes["usage"], sizes["grant"], sizes["profile"]
-    # Hot path: one transaction (each item 2 units per KB) + the usage record in its one index.
-    usage_hot_wru = write_units(usage, transactional=True) + write_units(grant, transactional=True)
-    usage_hot_wru += write_units(usage)
-    authorize_rru = read_units(profile) + read_units(grant)  # one consistent BatchGetItem
-    # Baseline: idempotency put + grant read + grant update + usage put + idempotency update.
-    baseline_wru = 1 + write_units(grant) + write_units(usage) + 1
-    baseline_rru = read_units(grant)
-    per_million_service = (usage_hot_wru * USD_PER_MILLION_WRITE_UNITS) + (authorize_rru * USD_PER_MILLION_READ_UNITS)
-    per_million_baseline = (
-        baseline_wru * USD_PER_MILLION_WRITE_UNITS
-        + (baseline_rru + read_units(profile) + read_units(grant)) * USD_PER_MILLION_READ_UNITS
-    )
-    storage_gb = 2 * (usage + ITEM_OVERHEAD_BYTES) * 1_000_000 / 1024**3
+    units = _measured_units(results)
+    authorize_rru = units["authorize_read_units"]
+    write_usd, read_usd = USD_PER_MILLION_WRITE_UNITS, USD_PER_MILLION_READ_UNITS
+    per_million_service = units["usage_hot_write_units"] * write_usd + authorize_rru * read_usd
+    # The baseline's authorize reads the profile and the grant too (two GetItems).
+    baseline_reads = units["baseline_usage_read_units"] + authorize_rru
+    per_million_baseline = units["baseline_usage_write_units"] * write_usd + baseline_reads * read_usd
+    storage_gb = 2 * (sizes["usage"] + ITEM_OVERHEAD_BYTES) * 1_000_000 / 1024**3
+    written = {"single": units["usage_hot_write_units"],
+               "batched_one_grant": units["usage_batch_100_write_units_per_record"],
+               "baseline": units["baseline_usage_write_units"]}  # fmt: skip
     return {
         "assumptions": {
             "usd_per_million_write_units": USD_PER_MILLION_WRITE_UNITS,
@@ -41,19 +55,14 @@ def cost_model(results: dict[str, Any]) -> dict[str, Any]:
             "usd_per_gb_month": USD_PER_GB_MONTH,
             "pricing": "DynamoDB on-demand, us-east-1",
         },
-        "units": {
-            "usage_hot_write_units": usage_hot_wru,
-            "authorize_read_units": authorize_rru,
-            "baseline_usage_write_units": baseline_wru,
-            "baseline_usage_read_units": baseline_rru,
-        },
+        "units": units,
         "usd_per_million_invocations": {
             "service": round(per_million_service, 2),
             "baseline": round(per_million_baseline, 2),
         },
+        "usd_per_million_records_written": {name: round(wru * write_usd, 2) for name, wru in written.items()},
         "storage_gb_per_million_usage_records": round(storage_gb, 3),
         "storage_usd_per_month_per_million_records": round(storage_gb * USD_PER_GB_MONTH, 3),
-        "per_grant_usage_per_second_ceiling": PARTITION_WRITE_UNITS_PER_SECOND // write_units(grant, True),
     }
 
 
@@ -83,6 +92,7 @@ def _targets(results: dict[str, Any]) -> list[str]:
         ("items read per expired grant <= 1.1, flat in table size",
          max(per_expired) <= 1.1 and max(per_expired) - min(per_expired) < 0.05, ", ".join(map(str, per_expired))),
         ("each handler's init <= 1.5x the bare boto3 handler", worst_init <= 1.5, f"worst {worst_init:.2f}x"),
+        *report_capacity.batch_targets(results),
     ]  # fmt: skip
     lines = ["| target | met | measured |", "|---|---|---|"]
     lines += [f"| {name} | {'yes' if met else '**no**'} | {value} |" for name, met, value in rows]
@@ -126,7 +136,8 @@ def expiry_plot(rows: list[dict[str, Any]]) -> str:
 
 def write_markdown(results: dict[str, Any], path: Path) -> None:
     (path.parent / "expiry-scaling.svg").write_text(expiry_plot(results["expiry"]), encoding="utf-8")
-    init, detail, cost = results["init_ms"], results["init_detail"], results["cost"]
+    init, detail = results["init_ms"], results["init_detail"]
+    one, mixed = results["ops"]["usage_batch_100"], results["ops"]["usage_batch_mixed"]
     rps = results["throughput_rps"]
     lines = [
         "# Performance",
@@ -145,7 +156,10 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         "The service beside the textbook baseline (`bench/baseline.py`: Powertools' idempotency decorator",
         "around a read-check-update of the grant, written for this comparison). `usage_hot` follows an",
         "`authorize` in the same container, as the gateway calls them; `usage_cold_container` is the same",
-        "usage in a container that has seen nothing of the grant (one read first).",
+        "usage in a container that has seen nothing of the grant (one read first). `usage_batch_100` is",
+        f"one `POST /v1/usage/batch` of {one['records']} records on one grant, `usage_batch_mixed` "
+        f"{mixed['records']} records interleaved over {mixed['grants']} grants of one account, both in a",
+        "container that has seen every grant of the batch; their baseline is as many single baseline usages.",
         "",
         *_ops_table(results),
         "",
@@ -153,6 +167,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         f"{results['ops']['usage_hot']['requests']}; a replay costs {results['ops']['usage_replay']['requests']} "
         f"against {results['baseline_ops']['usage_replay']['requests']}.",
         "",
+        *report_capacity.write_units_section(results),
         "## Handler init (cold start)",
         "",
         "Import of the handler module and creation of its DynamoDB client, in a fresh interpreter, median",
@@ -204,52 +219,58 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         "The embedded DynamoDB serializes requests, so the rate mostly counts DynamoDB round trips per",
         "record: 1 for the service, 5 for the baseline.",
         "",
+        *_cost_section(results),
+        *report_capacity.ceiling_section(results, PARTITION_WRITE_UNITS_PER_SECOND),
+        f"Whole run: {results['seconds']} s.",
+        "",
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _cost_section(results: dict[str, Any]) -> list[str]:
+    cost, units = results["cost"], results["cost"]["units"]
+    single, baseline = units["usage_hot_write_units"], units["baseline_usage_write_units"]
+    written = cost["usd_per_million_records_written"]
+    return [
         "## Cost model",
         "",
         f"Item sizes measured from the table (bytes): {results['item_sizes_bytes']}.",
         "",
         "- Usage on the hot path: one `TransactWriteItems` of two items, each billed as two writes per KB"
-        f" (transactions), plus the usage record written to its one index: **{cost['units']['usage_hot_write_units']}"
-        " write units**.",
-        f"- Authorize: one strongly consistent `BatchGetItem` of two items: **{cost['units']['authorize_read_units']}"
+        f" (transactions), plus the usage record written to its one index: **{single} write units**.",
+        f"- Batched usage: **{units['usage_batch_100_write_units_per_record']} write units a record** on one grant,"
+        f" {units['usage_batch_mixed_write_units_per_record']} on {results['ops']['usage_batch_mixed']['grants']}"
+        " grants of one account.",
+        f"- Authorize: one strongly consistent `BatchGetItem` of two items: **{units['authorize_read_units']}"
         " read units**.",
-        f"- Baseline usage: {cost['units']['baseline_usage_write_units']} write units and "
-        f"{cost['units']['baseline_usage_read_units']} read unit(s), plus its authorize (2 reads).",
+        f"- Baseline usage: {baseline} write units and {units['baseline_usage_read_units']} read unit(s), plus its"
+        " authorize (2 reads).",
         "",
         "| per million invocations (authorize + usage) | USD, on-demand |",
         "|---|---|",
         f"| service | {cost['usd_per_million_invocations']['service']} |",
         f"| baseline | {cost['usd_per_million_invocations']['baseline']} |",
         "",
+        "| writes per million usage records | USD, on-demand |",
+        "|---|---|",
+        *[f"| {name.replace('_', ' ')} | {usd} |" for name, usd in written.items()],
+        "",
         f"Storage: {cost['storage_gb_per_million_usage_records']} GB per million usage records (base table and",
         "its index, with DynamoDB's 100-byte overhead), "
         f"{cost['storage_usd_per_month_per_million_records']} USD a month.",
         f"Prices assumed: {cost['assumptions']}.",
         "",
-        "The service pays more write units per record than the baseline: the transaction doubles the",
+        f"A single usage pays {'more' if single > baseline else 'no more'} write units than the baseline's: the"
+        " transaction doubles the",
         "write cost of its two items (one index now serves both usage listings: a model's listing",
         "filters the account's, reading at most 1,000 records a call). What that buys: the record and",
         "the draw are atomic (the baseline can lose a record between its update and its put), replays",
         "are recognised for the table's lifetime (the baseline's idempotency records expire), and one",
-        "round trip instead of five.",
-        "",
-        "## The per-grant write ceiling",
-        "",
-        "All usage of one account on one model updates one item. DynamoDB allows about",
-        f"{PARTITION_WRITE_UNITS_PER_SECOND} write units per second per partition, and a transactional update",
-        "of the grant costs 2, so one",
-        f"grant takes at most about {cost['per_grant_usage_per_second_ceiling']} usage records per second, less",
-        "under contention. What the design does as an account approaches it: exact-remainder draws that",
-        "lose races relax to `remaining >= free` after two tries (docs/ledger.md); past the bounded",
-        "retries the answer is 503 `temporarily_unavailable` with `Retry-After`, and the gateway retries",
-        "with the same `request_id` (never charged twice). Beyond that the grant would have to be split",
-        "into sub-grants (quota divided across N items, drawn round-robin, rebalanced when one runs",
-        "dry): not built; nothing in the trial's usage pattern needs it yet.",
-        "",
-        f"Whole run: {results['seconds']} s.",
+        "round trip instead of five. A batch shares the grant's write among its records and pays",
+        f"{'less' if units['usage_batch_100_write_units_per_record'] < baseline else 'no less'} than the baseline"
+        " per record.",
         "",
     ]
-    path.write_text("\n".join(lines), encoding="utf-8")
 
 
 def _init_verdict(init: dict[str, float]) -> list[str]:

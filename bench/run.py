@@ -40,13 +40,13 @@ import boto3  # noqa: E402
 from botocore.client import BaseClient  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from bench import baseline, report  # noqa: E402
+from bench import baseline, capacity, report  # noqa: E402
 from bench.item_size import item_size  # noqa: E402
 from infra import moto_transactions  # noqa: E402
-from infra.dynamo_meter import DynamoMeter  # noqa: E402
+from infra.dynamo_meter import DynamoMeter, ItemImages  # noqa: E402
 from infra.lambda_container import LAYER_DIRS, ROOT  # noqa: E402
-from infra.template import create_ledger_table  # noqa: E402
-from trial_ledger import ClaimMethod, HoldAsk, Ledger, SwitchableClock  # noqa: E402
+from infra.template import create_ledger_table, table_definition  # noqa: E402
+from trial_ledger import ClaimMethod, HoldAsk, Ledger, SwitchableClock, UsageAsk, UsageResult  # noqa: E402
 from trial_ledger.keys import all_expiry_shards  # noqa: E402
 from trial_ledger.mapping import grant_item  # noqa: E402
 from trial_ledger.records import GrantItem  # noqa: E402
@@ -125,15 +125,41 @@ def _serialized_with_latency(latency_s: float) -> Iterator[None]:
         BaseClient._make_api_call = original
 
 
-def _measure(meter: DynamoMeter, action: Callable[[], Any]) -> dict[str, Any]:
+BATCH_RECORDS = 100
+MIXED_BATCH_MODELS = 10
+MIXED_QUANTITY = 2
+"""Small enough that a 50-image trial keeps a remainder after the service's and the baseline's
+ten records each: a record that empties a grant would cost one more index write."""
+CEILING_SINGLE_RECORDS = 10
+CEILING_BATCHES = 2
+"""The ceilings come from streams long enough that the partitions every record writes show up in
+more than one request (see bench/capacity.py's ceiling)."""
+
+
+def _table_specs() -> dict[str, capacity.TableSpec]:
+    """What each table's writes cost: its keys and its indexes, from template.yaml and the baseline."""
+    ledger_table = os.environ["TABLE_NAME"]
+    return {
+        ledger_table: capacity.TableSpec.from_definition(table_definition(ledger_table)),
+        baseline.IDEMPOTENCY_TABLE: capacity.TableSpec.from_definition(baseline.idempotency_table_definition()),
+    }
+
+
+def _measure(meter: DynamoMeter, action: Callable[[], Any], records: int | None = None) -> dict[str, Any]:
     meter.reset()
     action()
-    return {
+    measured: dict[str, Any] = {
         "requests": meter.total_requests,
         "items_read": meter.items_read,
         "items_written": meter.items_written,
         "by_operation": dict(meter.requests),
     }
+    if meter.images is not None:
+        by_target = capacity.units_by_target(meter.writes, _table_specs())
+        measured |= {"write_units": sum(by_target.values()), "write_units_by_target": by_target}
+        if records is not None:
+            measured |= {"records": records, "write_units_per_record": round(measured["write_units"] / records, 2)}
+    return measured
 
 
 def _fresh_tables() -> Any:
@@ -143,60 +169,154 @@ def _fresh_tables() -> Any:
     return client
 
 
-def operation_counts() -> tuple[dict[str, Any], dict[str, Any], dict[str, int]]:
-    """Requests and items per operation, service and baseline, on moto; and the item sizes."""
+def _imaging_meter() -> DynamoMeter:
+    """A meter that keeps each written item's images, read through a client it does not count."""
+    return DynamoMeter(images=ItemImages(boto3.client("dynamodb", region_name="us-east-1")))
+
+
+def _batch(account_id: str, model_ids: list[str], quantity: int, prefix: str) -> list[UsageAsk]:
+    """BATCH_RECORDS records interleaved over ``model_ids`` (one model after the other)."""
+    return [UsageAsk(account_id, model_ids[index % len(model_ids)], quantity, f"{prefix}-{index:03d}")
+            for index in range(BATCH_RECORDS)]  # fmt: skip
+
+
+def _record_batch(ledger: Ledger, asks: list[UsageAsk]) -> None:
+    outcomes = ledger.record_usage_batch(asks)
+    refused = [outcome for outcome in outcomes if not isinstance(outcome, UsageResult)]
+    assert not refused, f"the bench batch was refused in part: {refused[:3]}"
+
+
+def operation_counts() -> tuple[dict[str, Any], dict[str, Any], dict[str, int], dict[str, Any]]:
+    """Requests, items and write units per operation, service and baseline, on moto; the item
+    sizes; and the per-grant write ceilings."""
     with mock_aws():
         client = _fresh_tables()
         store = LedgerStore()
         ledger = Ledger(store=store, clock=SwitchableClock(START), campaign_close=CLOSE, backoff=Backoff())
-        meter = DynamoMeter()
+        meter = _imaging_meter()
         meter.attach_ledger(store)
-        for account in ("claim-1", "claim-10", "user"):
-            ledger.activate(account)
-        ledger.set_postpaid("user", True)
-        ops = {
-            "claim_1": _measure(meter, lambda: ledger.claim("claim-1", TRIAL_MODELS[:1])),
-            "claim_10": _measure(meter, lambda: ledger.claim("claim-10", TRIAL_MODELS[:10])),
-        }
-        ledger.claim("user", ["lang-01", "image-01"])
-        ops["authorize"] = _measure(meter, lambda: ledger.authorize("user", "lang-01"))
-        ops["usage_hot"] = _measure(meter, lambda: ledger.record_usage("user", "lang-01", 1834, "hot-1"))
-        ledger.authorize("user", "image-01")
-        ops["usage_split"] = _measure(meter, lambda: ledger.record_usage("user", "image-01", 53, "split-1"))
-        ops["usage_replay"] = _measure(meter, lambda: ledger.record_usage("user", "lang-01", 1834, "hot-1"))
-        ops["hold"] = _measure(meter, lambda: ledger.hold(HoldAsk("user", "lang-01", "held-1", 4000)))
-        ops["settle"] = _measure(meter, lambda: ledger.record_usage("user", "lang-01", 3120, "held-1"))
-        ledger.hold(HoldAsk("user", "lang-01", "held-2", 4000))
-        ops["release"] = _measure(meter, lambda: ledger.release_hold("held-2"))
-        ops["usage_plain_after_holds"] = _measure(meter, lambda: ledger.record_usage("user", "lang-01", 10, "hot-2"))
-        ops["list_grants"] = _measure(meter, lambda: ledger.grants("user"))
-        cold = Ledger(store=store, clock=SwitchableClock(START), campaign_close=CLOSE)
-        ops["usage_cold_container"] = _measure(meter, lambda: cold.record_usage("user", "lang-01", 10, "cold-1"))
+        try:
+            ops = _service_ops(ledger, store, meter)
+            sizes = _item_sizes(client)  # before the batches, whose longer bench ids would weigh in
+            ops |= _batch_ops(ledger, meter)
+            ceilings = _ceilings(ledger, meter)
+        finally:
+            meter.detach()  # the clients serve the later parts of the bench, which time themselves
+        baseline_ops = _baseline_ops()
+    return ops, baseline_ops, sizes, ceilings
 
-        baseline_meter = DynamoMeter()
-        baseline_meter.attach(baseline._table().meta.client)
-        baseline_meter.attach(baseline._persistence().client)
-        baseline_ops = {
-            "authorize": _measure(baseline_meter, lambda: baseline.authorize("user", "lang-01")),
-            "usage_hot": _measure(
-                baseline_meter,
-                lambda: baseline.record_usage(
-                    {"account_id": "user", "model_id": "lang-01", "quantity": 1834, "request_id": "b-hot-1"}
-                ),
-            ),
-            "usage_replay": _measure(
-                baseline_meter,
-                lambda: baseline.record_usage(
-                    {"account_id": "user", "model_id": "lang-01", "quantity": 1834, "request_id": "b-hot-1"}
-                ),
-            ),
+
+def _item_sizes(client: Any) -> dict[str, int]:
+    """The largest item of each kind in the table (the cost model's sizes)."""
+    sizes: dict[str, int] = {}
+    for raw in client.scan(TableName=os.environ["TABLE_NAME"])["Items"]:
+        kind = raw.get("item_type", {}).get("S")
+        if kind:
+            sizes[kind] = max(sizes.get(kind, 0), item_size(raw))
+    return sizes
+
+
+def _service_ops(ledger: Ledger, store: LedgerStore, meter: DynamoMeter) -> dict[str, Any]:
+    for account in ("claim-1", "claim-10", "user"):
+        ledger.activate(account)
+    ledger.set_postpaid("user", True)
+    ops = {
+        "claim_1": _measure(meter, lambda: ledger.claim("claim-1", TRIAL_MODELS[:1])),
+        "claim_10": _measure(meter, lambda: ledger.claim("claim-10", TRIAL_MODELS[:10])),
+    }
+    ledger.claim("user", ["lang-01", "image-01"])
+    ops["authorize"] = _measure(meter, lambda: ledger.authorize("user", "lang-01"))
+    ops["usage_hot"] = _measure(meter, lambda: ledger.record_usage("user", "lang-01", 1834, "hot-1"), records=1)
+    ledger.authorize("user", "image-01")
+    ops["usage_split"] = _measure(meter, lambda: ledger.record_usage("user", "image-01", 53, "split-1"), records=1)
+    ops["usage_replay"] = _measure(meter, lambda: ledger.record_usage("user", "lang-01", 1834, "hot-1"))
+    ops["hold"] = _measure(meter, lambda: ledger.hold(HoldAsk("user", "lang-01", "held-1", 4000)))
+    ops["settle"] = _measure(meter, lambda: ledger.record_usage("user", "lang-01", 3120, "held-1"), records=1)
+    ledger.hold(HoldAsk("user", "lang-01", "held-2", 4000))
+    ops["release"] = _measure(meter, lambda: ledger.release_hold("held-2"))
+    plain = _measure(meter, lambda: ledger.record_usage("user", "lang-01", 10, "hot-2"), records=1)
+    ops["usage_plain_after_holds"] = plain
+    ops["list_grants"] = _measure(meter, lambda: ledger.grants("user"))
+    cold = Ledger(store=store, clock=SwitchableClock(START), campaign_close=CLOSE)
+    ops["usage_cold_container"] = _measure(meter, lambda: cold.record_usage("user", "lang-01", 10, "cold-1"), records=1)
+    return ops
+
+
+def _warm_account(ledger: Ledger, account_id: str, model_ids: list[str]) -> None:
+    """An activated account with a grant on each model, every grant seen by this container."""
+    ledger.activate(account_id)
+    ledger.claim(account_id, model_ids)
+    for model_id in model_ids:
+        ledger.authorize(account_id, model_id)
+
+
+def _batch_ops(ledger: Ledger, meter: DynamoMeter) -> dict[str, Any]:
+    """100 records on one grant, and 100 over 10 grants of one account, each in a container that
+    has seen every grant of the batch (authorize first, as the gateway calls it)."""
+    mixed_models = TRIAL_MODELS[:MIXED_BATCH_MODELS]
+    _warm_account(ledger, "batch-one", ["lang-01"])
+    _warm_account(ledger, "batch-mixed", mixed_models)
+    one = _batch("batch-one", ["lang-01"], 1834, "one")
+    mixed = _batch("batch-mixed", mixed_models, MIXED_QUANTITY, "mixed")
+    return {
+        "usage_batch_100": _measure_batch(meter, ledger, one),
+        "usage_batch_mixed": _measure_batch(meter, ledger, mixed),
+    }
+
+
+def _measure_batch(meter: DynamoMeter, ledger: Ledger, asks: list[UsageAsk]) -> dict[str, Any]:
+    measured = _measure(meter, lambda: _record_batch(ledger, asks), records=len(asks))
+    return measured | {"grants": len({(ask.account_id, ask.model_id) for ask in asks})}
+
+
+def _ceilings(ledger: Ledger, meter: DynamoMeter) -> dict[str, Any]:
+    """Records per second one grant takes, single and batched, from the partitions each stream wrote."""
+    for account in ("ceiling-single", "ceiling-batch"):
+        _warm_account(ledger, account, ["lang-01"])
+
+    def singles() -> None:
+        for index in range(CEILING_SINGLE_RECORDS):
+            ledger.record_usage("ceiling-single", "lang-01", 1834, f"ceiling-single-{index}")
+
+    def batches() -> None:
+        for round_ in range(CEILING_BATCHES):
+            _record_batch(ledger, _batch("ceiling-batch", ["lang-01"], 1834, f"ceiling-batch-{round_}"))
+
+    streams = {"single": (singles, CEILING_SINGLE_RECORDS), "batch": (batches, CEILING_BATCHES * BATCH_RECORDS)}
+    detail: dict[str, Any] = {}
+    for name, (stream, records) in streams.items():
+        measured = _measure(meter, stream, records=records)
+        found = capacity.ceiling(meter.writes, _table_specs(), records, report.PARTITION_WRITE_UNITS_PER_SECOND)
+        detail[name] = found | {"records": records, "requests": measured["requests"]}
+    return detail
+
+
+def _baseline_ops() -> dict[str, Any]:
+    """The textbook baseline's usage, one record and (as a batch's baseline) 100 single records."""
+    meter = _imaging_meter()
+    meter.attach(baseline._table().meta.client)
+    meter.attach(baseline._persistence().client)
+
+    def usage(account_id: str, model_id: str, quantity: int, request_id: str) -> None:
+        baseline.record_usage({"account_id": account_id, "model_id": model_id, "quantity": quantity,
+                               "request_id": request_id})  # fmt: skip
+
+    def batch(asks: list[UsageAsk]) -> None:
+        for ask in asks:
+            usage(ask.account_id, ask.model_id, ask.quantity, ask.request_id)
+
+    one = _batch("batch-one", ["lang-01"], 1834, "b-one")
+    mixed = _batch("batch-mixed", TRIAL_MODELS[:MIXED_BATCH_MODELS], MIXED_QUANTITY, "b-mixed")
+    try:
+        return {
+            "authorize": _measure(meter, lambda: baseline.authorize("user", "lang-01")),
+            "usage_hot": _measure(meter, lambda: usage("user", "lang-01", 1834, "b-hot-1"), records=1),
+            "usage_replay": _measure(meter, lambda: usage("user", "lang-01", 1834, "b-hot-1")),
+            "usage_batch_100": _measure(meter, lambda: batch(one), records=len(one)),
+            "usage_batch_mixed": _measure(meter, lambda: batch(mixed), records=len(mixed)),
         }
-        sizes: dict[str, int] = {}
-        for raw in client.scan(TableName=os.environ["TABLE_NAME"])["Items"]:
-            kind = raw.get("item_type", {}).get("S")
-            if kind:
-                sizes[kind] = max(sizes.get(kind, 0), item_size(raw))
-    return ops, baseline_ops, sizes
+    finally:
+        meter.detach()
 
 
 INIT_PROBE = """
@@ -377,7 +497,7 @@ def throughput(clients: int = 8, per_client: int = 150) -> dict[str, Any]:
 def main() -> int:
     started = time.perf_counter()
     print("operation counts...", flush=True)
-    ops, baseline_ops, sizes = operation_counts()
+    ops, baseline_ops, sizes, ceilings = operation_counts()
     print("handler init times...", flush=True)
     init = init_times()
     print("expiry scaling...", flush=True)
@@ -390,6 +510,8 @@ def main() -> int:
         "ops": ops,
         "baseline_ops": baseline_ops,
         "item_sizes_bytes": sizes,
+        "ceiling_records_per_s": {name: found["records_per_s"] for name, found in ceilings.items()},
+        "ceiling_detail": ceilings,
         **init,
         "expiry": expiry,
         "expiry_parallel": parallel,
