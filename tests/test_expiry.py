@@ -104,8 +104,8 @@ def test_usage_racing_the_job_at_the_boundary(ledger: Ledger, store: LedgerStore
     ledger.record_usage("a", LANG_30, 250, "edge")
     candidate = ExpiryCandidate("a", LANG_30, MILLION, grant.expires_at)
     clock.advance(timedelta(milliseconds=1))
-    assert ledger._expiry.expire_one(candidate, grant.expires_at) == MILLION - 250
-    assert ledger._expiry.expire_one(candidate, grant.expires_at) == 0  # a second run: nothing twice
+    assert ledger._use.expiry.expire_one(candidate, grant.expires_at) == MILLION - 250
+    assert ledger._use.expiry.expire_one(candidate, grant.expires_at) == 0  # a second run: nothing twice
     [after] = ledger.grants("a")
     assert (after.used, after.expired, after.remaining) == (250, MILLION - 250, 0)
     assert after.quota == after.used + after.expired + after.remaining
@@ -115,7 +115,7 @@ def test_expiry_is_not_usable_for_a_grant_not_yet_due(ledger: Ledger, store: Led
     ledger.authorize("a", LANG_90)
     [grant] = ledger.grants("a")
     candidate = ExpiryCandidate("a", LANG_90, MILLION, grant.expires_at)
-    assert ledger._expiry.expire_one(candidate, "2026-03-02T00:00:00.000Z") == 0
+    assert ledger._use.expiry.expire_one(candidate, "2026-03-02T00:00:00.000Z") == 0
     assert ledger.grants("a")[0].remaining == MILLION
 
 

@@ -9,23 +9,16 @@ from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from .accounts import Accounts
-from .batches import UsageBatches
 from .catalog import Catalog
-from .claims import Claims
 from .clock import Clock, SystemClock
 from .context import LedgerContext
 from .dynamo_errors import StoreUnavailable
 from .errors import TemporarilyUnavailable
-from .expiry import Expiry
-from .history import UsageHistory
-from .hold_sweep import HoldSweep
-from .holds import Holds
-from .metering import Metering
 from .retry import Backoff
 from .settings import load_settings
 from .snapshots import SnapshotCache
 from .store import LedgerStore
+from .use_cases import UseCases
 from .views import (
     Account,
     Authorization,
@@ -81,14 +74,7 @@ class Ledger:
             snapshots=SnapshotCache(),
             hold_ttl_seconds=load_settings().hold_ttl_seconds,
         )
-        self._accounts = Accounts(self._context)
-        self._claims = Claims(self._context)
-        self._metering = Metering(self._context, self._claims)
-        self._batches = UsageBatches(self._context, self._metering)
-        self._history = UsageHistory(self._context)
-        self._expiry = Expiry(self._context)
-        self._holds = Holds(self._context)
-        self._sweep = HoldSweep(self._context)
+        self._use = UseCases(self._context)
 
     @property
     def clock(self) -> Clock:
@@ -105,8 +91,9 @@ class Ledger:
     # -- Lambda SnapStart -----------------------------------------------------------------
 
     def prime(self) -> None:
-        """Before the snapshot: everything but a request (clients, service model)."""
+        """Before the snapshot: everything but a request (clients, service model, every use case)."""
         self._context.store.prime_clients()
+        self._use.load_all()
 
     def after_restore(self) -> None:
         """After a restore: nothing one restored environment may share with another. The retry
@@ -119,61 +106,61 @@ class Ledger:
 
     @_unavailable_after_retries
     def account(self, account_id: str) -> Account:
-        return self._accounts.account(account_id)
+        return self._use.accounts.account(account_id)
 
     @_unavailable_after_retries
     def activate(self, account_id: str) -> Account:
-        return self._accounts.activate(account_id)
+        return self._use.accounts.activate(account_id)
 
     @_unavailable_after_retries
     def set_postpaid(self, account_id: str, enabled: bool) -> Account:
-        return self._accounts.set_postpaid(account_id, enabled)
+        return self._use.accounts.set_postpaid(account_id, enabled)
 
     # -- gallery and claims ---------------------------------------------------------------
 
     @_unavailable_after_retries
     def availability(self, account_id: str) -> dict[str, ClaimAvailability]:
-        return self._claims.availability(account_id)
+        return self._use.claims.availability(account_id)
 
     @_unavailable_after_retries
     def claim(self, account_id: str, model_ids: Sequence[str], claimed_by: str | None = None) -> list[ClaimOutcome]:
-        return self._claims.claim(account_id, model_ids, claimed_by)
+        return self._use.claims.claim(account_id, model_ids, claimed_by)
 
     @_unavailable_after_retries
     def grants(self, account_id: str) -> list[Grant]:
-        return self._claims.grants(account_id)
+        return self._use.claims.grants(account_id)
 
     # -- gateway: admission and metering --------------------------------------------------
 
     @_unavailable_after_retries
     def authorize(self, account_id: str, model_id: str, sub_account_id: str | None = None) -> Authorization:
-        return self._metering.authorize(account_id, model_id, sub_account_id)
+        return self._use.metering.authorize(account_id, model_id, sub_account_id)
 
     @_unavailable_after_retries
     def record_usage(
         self, account_id: str, model_id: str, quantity: int, request_id: str, sub_account_id: str | None = None
     ) -> UsageResult:
-        return self._metering.record_usage(account_id, model_id, quantity, request_id, sub_account_id)
+        return self._use.metering.record_usage(account_id, model_id, quantity, request_id, sub_account_id)
 
     @_unavailable_after_retries
     def record_usage_batch(self, asks: Sequence[UsageAsk]) -> list[UsageResult | RecordRefusal]:
         """Record up to 100 usages in order, as if one by one; a refused record is answered in
         its place. Not atomic: after TemporarilyUnavailable the recorded ones answer as replays."""
-        return self._batches.record(asks)
+        return self._use.batches.record(asks)
 
     @_unavailable_after_retries
     def hold(self, ask: HoldAsk) -> HoldResult:
-        return self._holds.hold(ask)
+        return self._use.holds.hold(ask)
 
     @_unavailable_after_retries
     def release_hold(self, request_id: str) -> ReleaseResult:
-        return self._holds.release(request_id)
+        return self._use.holds.release(request_id)
 
     @_unavailable_after_retries
     def usage(
         self, account_id: str, model_id: str | None = None, limit: int = 50, cursor: str | None = None
     ) -> UsagePage:
-        return self._history.page(account_id, model_id, limit, cursor)
+        return self._use.history.page(account_id, model_id, limit, cursor)
 
     # -- nightly expiry -------------------------------------------------------------------
 
@@ -183,7 +170,7 @@ class Ledger:
         workers: int | None = None,
     ) -> ExpiryReport:  # fmt: skip
         """``workers`` shards at once; the deploy's ``EXPIRY_WORKERS`` when not given."""
-        return self._expiry.expire_due(as_of, keep_going, page_size, workers or load_settings().expiry_workers)
+        return self._use.expiry.expire_due(as_of, keep_going, page_size, workers or load_settings().expiry_workers)
 
     @_unavailable_after_retries
     def mark_expiring_soon(
@@ -191,10 +178,10 @@ class Ledger:
         workers: int | None = None,
     ) -> ExpiringSoonReport:  # fmt: skip
         workers = workers or load_settings().expiry_workers
-        return self._expiry.mark_expiring_soon(as_of, window, keep_going, page_size, workers)
+        return self._use.expiry.mark_expiring_soon(as_of, window, keep_going, page_size, workers)
 
     @_unavailable_after_retries
     def sweep_holds(
         self, as_of: datetime, keep_going: Callable[[], bool] = lambda: True, page_size: int = 500
     ) -> SweepReport:
-        return self._sweep.sweep(as_of, keep_going, page_size)
+        return self._use.hold_sweep.sweep(as_of, keep_going, page_size)
