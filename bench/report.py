@@ -177,7 +177,8 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         "|---|---|---|---|",
         *[
             f"| {name} | {detail[name]['import_ms']} | {init[name]} | {init[name] / init['bare_boto3']:.2f} |"
-            for name in ("claim", "consume", "expiry", "bare_boto3")
+            for name in ("claim", "consume", "expiry", "powertools_floor", "bare_boto3")
+            if name in init
         ],
         "",
         "Where the consume handler's import time goes (cumulative, `python -X importtime`, one run):",
@@ -274,18 +275,36 @@ def _cost_section(results: dict[str, Any]) -> list[str]:
 
 
 def _init_verdict(init: dict[str, float]) -> list[str]:
-    worst = max(init[name] for name in ("claim", "consume", "expiry")) / init["bare_boto3"]
-    verdict = "met" if worst <= 1.5 else "missed"
+    bare = init["bare_boto3"]
+    worst = max(init[name] for name in ("claim", "consume", "expiry")) / bare
+    verdict = "met" if worst <= 1.5 else f"missed by {worst - 1.5:.2f}x"
+    lines = [
+        f"The target (1.5x the bare boto3 handler) is {verdict}: {worst:.2f}x at worst.",
+    ]
+    if "powertools_floor" in init:
+        floor = init["powertools_floor"]
+        lines += [
+            "`powertools_floor` (`bench/floor_handler.py`) is the least a function built like the",
+            "API functions imports: Powertools' Logger, Metrics and HTTP resolver with Pydantic",
+            f"validation, one body model and boto3. It alone takes {floor} ms, {floor / bare:.2f}x the bare",
+            "handler: with Powertools' resolver and Pydantic at the edge, 1.5x cannot be reached by trimming our own",
+            f"code. Above that floor the API functions add {init['consume'] - floor:.0f} ms (consume) and",
+            f"{init['claim'] - floor:.0f} ms (claim): the ledger's modules (about 60 ms: the plain-value",
+            "dataclasses, the PynamoDB models, the store) and the edge's Pydantic schemas (about 20 ms).",
+        ]
     return [
-        f"The target (1.5x the bare boto3 handler) is {verdict}: {worst:.2f}x at worst. What was done:",
-        "the X-Ray SDK is gone (Powertools' Tracer imported it, about 130 ms; `Tracing: Active` keeps",
-        "Lambda's own segments, and docs/operations.md says how to add OpenTelemetry), the store and",
-        "the models share one botocore client (one service model loaded), and the expiry function",
-        "imports boto3 only when it must continue itself. What remains above the bare handler is",
-        "Powertools' event handler with its pydantic validation, which the edge is built on. In AWS",
-        "the claim and consume functions run with SnapStart: the init measured here happens once per",
-        "published version, before the snapshot (primed by the runtime hooks), and a cold start is a",
-        "restore plus the after-restore hook (a reseed and an empty cache).",
+        *lines,
+        "What was done: the X-Ray SDK is gone (Powertools' Tracer imported it, about 130 ms;",
+        "`Tracing: Active` keeps Lambda's own segments, and docs/operations.md says how to add",
+        "OpenTelemetry); the store and the models share one botocore client (one service model",
+        "loaded); the expiry function imports boto3 only when it must continue itself; and the",
+        "ledger's use cases are imported on first use (`use_cases.py`: a function imports none at",
+        "init, about 26 ms less), all of them before a SnapStart snapshot. Not done: splitting the",
+        "edge's schemas per function (about 10 ms each) and lighter dataclasses (no `slots`) would",
+        "still leave the API functions above the floor. In AWS the claim and consume functions run",
+        "with SnapStart: the init measured here happens once per published version, before the",
+        "snapshot (primed by the runtime hooks), and a cold start is a restore plus the after-restore",
+        "hook (a reseed and an empty cache).",
     ]
 
 

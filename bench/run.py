@@ -344,6 +344,7 @@ def init_times(runs: int = 10) -> dict[str, Any]:
         "consume": ("consume_handler", HANDLER_READY, "functions/consume"),
         "expiry": ("expiry_handler", HANDLER_READY, "functions/expiry"),
         "bare_boto3": ("boto3", "boto3.client('dynamodb')", "functions"),
+        "powertools_floor": ("floor_handler", "floor_handler.boto3.client('dynamodb')", "bench"),
     }
     results: dict[str, Any] = {}
     details: dict[str, Any] = {}
