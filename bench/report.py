@@ -71,7 +71,7 @@ def _ops_table(results: dict[str, Any]) -> list[str]:
         "| operation | requests | items read | items written | baseline requests | baseline read | baseline written |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name in [*OP_NAMES, "usage_cold_container"]:
+    for name in WRITING_OPS:
         op = results["ops"][name]
         base = results["baseline_ops"].get(name)
         cells = [str(base[key]) for key in ("requests", "items_read", "items_written")] if base else ["", "", ""]
