@@ -474,6 +474,20 @@ def throughput(clients: int = 8, per_client: int = 150) -> dict[str, Any]:
                 list(pool.map(client, range(clients)))
             return clients * per_client / (time.perf_counter() - started)
 
+        def run_batches(tag: str, batches: int = 3, size: int = 100) -> float:
+            """Records per second when each client sends its usage in batches of ``size``."""
+
+            def client(index: int) -> None:
+                for batch in range(batches):
+                    records = [{"account_id": f"tp-{index}", "model_id": "lang-01", "quantity": 10,
+                                "request_id": f"{tag}-{index}-{batch}-{n}"} for n in range(size)]  # fmt: skip
+                    assert post("/v1/usage/batch", {"records": records}) == 200
+
+            started = time.perf_counter()
+            with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+                list(pool.map(client, range(clients)))
+            return clients * batches * size / (time.perf_counter() - started)
+
         def warm(index: int) -> None:
             post("/v1/authorizations", {"account_id": f"tp-{index}", "model_id": "lang-01"})
             for round_ in range(3):
@@ -488,8 +502,9 @@ def throughput(clients: int = 8, per_client: int = 150) -> dict[str, Any]:
             list(pool.map(warm, range(clients)))
         service = run("/v1/usage", "svc")
         base = run("/_bench/baseline-usage", "base")
-        return {"service": round(service, 1), "baseline": round(base, 1), "clients": clients,
-                "requests_per_client": per_client}  # fmt: skip
+        batched = run_batches("batch")
+        return {"service": round(service, 1), "baseline": round(base, 1), "service_batched_records": round(batched, 1),
+                "clients": clients, "requests_per_client": per_client}  # fmt: skip
     finally:
         server.terminate()
         server.wait(timeout=10)
