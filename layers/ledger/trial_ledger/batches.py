@@ -185,18 +185,19 @@ class UsageBatches:
 
     def _read_missing(self, groups: dict[GrantKey, deque[_Lead]], known: _Known) -> None:
         """Read what the batch does not know (a cold container, a refusal that did not carry
-        it): one consistent request per account."""
+        it): every account at once, consistently (a BatchGetItem per 100 keys)."""
         missing: dict[str, list[str]] = {}
         for account_id, model_id in groups:
             if (account_id, model_id) not in known.grants:
                 missing.setdefault(account_id, []).append(model_id)
             elif account_id not in known.profiles:
                 missing.setdefault(account_id, [])
-        for account_id, model_ids in missing.items():
-            profile, grants = self._context.store.read_account(account_id, model_ids)
+        if not missing:
+            return
+        for account_id, (profile, grants) in self._context.store.read_accounts(missing).items():
             known.profiles[account_id] = profile
             self._context.snapshots.remember_profile(profile)
-            for model_id in model_ids:
+            for model_id in missing[account_id]:
                 self._remember(known, (account_id, model_id), grants.get(model_id))
 
     def _remember(self, known: _Known, key: GrantKey, grant: GrantState | None) -> None:

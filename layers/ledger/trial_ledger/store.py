@@ -9,7 +9,7 @@ Writes are conditional; a refused one raises a refusal (refusals.py) carrying th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -71,12 +71,25 @@ class LedgerStore(IndexQueries, BatchWrites):
 
     def read_account(self, account_id: str, model_ids: Sequence[str]) -> tuple[ProfileState, dict[str, GrantState]]:
         """The account's profile and its grants of ``model_ids``: one consistent BatchGetItem."""
-        wanted = [(account_key(account_id), PROFILE_SORT_KEY)]
-        wanted += [(account_key(account_id), grant_sort_key(model_id)) for model_id in dict.fromkeys(model_ids)]
+        return self.read_accounts({account_id: model_ids})[account_id]
+
+    def read_accounts(
+        self, wanted: Mapping[str, Sequence[str]]
+    ) -> dict[str, tuple[ProfileState, dict[str, GrantState]]]:
+        """Each account's profile and its grants of the models named: consistent BatchGetItems of
+        up to 100 keys each (one for up to 50 accounts of one model)."""
+        keys = []
+        for account_id, model_ids in wanted.items():
+            keys.append((account_key(account_id), PROFILE_SORT_KEY))
+            keys += [(account_key(account_id), grant_sort_key(model_id)) for model_id in dict.fromkeys(model_ids)]
         with unavailable_on_transient():
-            items = list(LedgerItem.batch_get(wanted, consistent_read=True))
-        profile, grants = mapping.profile_and_grants(account_id, items)
-        return profile, {grant.model_id: grant for grant in grants}
+            items = list(LedgerItem.batch_get(keys, consistent_read=True))
+        read = {}
+        for account_id in wanted:
+            pk = account_key(account_id)
+            profile, grants = mapping.profile_and_grants(account_id, (item for item in items if item.pk == pk))
+            read[account_id] = (profile, {grant.model_id: grant for grant in grants})
+        return read
 
     def read_whole_account(self, account_id: str) -> tuple[ProfileState, list[GrantState]]:
         """The profile and every grant of the account: one strongly consistent Query."""
