@@ -19,7 +19,7 @@ from infra.events import LocalLambdaContext
 from infra.local_streams import lambda_event
 from tests.conftest import TABLE_NAME
 from tests.support import IMAGE, LANG_30, LANG_90, MILLION
-from trial_ledger import Ledger, SwitchableClock
+from trial_ledger import Ledger, SwitchableClock, UsageAsk
 from trial_ledger.event_bus import EventBus, PublishFailed
 from trial_ledger.ledger_events import SOURCE, DetailType, LedgerEvent
 from trial_ledger.retry import Backoff
@@ -247,3 +247,23 @@ def test_a_crashed_relaxed_draw_and_its_settle_by_a_replay_publish_exhaustion_on
     assert ledger.record_usage("acct", IMAGE, 40, "mine").replayed  # settles it: writes, but no balance moves
     assert stream.deliver() == {"batchItemFailures": []}  # the settle's changes were in the stream...
     assert moto_bus() == []  # ...and published nothing
+
+
+def test_a_batch_publishes_the_same_facts_as_its_records_one_by_one(
+    dynamodb: Any, moto_bus: Any, ledger: Ledger
+) -> None:
+    """A batch writes its grant once per transaction: the balance events come from that write
+    (both thresholds and the exhaustion at once), and the billable record publishes its own."""
+    stream = TableStream(dynamodb)
+    ledger.activate("acct")
+    ledger.set_postpaid("acct", True)
+    ledger.record_usage_batch([UsageAsk("acct", IMAGE, 12, f"r{n}") for n in range(5)])  # 60 of 50
+    assert stream.deliver() == {"batchItemFailures": []}
+    events = moto_bus()
+    assert sorted(published(events)) == sorted([
+        ("TrialClaimed", IMAGE, None), ("TrialBalanceLow", IMAGE, 80), ("TrialBalanceLow", IMAGE, 95),
+        ("TrialExhausted", IMAGE, None), ("UsageBillable", IMAGE, None),
+    ])  # fmt: skip
+    billable = sorted((e["detail"]["request_id"], e["detail"]["billable"]) for e in events
+                      if e["detail-type"] == "UsageBillable")  # fmt: skip
+    assert billable == [("r4", 10)]  # 12 x 4 free, then 2 free and 10 billable
