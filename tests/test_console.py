@@ -8,6 +8,7 @@ at fixed instants."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -16,9 +17,10 @@ import urllib.request
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Request, Route, expect, sync_playwright
 
 from tests.local_stack import ROOT, LocalStack, running_stack
 from tests.screenshots import NOISE_PIXELS, differing_pixels, save_screenshot
@@ -388,6 +390,83 @@ def test_a_hold_refused_shows_the_problem_detail(page: Page, stack: LocalStack) 
     missing = stack.call("DELETE", "/v1/holds/never-held")
     assert (missing.status, missing.body["code"]) == (404, "hold_not_found")
     expect(page.locator("#invoke-problem")).to_have_text(missing.body["detail"])
+
+
+def record_batch(page: Page, model_name: str, quantity: int, records: int) -> list[str]:
+    """Sends a batch through the console; returns the request ids of its one POST /v1/usage/batch."""
+    page.get_by_label("Mode", exact=True).select_option(label="Record a batch")
+    page.get_by_label("Records").fill(str(records))
+    sent: list[Request] = []
+
+    def keep(request: Request) -> None:  # Playwright tags its handlers: a builtin method cannot be one
+        sent.append(request)
+
+    page.on("request", keep)
+    with page.expect_response("**/v1/usage/batch"):
+        invoke(page, model_name, quantity)
+    posts = [post for post in sent if post.method == "POST"]
+    assert [urlparse(post.url).path for post in posts] == ["/v1/usage/batch"]  # no authorization, no single usage
+    body = posts[0].post_data_json
+    assert body is not None
+    return [record["request_id"] for record in body["records"]]
+
+
+def test_a_batch_is_one_request_and_shows_in_the_quota_and_the_usage(page: Page, stack: LocalStack) -> None:
+    activate_and_claim(stack, "console-batch", "hunyuan-turbo")
+    open_console(page, "console-batch")
+    expect(page.get_by_label("Records")).to_be_hidden()  # in the batch mode only
+    request_ids = record_batch(page, "Hunyuan Turbo", 1000, 10)
+    expect(page.get_by_label("Hold estimate")).to_be_hidden()
+    expect(page.locator("#invoke-steps > li")).to_have_text(
+        ["Recorded a batch of 10 records of 1,000 tokens: 10,000 free, 0 billable (CNY 0), 0 unbilled overage; "
+         "990,000 tokens free left."]
+    )  # fmt: skip
+    prefix = request_ids[0].removesuffix("-1")
+    assert re.fullmatch(r"console-[0-9a-f-]{36}", prefix)
+    assert request_ids == [f"{prefix}-{number}" for number in range(1, 11)]
+    expect(grant(page, "Hunyuan Turbo")).to_contain_text("Used 10,000 · Held 0 · Remaining 990,000 of 1,000,000 tokens")
+    # One instant (the clock is frozen): the request id breaks the tie, newest first.
+    expect(page.locator("#usage-rows td.request-id")).to_have_text(sorted(request_ids, reverse=True))
+    expect(page.locator("#usage-rows tr").first).to_contain_text("1,000")
+
+
+def test_a_batch_uses_the_free_quota_first_across_its_records(page: Page) -> None:
+    open_console(page, "console-batch-image")
+    record_batch(page, "Hunyuan Image", 10, 6)  # the first record claims the trial itself
+    expect(page.locator("#invoke-steps > li")).to_have_text(
+        ["Recorded a batch of 6 records of 10 images: 50 free, 0 billable (CNY 0), 10 unbilled overage; "
+         "0 images free left; the free trial was claimed automatically."]
+    )  # fmt: skip
+    image = grant(page, "Hunyuan Image")
+    expect(image.locator(".badge")).to_have_text(["exhausted"])
+    expect(image).to_contain_text("Used 50 · Held 0 · Remaining 0 of 50 images")
+    expect(page.locator("#usage-rows tr")).to_have_count(6)
+
+
+def test_a_refused_record_of_a_batch_shows_its_detail_and_the_charges_add_up_exactly(
+    page: Page, stack: LocalStack
+) -> None:
+    def unknown_second_model(route: Route) -> None:  # the console only offers the catalog's models
+        body = route.request.post_data_json
+        assert body is not None
+        body["records"][1]["model_id"] = "no-such-model"
+        route.continue_(post_data=json.dumps(body))
+
+    unknown = {"account_id": "console-batch-refused", "model_id": "no-such-model", "quantity": 1, "request_id": "r"}
+    refused = stack.gateway("/v1/usage", unknown)
+    assert (refused.status, refused.body["code"]) == (404, "unknown_model")
+    activate_and_claim(stack, "console-batch-refused", "hunyuan-image")
+    assert stack.console("PUT", "/v1/account/postpaid", "console-batch-refused", {"enabled": True}).status == 200
+    use(stack, "console-batch-refused", "hunyuan-image", 49, "all-but-one")
+    open_console(page, "console-batch-refused")
+    page.route("**/v1/usage/batch", unknown_second_model)
+    request_ids = record_batch(page, "Hunyuan Image", 1, 5)
+    expect(page.locator("#invoke-steps > li")).to_have_text(
+        ["Recorded 4 of a batch of 5 records of 1 image: 1 free, 3 billable (CNY 0.6), 0 unbilled overage; "
+         "0 images free left.",  # 3 times CNY 0.2 in floating point would be 0.6000000000000001
+         f"Record {request_ids[1]}: {refused.body['detail']}"]
+    )  # fmt: skip
+    expect(grant(page, "Hunyuan Image")).to_contain_text("Used 50 · Held 0 · Remaining 0 of 50 images")
 
 
 def await_events(stack: LocalStack, account: str, detail_type: str) -> None:

@@ -85,6 +85,13 @@ export const api = {
       body: gatewayBody({ model_id: modelId, quantity, request_id: requestId }),
       identified: false,
     }),
+  recordUsageBatch: (modelId, quantity, requestIds) =>
+    request("POST", "/v1/usage/batch", {
+      body: {
+        records: requestIds.map((requestId) => gatewayBody({ model_id: modelId, quantity, request_id: requestId })),
+      },
+      identified: false,
+    }),
   hold: (modelId, estimate, requestId) =>
     request("POST", "/v1/holds", {
       body: gatewayBody({ model_id: modelId, estimate, request_id: requestId }),

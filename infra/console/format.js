@@ -19,6 +19,22 @@ export function formatQuantity(count, unit) {
 /** Money stays the exact decimal string the API sends (SPEC R10): never a float. */
 export const formatMoney = ({ currency, amount }) => `${currency} ${amount}`;
 
+const fractionOf = (amount) => amount.split(".")[1] ?? "";
+
+/** The exact sum of charges in one currency, written as the API writes amounts: in whole units of
+ * the finest fraction (BigInt), no trailing zeros, "0" for nothing. */
+export function sumMoney(charges) {
+  const scale = Math.max(0, ...charges.map(({ amount }) => fractionOf(amount).length));
+  const units = charges.reduce(
+    (total, { amount }) => total + BigInt(amount.split(".")[0] + fractionOf(amount).padEnd(scale, "0")),
+    0n,
+  );
+  const digits = units.toString().padStart(scale + 1, "0");
+  const fraction = digits.slice(digits.length - scale).replace(/0+$/, "");
+  const whole = digits.slice(0, digits.length - scale);
+  return { currency: charges[0].currency, amount: fraction ? `${whole}.${fraction}` : whole };
+}
+
 export function formatUnitPrice({ currency, unit_price: unitPrice }, unit) {
   return `${currency} ${unitPrice} per ${unit.endsWith("s") ? unit.slice(0, -1) : unit}`;
 }
