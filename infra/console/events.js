@@ -1,4 +1,4 @@
-// The feed of ledger events (SPEC section 8) from the local bus, GET /_local/events: the current
+// The feed of ledger events (docs/events.md) from the local bus, GET /_local/events: the current
 // account's, newest first, optionally one detail-type. Reloaded after every action and on demand;
 // events reach the bus a moment after their change, so "Refresh" picks up late ones.
 

@@ -1,5 +1,5 @@
 // Numbers and instants in the page's language (its <html lang>), so that the figures read the
-// same way as the words around them. Instants are shown in UTC, the API's time zone (SPEC R12).
+// same way as the words around them. Instants are shown in UTC, the API's time zone (docs/contract.md R12).
 
 const LOCALE = document.documentElement.lang || "en";
 const integers = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 0 });
@@ -16,7 +16,7 @@ export function formatQuantity(count, unit) {
   return `${integers.format(count)} ${noun}`;
 }
 
-/** Money stays the exact decimal string the API sends (SPEC R10): never a float. */
+/** Money stays the exact decimal string the API sends (docs/contract.md R10): never a float. */
 export const formatMoney = ({ currency, amount }) => `${currency} ${amount}`;
 
 const fractionOf = (amount) => amount.split(".")[1] ?? "";

@@ -1,6 +1,6 @@
 // Test invocations as the inference gateway makes them: authorize then record usage, or take a
-// hold and settle it with the usage of the same request_id (SPEC section 6), and release a hold;
-// or record a batch of usages in one request (SPEC section 7).
+// hold and settle it with the usage of the same request_id (docs/contract.md section 6), and release a hold;
+// or record a batch of usages in one request (docs/contract.md section 7).
 
 import { api } from "./api.js";
 import { act, byId, h } from "./dom.js";

@@ -1,5 +1,5 @@
 // My free quota: one bar per grant (used, held, available, expired), its validity, its status,
-// and the "expiring soon" and "low balance" marks of SPEC section 8.
+// and the "expiring soon" and "low balance" marks of docs/events.md.
 
 import { byId, h } from "./dom.js";
 import { DAY_MS, daysUntil, formatCount, formatInstant, formatQuantity, plural } from "./format.js";
@@ -16,7 +16,7 @@ export function marksOf(grant, nowMs) {
   return marks;
 }
 
-// Live holds (SPEC section 6) are part of `remaining`: grants carry them as `held`.
+// Live holds (docs/contract.md section 6) are part of `remaining`: grants carry them as `held`.
 function shares(grant) {
   const held = grant.held ?? 0;
   return { used: grant.used, held, available: grant.remaining - held, expired: grant.expired };

@@ -5,7 +5,7 @@ names to plain values; numbers may be ``Decimal``). Whatever the writer knew, th
 counts: a crashed writer, a relaxed draw and a settle by a replay are all seen here, because every
 committed change is. Only ``used``, ``remaining``, ``quota``, ``expired`` and the timestamps the
 ledger writes are read, and items of any other type are ignored, so new attributes and item types
-(holds) change nothing here. Each fact has a deterministic ``event_id`` (SPEC section 8)."""
+(holds) change nothing here. Each fact has a deterministic ``event_id`` (docs/events.md)."""
 
 from __future__ import annotations
 
