@@ -159,7 +159,7 @@ def _ceiling_reasons() -> list[str]:
         "(a shard suffix on `usage_account`, listings merging the shards): not built.",
         "",
         "What the design does as an account approaches the grant's limit: exact-remainder draws that",
-        "lose races relax to `remaining >= free` after two tries (docs/ledger.md); past the bounded",
+        "lose races relax to `unreserved >= taken` after two tries (docs/ledger.md); past the bounded",
         "retries the answer is 503 `temporarily_unavailable` with `Retry-After`, and the gateway retries",
         "with the same `request_id` (never charged twice). Beyond that the grant would have to be split",
         "into sub-grants (quota divided across N items, drawn round-robin, rebalanced when one runs",

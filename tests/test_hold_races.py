@@ -173,3 +173,34 @@ def test_aba_a_released_hold_replaced_by_an_equal_hold_of_this_request(
     assert held_and_remaining(store) == (0, 5)
     assert ledger.release_hold("r").status is HoldStatus.SETTLED
     assert audit().ok
+
+
+def test_nothing_free_on_a_snapshot_of_holds_is_proven_by_the_grant(ledger: Ledger, other: Ledger) -> None:
+    """This container saw every unit held by others; elsewhere the hold ended. Usage is written
+    as an exact draw of 0 units, refused, and planned again on the grant as it is: free, not
+    overage (it used to be recorded as overage, for as long as the stale holds would have lived)."""
+    ledger.hold(HoldAsk("a", IMAGE, "y", 50))
+    other.release_hold("y")
+    result = ledger.record_usage("a", IMAGE, 10, "r1")
+    assert (result.free, result.unbilled_overage, result.free_remaining) == (10, 0, 40)
+
+
+def test_a_usage_meets_its_own_hold_taken_elsewhere_on_a_fully_held_snapshot(ledger: Ledger, other: Ledger) -> None:
+    ledger.hold(HoldAsk("a", IMAGE, "y", 50))
+    other.release_hold("y")
+    other.hold(HoldAsk("a", IMAGE, "x", 30))
+    result = ledger.record_usage("a", IMAGE, 20, "x")
+    assert (result.free, result.unbilled_overage) == (20, 0)  # R16: within its live hold, all free
+    assert other.release_hold("x").status is HoldStatus.SETTLED
+
+
+def test_a_request_clears_its_own_timed_out_entry_first(ledger: Ledger, clock: SwitchableClock) -> None:
+    """More timed-out entries than one write clears: the request's own is among those cleared (its
+    proof of no hold would fail on it on every attempt otherwise, a 503 until the sweep)."""
+    for n in range(26):
+        ledger.hold(HoldAsk("a", IMAGE, f"a{n:02d}", 1, ttl_seconds=30))
+    ledger.hold(HoldAsk("a", IMAGE, "zz", 1, ttl_seconds=30))
+    clock.advance(timedelta(seconds=31))
+    result = ledger.record_usage("a", IMAGE, 5, "zz")
+    assert (result.free, result.unbilled_overage) == (5, 0)
+    assert audit().ok

@@ -264,3 +264,28 @@ def test_a_grant_with_many_holds_takes_more_transactions_and_stays_exact(ledger:
     asks += [UsageAsk("-", LANG_90, 10, f"plain{n}") for n in range(30)]
     outcomes = results(assert_same_as_one_by_one(ledger, asks))
     assert outcomes[-1].free_remaining == MILLION - 30 * 500 - 300
+
+
+def test_a_stale_fully_held_snapshot_is_proven_by_the_grant_in_a_batch(ledger: Ledger, other: Ledger) -> None:
+    """Records with nothing free on this container's snapshot of holds still write the grant (an
+    exact draw of 0 units): the refusal corrects the snapshot, and each record is answered as if
+    the holds were seen as they are (one released elsewhere, another taken there, with equal totals)."""
+    ledger.hold(HoldAsk("a", IMAGE, "s", 25))
+    ledger.hold(HoldAsk("a", IMAGE, "t", 25))
+    other.release_hold("t")
+    other.hold(HoldAsk("a", IMAGE, "x", 25))  # remaining and held_total as this container saw them
+    x, s, plain = results(ledger.record_usage_batch(
+        [UsageAsk("a", IMAGE, 5, "x"), UsageAsk("a", IMAGE, 10, "s"), UsageAsk("a", IMAGE, 5, "plain")]
+    ))  # fmt: skip
+    assert [(r.free, r.unbilled_overage) for r in (x, s, plain)] == [(5, 0), (10, 0), (5, 0)]
+    assert other.release_hold("x").status is HoldStatus.SETTLED
+    assert audit().ok
+
+
+def test_a_batch_record_clears_its_own_timed_out_entry_first(ledger: Ledger, clock: SwitchableClock) -> None:
+    for n in range(26):
+        ledger.hold(HoldAsk("a", LANG_90, f"a{n:02d}", 10, ttl_seconds=30))
+    ledger.hold(HoldAsk("a", LANG_90, "zz", 10, ttl_seconds=30))
+    clock.advance(timedelta(seconds=31))
+    [result] = results(ledger.record_usage_batch([UsageAsk("a", LANG_90, 5, "zz")]))
+    assert (result.free, result.unbilled_overage) == (5, 0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from .batch_planning import GrantKey, Pending, plan_batch
@@ -158,7 +158,8 @@ class UsageBatches:
                 self._remember(known, key, grant)
         for account_id in refused.profiles:
             known.profiles.pop(account_id, None)
-        return not (refused.grants or refused.profiles)
+        # Progress without a pause only when records were answered and nothing else changed.
+        return bool(refused.recorded) and not (refused.grants or refused.profiles)
 
     def _recorded_before(self, lead: _Lead, recorded: dict[str, UsageRecord], answers: _Answers) -> bool:
         request = lead.pending.request
@@ -224,11 +225,6 @@ class UsageBatches:
             answers.refused(index, request.request_id, RequestIdConflict(request.request_id))
         else:
             answers.outcomes[index] = replace(standing[1], replayed=True)
-
-
-def _leads(groups: dict[GrantKey, deque[_Lead]]) -> Iterator[_Lead]:
-    for leads in groups.values():
-        yield from leads
 
 
 def _drop_answered(groups: dict[GrantKey, deque[_Lead]]) -> None:

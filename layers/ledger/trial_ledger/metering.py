@@ -16,7 +16,7 @@ from .state import GrantState, ProfileState, UsageRecord
 from .views import Authorization, FundingSource, UsageResult
 
 EXACT_TRIES_UNDER_CONTENTION = 2
-"""Exact-remainder draws that may lose a race before a draw settles for ``remaining >= free``."""
+"""Exact draws that may lose a race before a draw settles for ``unreserved`` covering it (relaxed)."""
 
 
 @dataclass(slots=True)

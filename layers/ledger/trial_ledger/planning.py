@@ -113,10 +113,13 @@ def _draw(request: UsageRequest, grant: GrantState, relaxed: bool, now: str) -> 
     """Its own live hold's units first, then what no other live hold reserves (R14)."""
     rid = request.request_id
     own = grant.live_entry(rid, now)
-    clears, still_dead = dead_to_clear(grant, now, keep=own)
+    clears, still_dead = dead_to_clear(grant, now, keep=own, first=rid)
     free = min(request.quantity, max(grant.available(now, except_request=rid) - still_dead, 0))
-    if not free:
-        return _FreeUnits(0, grant)
+    if not free and grant.usable_remaining(now) == 0:
+        return _FreeUnits(0, grant)  # exhausted or past expiry: for good, whatever the snapshot
+    # Nothing free while a remainder is left means other requests' holds reserve all of it: a
+    # belief about holds, which a stale snapshot gets wrong (a hold released or taken elsewhere).
+    # It is written as an exact draw of 0 units, so that the grant proves it or refuses.
     # Under contention a draw that its hold and ``unreserved`` fully cover stops insisting on the
     # exact remainder and holds (which others keep changing); a draw that may empty the grant,
     # or meets a timed-out entry of its own request, stays exact (see docs/ledger.md).
@@ -137,10 +140,14 @@ MAX_CLEARS_PER_WRITE = 25
 """Timed-out entries one exact write removes; any beyond count as reserved until a later write."""
 
 
-def dead_to_clear(grant: GrantState, now: str, keep: HeldEntry | None = None) -> tuple[tuple[HeldEntry, ...], int]:
+def dead_to_clear(
+    grant: GrantState, now: str, keep: HeldEntry | None = None, first: str | None = None
+) -> tuple[tuple[HeldEntry, ...], int]:
     """The timed-out entries an exact write removes (and proves still there), and the units of
-    those it leaves for a later write, which the plan keeps counting as reserved."""
-    dead = [entry for entry in grant.dead_entries(now) if entry != keep]
+    those it leaves for a later write, which the plan keeps counting as reserved. The entry of
+    request ``first`` comes first: a draw of that request must clear it (its proof of no hold
+    would fail on it forever)."""
+    dead = sorted((entry for entry in grant.dead_entries(now) if entry != keep), key=lambda e: e.request_id != first)
     if grant.is_past_expiry(now):
         return (), 0
     return tuple(dead[:MAX_CLEARS_PER_WRITE]), sum(entry.units for entry in dead[MAX_CLEARS_PER_WRITE:])

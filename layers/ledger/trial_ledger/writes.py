@@ -21,8 +21,9 @@ class GrantDraw:
 
     Remainders only ever shrink, so the exact match is a version check: it fails when anything
     touched the grant since it was read, and then the failure carries the grant as it is.
-    With ``exact=False`` (used under contention) the condition is only ``remaining >= free``:
-    it cannot lose a race to a writer that leaves enough, but the new remainder is unknown."""
+    With ``exact=False`` (used under contention) the condition is only that ``unreserved`` covers
+    what the draw takes beyond its own hold: it cannot lose a race to a writer that leaves enough,
+    but the new remainder is unknown."""
 
     model_id: str
     expected_remaining: int
