@@ -32,9 +32,9 @@ class _Answers:
     standing: dict[str, tuple[str, UsageResult]] = field(default_factory=dict)
     """request_id -> (the fingerprint of its record, that record's answer)."""
 
-    def recorded(self, index: int, request: UsageRequest, result: UsageResult, fingerprint: str) -> None:
+    def recorded(self, index: int, request: UsageRequest, result: UsageResult) -> None:
         self.outcomes[index] = result
-        self.standing[request.request_id] = (fingerprint, result)
+        self.standing[request.request_id] = (request.fingerprint, result)
 
     def refused(self, index: int, request_id: str | None, refusal: LedgerError) -> None:
         self.outcomes[index] = RecordRefusal(request_id, refusal.code, refusal.detail)
@@ -108,7 +108,7 @@ class UsageBatches:
         while groups:
             for key in [key for key in groups if lost[key] >= EXACT_TRIES_UNDER_CONTENTION]:
                 for lead in groups.pop(key):
-                    self._one_by_one(lead, answers)
+                    self._one_by_one(lead.index, lead.pending.request, answers)
             if not groups or self._round(groups, known, lost, answers):
                 continue
             if next(tries, None) is None:
@@ -132,7 +132,7 @@ class UsageBatches:
         for key, planned in plan.runs.items():
             for usage in planned.run.usages:
                 lead = groups[key].popleft()
-                answers.recorded(lead.index, lead.pending.request, usage.result(replayed=False), usage.fingerprint)
+                answers.recorded(lead.index, lead.pending.request, usage.result(replayed=False))
             self._remember(known, key, planned.grant_after)
         _drop_answered(groups)
         return True
@@ -166,12 +166,12 @@ class UsageBatches:
         record = recorded.get(request.request_id)
         if record is None:
             return False
-        if record.write_id == lead.pending.write_id:
-            answers.recorded(lead.index, request, record.result(replayed=False), record.fingerprint)
-        elif record.fingerprint != request.fingerprint:
-            answers.refused(lead.index, request.request_id, RequestIdConflict(request.request_id))
+        try:
+            result = self._metering.recorded_before(record, request, lead.pending.write_id)
+        except RequestIdConflict as conflict:
+            answers.refused(lead.index, request.request_id, conflict)
         else:
-            answers.recorded(lead.index, request, self._metering.replay(record), record.fingerprint)
+            answers.recorded(lead.index, request, result)
         return True
 
     def _known(self, groups: dict[GrantKey, deque[_Lead]]) -> _Known:
@@ -205,22 +205,21 @@ class UsageBatches:
         known.grants[key] = grant
         self._context.snapshots.remember_grant(*key, grant)
 
-    def _one_by_one(self, lead: _Lead, answers: _Answers) -> None:
-        request = lead.pending.request
+    def _one_by_one(self, index: int, request: UsageRequest, answers: _Answers) -> None:
         try:
             result = self._metering.record_usage(
                 request.account_id, request.model.model_id, request.quantity, request.request_id, request.sub_account_id
             )
         except RequestIdConflict as conflict:
-            answers.refused(lead.index, request.request_id, conflict)
+            answers.refused(index, request.request_id, conflict)
             return
-        answers.recorded(lead.index, request, result, request.fingerprint)
+        answers.recorded(index, request, result)
 
     def _follow(self, index: int, request: UsageRequest, answers: _Answers) -> None:
         """A later record of a request_id: a replay of what stands for it, or a conflict."""
         standing = answers.standing.get(request.request_id)
         if standing is None:  # its lead was refused as a conflict: this one goes one by one too
-            self._one_by_one(_Lead(index, Pending(request, uuid.uuid4().hex)), answers)
+            self._one_by_one(index, request, answers)
         elif standing[0] != request.fingerprint:
             answers.refused(index, request.request_id, RequestIdConflict(request.request_id))
         else:

@@ -9,7 +9,7 @@ from .claims import Claims
 from .clock import format_timestamp
 from .context import LedgerContext
 from .errors import AdmissionRefused, RequestIdConflict, TemporarilyUnavailable
-from .planning import Attempt, UsagePlan, UsageRequest, plan_usage
+from .planning import Attempt, UsageRequest, plan_usage
 from .refusals import AlreadyRecorded, Contended, Outdated
 from .rules import require_id, require_quantity, stop_reason, usage_fingerprint
 from .state import GrantState, ProfileState, UsageRecord
@@ -83,7 +83,7 @@ class Metering:
             try:
                 self._context.store.commit_usage(plan.commit)
             except AlreadyRecorded as refusal:
-                return self._recorded_before(refusal.record, request, plan)
+                return self.recorded_before(refusal.record, request, plan.commit.usage.write_id, plan.grant_after)
             except Outdated as refusal:
                 known.learn(refusal)
             except Contended:
@@ -117,17 +117,16 @@ class Metering:
             write_id=uuid.uuid4().hex,
         )
 
-    def _recorded_before(self, record: UsageRecord, request: UsageRequest, plan: UsagePlan) -> UsageResult:
-        """The answer when the request_id has a record: ours, a replay, or a conflict."""
-        if record.write_id == plan.commit.usage.write_id:
-            # Our own write, applied by a client retry after its response was lost.
-            return self._answer(plan.commit.usage, plan.grant_after, replayed=False)
+    def recorded_before(
+        self, record: UsageRecord, request: UsageRequest, write_id: str, grant_after: GrantState | None = None
+    ) -> UsageResult:
+        """The answer when the request_id has a record: ours (written by ``write_id``, landed by a
+        retry after its response was lost; ``grant_after`` is the grant it left), a replay, or a
+        conflict (raised)."""
+        if record.write_id == write_id:
+            return self._answer(record, grant_after, replayed=False)
         if record.fingerprint != request.fingerprint:
             raise RequestIdConflict(request.request_id) from None
-        return self._answer(record, None, replayed=True)
-
-    def replay(self, record: UsageRecord) -> UsageResult:
-        """The answer to a usage whose request_id was recorded before, with the same body."""
         return self._answer(record, None, replayed=True)
 
     def _answer(self, record: UsageRecord, grant_after: GrantState | None, replayed: bool) -> UsageResult:

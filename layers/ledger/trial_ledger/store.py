@@ -23,7 +23,7 @@ from .keys import HOLD_SORT_KEY, PROFILE_SORT_KEY, USAGE_SORT_KEY, account_key, 
 from .records import AccountProfileItem, ExpiryItem, GrantItem, HoldItem, LedgerItem, UsageItem
 from .refusals import ActivationMissing, AlreadyRecorded, ExpiryRecorded, GrantMoved, GrantsExist, Outdated
 from .state import ExpiryCandidate, GrantState, HoldRecord, ProfileState, UsageRecord
-from .store_batches import BatchWrites, check_postpaid, draw_grant
+from .store_batches import BatchWrites, check_postpaid, draw_grant, settle_hold, write_grant
 from .store_queries import IndexQueries
 from .transactions import Cancellation, ItemRef, TransactionItems
 from .writes import HoldClosing, HoldCommit, NewGrant, UsageCommit
@@ -84,10 +84,12 @@ class LedgerStore(IndexQueries, BatchWrites):
             keys += [(account_key(account_id), grant_sort_key(model_id)) for model_id in dict.fromkeys(model_ids)]
         with unavailable_on_transient():
             items = list(LedgerItem.batch_get(keys, consistent_read=True))
+        by_account: dict[str, list[LedgerItem]] = {account_key(account_id): [] for account_id in wanted}
+        for item in items:
+            by_account[item.pk].append(item)
         read = {}
         for account_id in wanted:
-            pk = account_key(account_id)
-            profile, grants = mapping.profile_and_grants(account_id, (item for item in items if item.pk == pk))
+            profile, grants = mapping.profile_and_grants(account_id, by_account[account_key(account_id)])
             read[account_id] = (profile, {grant.model_id: grant for grant in grants})
         return read
 
@@ -117,21 +119,13 @@ class LedgerStore(IndexQueries, BatchWrites):
         """Record one usage and its draw on the grant atomically. Raises AlreadyRecorded (the
         request_id's record), Outdated (an expectation failed), or Contended."""
         usage, pk = commit.usage, account_key(commit.usage.account_id)
-        grant_write = None
         try:
             with self._transaction() as tx:
                 profile_check = check_postpaid(tx, pk, commit.expect_postpaid)
-                if commit.expect_no_grant:
-                    condition = GrantItem.pk.does_not_exist()
-                    grant_write = tx.check(GrantItem, pk, grant_sort_key(usage.model_id), condition)
                 usage_put = tx.put(mapping.usage_item(usage), UsageItem.pk.does_not_exist())
-                if commit.new_grant is not None:
-                    grant_write = tx.put(mapping.grant_item(commit.new_grant), GrantItem.pk.does_not_exist())
-                if commit.draw is not None:
-                    grant_write = draw_grant(tx, pk, commit.draw)
+                grant_write = write_grant(tx, (usage.account_id, usage.model_id), commit)
                 if commit.settles_hold is not None:
-                    hold = HoldItem(hold_key(commit.settles_hold), HOLD_SORT_KEY)
-                    tx.update(hold, *expressions.settle_hold(usage.recorded_at))
+                    settle_hold(tx, commit.settles_hold, usage.recorded_at)
         except Cancellation as cancelled:
             if recorded := mapping.usage_from_raw(cancelled.old_item(usage_put)):
                 raise AlreadyRecorded(recorded) from None

@@ -1,6 +1,7 @@
 """The batched usage write of LedgerStore (a mixin of it).
 
-Also the transaction items it shares with the single usage and the hold writes."""
+Also the transaction items it shares with the single usage (the grant's write, the hold's settle)
+and the hold writes (the draw, the postpaid check)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from .records import AccountProfileItem, GrantItem, HoldItem, UsageItem
 from .refusals import BatchRefused
 from .state import GrantState
 from .transactions import Cancellation, ItemRef, TransactionItems
-from .writes import BatchCommit, GrantDraw, GrantRun
+from .writes import BatchCommit, GrantDraw, GrantRun, UsageCommit
 
 GrantKey = tuple[str, str]
 
@@ -38,9 +39,9 @@ class BatchWrites:
                     key = (run.account_id, run.model_id)
                     puts |= {tx.put(mapping.usage_item(usage), UsageItem.pk.does_not_exist()): usage.request_id
                              for usage in run.usages}  # fmt: skip
-                    if (grant_write := _write_grant(tx, run)) is not None:
+                    if (grant_write := write_grant(tx, key, run)) is not None:
                         grant_writes[grant_write] = key
-                    settles |= {_settle_hold(tx, request_id, run.usages[0].recorded_at): key
+                    settles |= {settle_hold(tx, request_id, run.usages[0].recorded_at): key
                                 for request_id in run.settles_holds}  # fmt: skip
         except Cancellation as cancelled:
             raise _refusal(cancelled, puts, grant_writes, settles, checks) from None
@@ -67,14 +68,17 @@ def _refusal(
     return BatchRefused(recorded, grants, profiles)
 
 
-def _write_grant(tx: TransactionItems, run: GrantRun) -> ItemRef | None:
-    pk = account_key(run.account_id)
-    if run.new_grant is not None:
-        return tx.put(mapping.grant_item(run.new_grant), GrantItem.pk.does_not_exist())
-    if run.draw is not None:
-        return draw_grant(tx, pk, run.draw)
-    if run.expect_no_grant:
-        return tx.check(GrantItem, pk, grant_sort_key(run.model_id), GrantItem.pk.does_not_exist())
+def write_grant(tx: TransactionItems, grant: GrantKey, writes: GrantRun | UsageCommit) -> ItemRef | None:
+    """The grant's part of a usage write (one record's or a run's): the claim's put, the draw, or
+    the proof that no grant exists; None when the usage does not touch the grant."""
+    account_id, model_id = grant
+    pk = account_key(account_id)
+    if writes.new_grant is not None:
+        return tx.put(mapping.grant_item(writes.new_grant), GrantItem.pk.does_not_exist())
+    if writes.draw is not None:
+        return draw_grant(tx, pk, writes.draw)
+    if writes.expect_no_grant:
+        return tx.check(GrantItem, pk, grant_sort_key(model_id), GrantItem.pk.does_not_exist())
     return None
 
 
@@ -92,5 +96,6 @@ def _check(tx: TransactionItems, pk: str, expected: bool) -> ItemRef:
     return tx.check(AccountProfileItem, pk, PROFILE_SORT_KEY, expressions.postpaid_is(expected))
 
 
-def _settle_hold(tx: TransactionItems, request_id: str, now: str) -> ItemRef:
+def settle_hold(tx: TransactionItems, request_id: str, now: str) -> ItemRef:
+    """The hold item of a usage that settles it: ``open`` -> ``settled``."""
     return tx.update(HoldItem(hold_key(request_id), HOLD_SORT_KEY), *expressions.settle_hold(now))
