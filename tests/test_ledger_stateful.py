@@ -435,6 +435,10 @@ class LedgerMachine(RuleBasedStateMachine):
         self.model = QuotaModel()
         self.next_request = 0
 
+    def _new_request_id(self) -> str:
+        self.next_request += 1
+        return f"req-{self.next_request:04d}"
+
     def teardown(self) -> None:
         self.resources.close()
 
@@ -549,8 +553,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def _record_usage(self, account: str, model_id: str, quantity: int, sub_account: str | None) -> str:
         """Meter one invocation under a fresh request_id, checked against the model."""
-        self.next_request += 1
-        request_id = f"req-{self.next_request:04d}"
+        request_id = self._new_request_id()
         actual = self.ledger.record_usage(account, model_id, quantity, request_id, sub_account)
         body = UsageBody(account, model_id, quantity, sub_account)
         expected = self.model.record_usage(request_id, body, self.now)
@@ -601,8 +604,7 @@ class LedgerMachine(RuleBasedStateMachine):
         return multiple(*sorted(new))
 
     def _fresh_ask(self, account: str, model_id: str, quantity: int, sub_account: str | None) -> UsageAsk:
-        self.next_request += 1
-        return UsageAsk(account, model_id, quantity, f"req-{self.next_request:04d}", sub_account)
+        return UsageAsk(account, model_id, quantity, self._new_request_id(), sub_account)
 
     def _earlier_ask(self, request_id: str, changed: bool) -> UsageAsk:
         body = self.model.usages[request_id].body
@@ -665,8 +667,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def take_hold(
         self, account: str, model_id: str, estimate: int, sub_account: str | None, ttl: int | None
     ) -> MultipleResults[str]:
-        self.next_request += 1
-        ask = HoldAsk(account, model_id, f"req-{self.next_request:04d}", estimate, sub_account, ttl)
+        ask = HoldAsk(account, model_id, self._new_request_id(), estimate, sub_account, ttl)
         expected = self.model.hold(ask, 900 if ttl is None else ttl, self.now)
         if isinstance(expected, StopReason):
             event(f"hold: {expected.value}")
