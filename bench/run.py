@@ -47,14 +47,14 @@ from infra.dynamo_meter import DynamoMeter, ItemImages  # noqa: E402
 from infra.lambda_container import LAYER_DIRS, ROOT  # noqa: E402
 from infra.template import create_ledger_table, table_definition  # noqa: E402
 from trial_ledger import ClaimMethod, HoldAsk, Ledger, SwitchableClock, UsageAsk, UsageResult  # noqa: E402
-from trial_ledger.keys import all_expiry_shards  # noqa: E402
-from trial_ledger.mapping import grant_item  # noqa: E402
-from trial_ledger.records import GrantItem  # noqa: E402
+from trial_ledger.config.settings import load_catalog  # noqa: E402
+from trial_ledger.domain.state import GrantState  # noqa: E402
+from trial_ledger.domain.writes import NewGrant  # noqa: E402
+from trial_ledger.dynamo.items import GrantItem  # noqa: E402
+from trial_ledger.dynamo.keys import all_expiry_shards  # noqa: E402
+from trial_ledger.dynamo.mapping import grant_item  # noqa: E402
+from trial_ledger.dynamo.store import LedgerStore  # noqa: E402
 from trial_ledger.retry import Backoff  # noqa: E402
-from trial_ledger.settings import load_catalog  # noqa: E402
-from trial_ledger.state import GrantState  # noqa: E402
-from trial_ledger.store import LedgerStore  # noqa: E402
-from trial_ledger.writes import NewGrant  # noqa: E402
 
 moto_transactions.install()  # without it moto deep-copies the whole table per transaction
 RESULTS = ROOT / "bench" / "results.json"
@@ -329,7 +329,7 @@ ready = time.perf_counter()
 print((imported - started) * 1000, (ready - started) * 1000)
 """
 HANDLER_READY = (
-    "from trial_ledger.records import LedgerItem; from trial_ledger.store import LedgerStore; "
+    "from trial_ledger.dynamo.items import LedgerItem; from trial_ledger.dynamo.store import LedgerStore; "
     "LedgerStore().client; LedgerItem._get_connection().connection.client"
 )
 

@@ -37,8 +37,8 @@ class AuditReport:
 
 def audit() -> AuditReport:
     """Audit the table the ledger package is configured for (``TABLE_NAME``, endpoint)."""
-    from trial_ledger.records import ExpiryItem, GrantItem, HoldItem, UsageItem
-    from trial_ledger.store import LedgerStore
+    from trial_ledger.dynamo.items import ExpiryItem, GrantItem, HoldItem, UsageItem
+    from trial_ledger.dynamo.store import LedgerStore
 
     report = AuditReport()
     grants: dict[tuple[str, str], GrantItem] = {}

@@ -10,8 +10,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from trial_ledger.records import AccountProfileItem, ExpiryItem, GrantItem, LedgerItem, UsageItem
-from trial_ledger.store import LedgerStore
+from trial_ledger.dynamo.items import AccountProfileItem, ExpiryItem, GrantItem, LedgerItem, UsageItem
+from trial_ledger.dynamo.store import LedgerStore
 
 _MODELS = (LedgerItem, AccountProfileItem, GrantItem, UsageItem, ExpiryItem)
 RawItem = dict[str, dict[str, Any]]

@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 
 from trial_ledger import format_timestamp
-from trial_ledger.ledger_events import SOURCE
+from trial_ledger.events.derivation import SOURCE
 
 TAP = "local-events-tap"
 

@@ -36,9 +36,9 @@ from infra import moto_transactions
 from infra.template import create_ledger_table
 from tests.support import CAMPAIGN_CLOSE, START, DynamoCalls
 from trial_ledger import Ledger, SwitchableClock
-from trial_ledger.catalog import default_catalog_document, parse_catalog
+from trial_ledger.config.catalog import default_catalog_document, parse_catalog
+from trial_ledger.dynamo.store import LedgerStore
 from trial_ledger.retry import Backoff
-from trial_ledger.store import LedgerStore
 
 TABLE_NAME = os.environ["TABLE_NAME"]
 moto_transactions.install()

@@ -125,8 +125,8 @@ def test_gateway_routes_need_an_iam_identity() -> None:
 
 
 def test_throttling_becomes_503_with_retry_after(monkeypatch: pytest.MonkeyPatch, handlers: Ledger) -> None:
-    from trial_ledger.dynamo_errors import StoreUnavailable
-    from trial_ledger.store import LedgerStore
+    from trial_ledger.dynamo.errors import StoreUnavailable
+    from trial_ledger.dynamo.store import LedgerStore
 
     def throttled(*args: object, **kwargs: object) -> None:
         raise StoreUnavailable("ProvisionedThroughputExceededException after 4 attempts")
@@ -144,8 +144,8 @@ def test_ledger_log_lines_carry_the_correlation_id(monkeypatch: pytest.MonkeyPat
 
     import consume_handler
     from infra.events import GATEWAY_ROLE_ARN, LocalLambdaContext, http_event
-    from trial_ledger.dynamo_errors import StoreUnavailable
-    from trial_ledger.store import LedgerStore
+    from trial_ledger.dynamo.errors import StoreUnavailable
+    from trial_ledger.dynamo.store import LedgerStore
 
     def throttled(*args: object, **kwargs: object) -> None:
         raise StoreUnavailable("ThrottlingException after 4 attempts")

@@ -5,8 +5,8 @@ from datetime import timedelta
 from infra.audit import audit
 from tests.support import IMAGE, LANG_30, LANG_90, NO_TRIAL
 from trial_ledger import HoldAsk, Ledger, SwitchableClock
-from trial_ledger.keys import account_key, grant_sort_key, hold_key, usage_key
-from trial_ledger.records import GrantItem, HoldItem, UsageItem
+from trial_ledger.dynamo.items import GrantItem, HoldItem, UsageItem
+from trial_ledger.dynamo.keys import account_key, grant_sort_key, hold_key, usage_key
 
 
 def test_a_ledger_written_by_the_rules_is_clean(ledger: Ledger, clock: SwitchableClock) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from tests.support import CAMPAIGN_CLOSE, IMAGE, LANG_90, MILLION, NO_TRIAL, DynamoCalls
 from trial_ledger import AdmissionRefused, Catalog, ClaimMethod, FundingSource, Ledger, SwitchableClock, UnknownModel
-from trial_ledger.store import LedgerStore
+from trial_ledger.dynamo.store import LedgerStore
 
 
 def test_first_use_claims_automatically_without_activation(ledger: Ledger) -> None:

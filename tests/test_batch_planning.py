@@ -9,8 +9,9 @@ import pytest
 from pynamodb.expressions.update import Update
 
 from tests.support import IMAGE, LANG_90, LANG_90_B, MILLION, START
-from trial_ledger import ClaimMethod, expressions, format_timestamp
-from trial_ledger.batch_planning import (
+from trial_ledger import ClaimMethod, format_timestamp
+from trial_ledger.config.catalog import default_catalog_document, parse_catalog
+from trial_ledger.domain.planning.batch import (
     MAX_HOLD_PATHS_PER_WRITE,
     MAX_TRANSACTION_ITEMS,
     Pending,
@@ -18,10 +19,10 @@ from trial_ledger.batch_planning import (
     plan_batch,
     plan_run,
 )
-from trial_ledger.catalog import default_catalog_document, parse_catalog
-from trial_ledger.planning import Attempt, UsageRequest
-from trial_ledger.state import GrantState, HeldEntry, ProfileState
-from trial_ledger.writes import GrantDraw
+from trial_ledger.domain.planning.usage import Attempt, UsageRequest
+from trial_ledger.domain.state import GrantState, HeldEntry, ProfileState
+from trial_ledger.domain.writes import GrantDraw
+from trial_ledger.dynamo import expressions
 
 CATALOG = parse_catalog(default_catalog_document())
 NOW = format_timestamp(START)

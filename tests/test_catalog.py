@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from trial_ledger.catalog import CatalogError, default_catalog_document, parse_catalog
+from trial_ledger.config.catalog import CatalogError, default_catalog_document, parse_catalog
 
 
 def test_default_catalog_has_what_the_contract_requires() -> None:

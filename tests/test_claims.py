@@ -14,9 +14,9 @@ from trial_ledger import (
     Ledger,
     SwitchableClock,
 )
-from trial_ledger.state import GrantState
-from trial_ledger.store import LedgerStore
-from trial_ledger.writes import NewGrant
+from trial_ledger.domain.state import GrantState
+from trial_ledger.domain.writes import NewGrant
+from trial_ledger.dynamo.store import LedgerStore
 
 
 def test_claim_snapshots_quota_and_validity(ledger: Ledger, activated: str) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LEDGER_MODULES = sorted((ROOT / "layers" / "ledger" / "trial_ledger").glob("*.py"))
+LEDGER_MODULES = sorted((ROOT / "layers" / "ledger" / "trial_ledger").rglob("*.py"))
 HANDLERS = sorted((ROOT / "functions").glob("*/*_handler.py"))
 CHECKED_FOR_LENGTH = [*LEDGER_MODULES, *HANDLERS]
 assert len(LEDGER_MODULES) > 10

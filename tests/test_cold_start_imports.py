@@ -18,8 +18,8 @@ PROBE = """
 import json, sys
 import {module}
 def loaded():
-    return sorted(name.split(".")[1] for name in sys.modules if name.startswith("trial_ledger.") and
-                  name.split(".")[1] in {use_cases!r})
+    return sorted(name.split(".")[2] for name in sys.modules if name.startswith("trial_ledger.use_cases.") and
+                  name.split(".")[2] in {use_cases!r})
 at_init = loaded()
 {module}.ledger.prime()
 print(json.dumps({{"at_init": at_init, "primed": loaded()}}))

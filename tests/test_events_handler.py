@@ -20,13 +20,13 @@ from infra.local_streams import lambda_event
 from tests.conftest import TABLE_NAME
 from tests.support import IMAGE, LANG_30, LANG_90, MILLION
 from trial_ledger import Ledger, SwitchableClock, UsageAsk
-from trial_ledger.event_bus import EventBus, PublishFailed
-from trial_ledger.ledger_events import SOURCE, DetailType, LedgerEvent
+from trial_ledger.domain.rules import usage_fingerprint
+from trial_ledger.domain.state import UsageRecord
+from trial_ledger.domain.writes import GrantDraw, UsageCommit
+from trial_ledger.dynamo.store import LedgerStore
+from trial_ledger.events.bus import EventBus, PublishFailed
+from trial_ledger.events.derivation import SOURCE, DetailType, LedgerEvent
 from trial_ledger.retry import Backoff
-from trial_ledger.rules import usage_fingerprint
-from trial_ledger.state import UsageRecord
-from trial_ledger.store import LedgerStore
-from trial_ledger.writes import GrantDraw, UsageCommit
 
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026-03-01T00:00:00.000"
 

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from tests.support import IMAGE, LANG_30, LANG_90, DynamoCalls
 from trial_ledger import Ledger, SwitchableClock
-from trial_ledger.keys import account_key, grant_sort_key
-from trial_ledger.records import GrantItem
+from trial_ledger.dynamo.items import GrantItem
+from trial_ledger.dynamo.keys import account_key, grant_sort_key
 
 WEEK = timedelta(days=7)
 

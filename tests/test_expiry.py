@@ -4,10 +4,10 @@ from datetime import timedelta
 
 from tests.support import IMAGE, LANG_30, LANG_90, MILLION, DynamoCalls
 from trial_ledger import Ledger, SwitchableClock
-from trial_ledger.keys import account_key, expiry_sort_key, grant_sort_key
-from trial_ledger.records import ExpiryItem, GrantItem
-from trial_ledger.state import ExpiryCandidate
-from trial_ledger.store import LedgerStore
+from trial_ledger.domain.state import ExpiryCandidate
+from trial_ledger.dynamo.items import ExpiryItem, GrantItem
+from trial_ledger.dynamo.keys import account_key, expiry_sort_key, grant_sort_key
+from trial_ledger.dynamo.store import LedgerStore
 
 
 def test_due_grant_is_expired_once(ledger: Ledger, clock: SwitchableClock) -> None:

@@ -11,13 +11,13 @@ from infra.dynamo_meter import DynamoMeter
 from infra.events import LocalLambdaContext
 from tests.support import LANG_30, LANG_90, MILLION
 from trial_ledger import ClaimMethod, HoldAsk, Ledger, SwitchableClock, parse_timestamp
-from trial_ledger.keys import account_key, grant_sort_key
-from trial_ledger.mapping import grant_item
-from trial_ledger.records import GrantItem
-from trial_ledger.state import GrantState
-from trial_ledger.store import LedgerStore
-from trial_ledger.views import ExpiringSoonReport
-from trial_ledger.writes import NewGrant
+from trial_ledger.domain.state import GrantState
+from trial_ledger.domain.writes import NewGrant
+from trial_ledger.dynamo.items import GrantItem
+from trial_ledger.dynamo.keys import account_key, grant_sort_key
+from trial_ledger.dynamo.mapping import grant_item
+from trial_ledger.dynamo.store import LedgerStore
+from trial_ledger.results import ExpiringSoonReport
 
 
 @pytest.fixture

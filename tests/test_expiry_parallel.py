@@ -16,7 +16,7 @@ from botocore.client import BaseClient
 
 from tests.support import LANG_30, LANG_90, MILLION
 from trial_ledger import Ledger, SwitchableClock
-from trial_ledger.keys import EXPIRY_SHARDS, expiry_shard_of
+from trial_ledger.dynamo.keys import EXPIRY_SHARDS, expiry_shard_of
 
 ACCOUNTS = 120
 

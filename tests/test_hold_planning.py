@@ -8,11 +8,11 @@ import pytest
 
 from tests.support import IMAGE, NO_TRIAL, START
 from trial_ledger import ClaimMethod, StopReason, format_timestamp
-from trial_ledger.catalog import default_catalog_document, parse_catalog
-from trial_ledger.hold_planning import HoldRequest, plan_hold
-from trial_ledger.planning import MAX_CLEARS_PER_WRITE, Attempt, UsagePlan, UsageRequest, plan_usage
-from trial_ledger.state import GrantState, HeldEntry, ProfileState
-from trial_ledger.views import FundingSource
+from trial_ledger.config.catalog import default_catalog_document, parse_catalog
+from trial_ledger.domain.planning.hold import HoldRequest, plan_hold
+from trial_ledger.domain.planning.usage import MAX_CLEARS_PER_WRITE, Attempt, UsagePlan, UsageRequest, plan_usage
+from trial_ledger.domain.state import GrantState, HeldEntry, ProfileState
+from trial_ledger.results import FundingSource
 
 CATALOG = parse_catalog(default_catalog_document())
 NOW = format_timestamp(START)

@@ -11,8 +11,8 @@ from infra.audit import audit
 from tests.faults import FaultInjector, injected_faults
 from tests.support import IMAGE, DynamoCalls
 from trial_ledger import HoldAsk, HoldStatus, Ledger, SwitchableClock
-from trial_ledger import metering as metering_module
-from trial_ledger.store import LedgerStore
+from trial_ledger.dynamo.store import LedgerStore
+from trial_ledger.use_cases import metering as metering_module
 
 
 @pytest.fixture
@@ -25,9 +25,9 @@ def other(ledger: Ledger, store: LedgerStore) -> Ledger:
 def always_relaxed(monkeypatch: pytest.MonkeyPatch) -> None:
     """As if every attempt had already lost its exact races: the relaxed conditions decide."""
     monkeypatch.setattr(metering_module, "EXACT_TRIES_UNDER_CONTENTION", 0)
-    import trial_ledger.holds
+    import trial_ledger.use_cases.holds
 
-    monkeypatch.setattr(trial_ledger.holds, "EXACT_TRIES_UNDER_CONTENTION", 0)
+    monkeypatch.setattr(trial_ledger.use_cases.holds, "EXACT_TRIES_UNDER_CONTENTION", 0)
 
 
 def held_and_remaining(store: LedgerStore) -> tuple[int, int]:

@@ -16,7 +16,7 @@ from trial_ledger import (
     RequestIdConflict,
     SwitchableClock,
 )
-from trial_ledger.store import LedgerStore
+from trial_ledger.dynamo.store import LedgerStore
 
 
 def ask(rid: str, estimate: int, model: str = IMAGE, account: str = "a", **more: object) -> HoldAsk:
@@ -220,7 +220,7 @@ def test_bad_arguments_are_refused(ledger: Ledger) -> None:
 
 
 def _shards() -> list[str]:
-    from trial_ledger.keys import all_expiry_shards
+    from trial_ledger.dynamo.keys import all_expiry_shards
 
     return all_expiry_shards()
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from trial_ledger.ledger_events import DetailType, LedgerEvent, derive_events, event_id
+from trial_ledger.events.derivation import DetailType, LedgerEvent, derive_events, event_id
 
 COMMITTED = "2026-03-02T10:00:00.000Z"
 THRESHOLDS = (80, 95)

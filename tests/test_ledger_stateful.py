@@ -61,9 +61,9 @@ from trial_ledger import (
     UsageAsk,
     UsageResult,
 )
-from trial_ledger.catalog import default_catalog_document, parse_catalog
+from trial_ledger.config.catalog import default_catalog_document, parse_catalog
+from trial_ledger.dynamo.store import LedgerStore
 from trial_ledger.retry import Backoff
-from trial_ledger.store import LedgerStore
 
 CATALOG = parse_catalog(default_catalog_document())
 ACCOUNTS = ("acct-a", "acct-b")

@@ -8,10 +8,10 @@ import pytest
 
 from tests.support import IMAGE, LANG_90, MILLION, NO_TRIAL, START
 from trial_ledger import ClaimMethod, format_timestamp
-from trial_ledger.catalog import default_catalog_document, parse_catalog
-from trial_ledger.planning import Attempt, UsagePlan, UsageRequest, plan_usage
-from trial_ledger.state import GrantState, ProfileState
-from trial_ledger.writes import GrantDraw
+from trial_ledger.config.catalog import default_catalog_document, parse_catalog
+from trial_ledger.domain.planning.usage import Attempt, UsagePlan, UsageRequest, plan_usage
+from trial_ledger.domain.state import GrantState, ProfileState
+from trial_ledger.domain.writes import GrantDraw
 
 CATALOG = parse_catalog(default_catalog_document())
 NOW = format_timestamp(START)

@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 
 from trial_ledger import ClaimMethod, GrantStatus, SwitchableClock, format_timestamp, parse_timestamp
-from trial_ledger.cursor import decode_cursor, encode_cursor
+from trial_ledger.domain.rules import charge_for, effective_grant, format_money, split_usage, usage_fingerprint
+from trial_ledger.domain.state import GrantState
+from trial_ledger.dynamo.cursor import decode_cursor, encode_cursor
 from trial_ledger.errors import InvalidRequest
-from trial_ledger.rules import charge_for, effective_grant, format_money, split_usage, usage_fingerprint
-from trial_ledger.state import GrantState
 
 
 def test_timestamps_are_utc_z_milliseconds() -> None:

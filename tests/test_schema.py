@@ -3,7 +3,7 @@
 from typing import Any
 
 from infra.template import load_template, table_definition
-from trial_ledger.records import GrantItem, HoldItem, LedgerItem, UsageItem
+from trial_ledger.dynamo.items import GrantItem, HoldItem, LedgerItem, UsageItem
 
 
 def _indexes() -> dict[str, dict[str, Any]]:

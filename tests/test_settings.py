@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from trial_ledger import Settings, SettingsError, load_catalog, load_settings
-from trial_ledger.catalog import default_catalog_document, parse_catalog
+from trial_ledger.config.catalog import default_catalog_document, parse_catalog
 
 
 def _catalog_document(model_id: str, unit_price: object = "0.001") -> str:

@@ -18,7 +18,7 @@ from tests.sam import resources_of_type, transformed_template
 from tests.support import LANG_90, DynamoCalls
 from trial_edge.snapstart import prime
 from trial_ledger import Ledger
-from trial_ledger.state import GrantState
+from trial_ledger.domain.state import GrantState
 
 API_FUNCTIONS = ("ClaimFunction", "ConsumeFunction")
 

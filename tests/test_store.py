@@ -9,7 +9,7 @@ import pytest
 from tests.faults import FaultInjector, injected_faults
 from tests.support import IMAGE, LANG_90, MILLION, DynamoCalls
 from trial_ledger import ClaimMethod
-from trial_ledger.refusals import (
+from trial_ledger.domain.refusals import (
     ActivationMissing,
     AlreadyRecorded,
     Contended,
@@ -18,9 +18,9 @@ from trial_ledger.refusals import (
     GrantsExist,
     Outdated,
 )
-from trial_ledger.state import ExpiryCandidate, GrantState, UsageRecord
-from trial_ledger.store import LedgerStore
-from trial_ledger.writes import GrantDraw, NewGrant, UsageCommit
+from trial_ledger.domain.state import ExpiryCandidate, GrantState, UsageRecord
+from trial_ledger.domain.writes import GrantDraw, NewGrant, UsageCommit
+from trial_ledger.dynamo.store import LedgerStore
 
 NOW = "2026-03-01T08:00:00.000Z"
 EXPIRES = "2026-05-30T08:00:00.000Z"

@@ -9,10 +9,10 @@ import pytest
 
 from tests.support import IMAGE, LANG_30, LANG_90, MILLION, NO_TRIAL, START, DynamoCalls
 from trial_ledger import InvalidRequest, Ledger, RequestIdConflict, SwitchableClock, UnknownModel
-from trial_ledger.rules import usage_fingerprint
-from trial_ledger.state import UsageRecord
-from trial_ledger.store import LedgerStore
-from trial_ledger.writes import GrantDraw, UsageCommit
+from trial_ledger.domain.rules import usage_fingerprint
+from trial_ledger.domain.state import UsageRecord
+from trial_ledger.domain.writes import GrantDraw, UsageCommit
+from trial_ledger.dynamo.store import LedgerStore
 
 
 def test_usage_draws_free_quota_first(ledger: Ledger, activated: str) -> None:

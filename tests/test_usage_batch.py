@@ -18,8 +18,8 @@ from trial_ledger import (
     UsageAsk,
     UsageResult,
 )
-from trial_ledger.refusals import Contended
-from trial_ledger.store import LedgerStore
+from trial_ledger.domain.refusals import Contended
+from trial_ledger.dynamo.store import LedgerStore
 
 
 @pytest.fixture

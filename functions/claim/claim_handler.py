@@ -28,7 +28,7 @@ from trial_edge.schemas import (
 from trial_edge.snapstart import install_hooks
 from trial_edge.telemetry import count_by
 from trial_ledger import Ledger
-from trial_ledger.rules import ID_PATTERN
+from trial_ledger.domain.rules import ID_PATTERN
 
 logger = Logger()
 metrics = Metrics()

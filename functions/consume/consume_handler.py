@@ -32,7 +32,7 @@ from trial_edge.snapstart import install_hooks
 from trial_edge.telemetry import count_by, count_usage
 from trial_edge.usage_batch import batch_out, parse_records, record_in_order
 from trial_ledger import AdmissionRefused, Ledger, RecordRefusal, StopReason, UsageResult
-from trial_ledger.rules import ID_PATTERN
+from trial_ledger.domain.rules import ID_PATTERN
 
 logger = Logger()
 metrics = Metrics()

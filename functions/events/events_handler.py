@@ -1,5 +1,5 @@
 """Ledger events: the ledger table's stream (new and old images) drives this function, which derives
-the facts of each committed change (trial_ledger.ledger_events) and puts them on the event bus.
+the facts of each committed change (trial_ledger.events.derivation) and puts them on the event bus.
 
 Each stream record is processed on its own: a record whose events the bus still refuses after
 retries fails alone (a partial batch response), and Lambda delivers it again; the events' ids make
@@ -16,8 +16,8 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trial_ledger import SystemClock, load_settings
-from trial_ledger.event_bus import EventBus
-from trial_ledger.ledger_events import derive_events, stream_time
+from trial_ledger.events.bus import EventBus
+from trial_ledger.events.derivation import derive_events, stream_time
 
 logger = Logger()
 metrics = Metrics()

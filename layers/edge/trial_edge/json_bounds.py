@@ -13,7 +13,7 @@ from typing import Any
 
 from trial_edge.problems import field_path
 from trial_edge.schemas import FieldError
-from trial_ledger.rules import MAX_QUANTITY
+from trial_ledger.domain.rules import MAX_QUANTITY
 
 MAX_DEPTH = 32
 """Levels of nesting, the top-level object being the first; the contract's bodies use two."""

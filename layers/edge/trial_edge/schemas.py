@@ -24,8 +24,14 @@ from trial_ledger import (
     ReleaseResult,
     UsageResult,
 )
-from trial_ledger.rules import ID_PATTERN, MAX_MODELS_PER_CLAIM, MAX_QUANTITY, MAX_RECORDS_PER_BATCH, format_money
-from trial_ledger.settings import HOLD_TTL_RANGE
+from trial_ledger.config.settings import HOLD_TTL_RANGE
+from trial_ledger.domain.rules import (
+    ID_PATTERN,
+    MAX_MODELS_PER_CLAIM,
+    MAX_QUANTITY,
+    MAX_RECORDS_PER_BATCH,
+    format_money,
+)
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)]
 

@@ -12,7 +12,7 @@ from trial_edge.problem_catalogue import status_of
 from trial_edge.problems import field_path
 from trial_edge.schemas import RecordRefusalOut, UsageBatchOut, UsageRequest, usage_out
 from trial_ledger import RecordRefusal, UsageAsk, UsageResult
-from trial_ledger.rules import ID_PATTERN
+from trial_ledger.domain.rules import ID_PATTERN
 
 Outcome = UsageResult | RecordRefusal
 

@@ -1,7 +1,8 @@
 """trial_ledger: the DynamoDB-backed ledger of TokenHub's free-trial quotas."""
 
-from .catalog import Catalog, ModelSpec, Price, Trial, parse_catalog
 from .clock import Clock, SwitchableClock, SystemClock, format_timestamp, parse_timestamp
+from .config.catalog import Catalog, ModelSpec, Price, Trial, parse_catalog
+from .config.settings import Settings, SettingsError, load_catalog, load_settings
 from .errors import (
     AccountNotActivated,
     AdmissionRefused,
@@ -13,8 +14,7 @@ from .errors import (
     UnknownModel,
 )
 from .ledger import Ledger
-from .settings import Settings, SettingsError, load_catalog, load_settings
-from .views import (
+from .results import (
     Account,
     Authorization,
     ClaimAvailability,

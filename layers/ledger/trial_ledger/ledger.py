@@ -9,17 +9,13 @@ from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from .catalog import Catalog
 from .clock import Clock, SystemClock
-from .context import LedgerContext
-from .dynamo_errors import StoreUnavailable
+from .config.catalog import Catalog
+from .config.settings import load_settings
+from .dynamo.errors import StoreUnavailable
+from .dynamo.store import LedgerStore
 from .errors import TemporarilyUnavailable
-from .retry import Backoff
-from .settings import load_settings
-from .snapshots import SnapshotCache
-from .store import LedgerStore
-from .use_cases import UseCases
-from .views import (
+from .results import (
     Account,
     Authorization,
     ClaimAvailability,
@@ -36,6 +32,10 @@ from .views import (
     UsagePage,
     UsageResult,
 )
+from .retry import Backoff
+from .use_cases.context import LedgerContext
+from .use_cases.registry import UseCases
+from .use_cases.snapshots import SnapshotCache
 
 # A child of the handler's Powertools Logger (same service): its lines carry the correlation id.
 logger = Logger(child=True)

@@ -1,0 +1,1 @@
+"""The deploy's configuration: settings from the environment and the model catalog."""

@@ -1,0 +1,100 @@
+"""Plans one hold from what is known of its grant and profile: the reservation and its record (R13)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from ...clock import format_timestamp
+from ...config.catalog import ModelSpec
+from ...results import ClaimMethod, FundingSource, HoldStatus, StopReason
+from ..rules import new_grant, stop_reason
+from ..state import GrantState, HeldEntry, HoldRecord, ProfileState
+from ..writes import GrantDraw, HoldCommit, NewGrant
+from .usage import Attempt, after_draw, dead_to_clear
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRequest:
+    """One hold to take, as the gateway asked for it (already validated)."""
+
+    model: ModelSpec
+    account_id: str
+    request_id: str
+    estimate: int
+    sub_account_id: str | None
+    ttl_seconds: int
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class HoldPlan:
+    commit: HoldCommit | None
+    """None when the hold is refused (``refusal`` says why)."""
+    refusal: StopReason | None
+    grant_after: GrantState | None
+
+
+def plan_hold(request: HoldRequest, grant: GrantState | None, profile: ProfileState, attempt: Attempt) -> HoldPlan:
+    """Reserve ``min(estimate, available)`` (claiming the trial on first use, R3); with nothing
+    available, a hold of 0 units funded by postpaid, or the stop reason (R7, ``free_quota_held``)."""
+    now = format_timestamp(attempt.now)
+    until = format_timestamp(attempt.now + timedelta(seconds=request.ttl_seconds))
+    if grant is None and request.model.trial is not None and attempt.campaign_open:
+        return _first_hold(request, attempt, until)
+    # A replay meets its own entry: never removed and re-added in one write (overlapping paths);
+    # the hold's put is refused anyway and answers with the first hold.
+    own = grant.entry(request.request_id) if grant else None
+    clears, still_dead = dead_to_clear(grant, now, keep=own) if grant else ((), 0)
+    available = max(grant.available(now) - still_dead, 0) if grant else 0
+    if available == 0:
+        if not profile.postpaid_enabled:
+            reason = stop_reason(request.model, grant, now, attempt.campaign_open) or StopReason.EXHAUSTED
+            return HoldPlan(None, reason, grant)
+        record = replace(_record(request, attempt, 0, until), free_available=0)
+        return HoldPlan(HoldCommit(record, expect_postpaid=True), None, grant)
+    assert grant is not None
+    held = min(request.estimate, available)
+    entry = HeldEntry(request.request_id, held, min(until, grant.expires_at))
+    # Under contention a hold that ``unreserved`` fully covers no longer insists on the exact
+    # remainder and holds; it cannot reserve what another hold or a draw took (see docs/ledger.md).
+    exact = not (attempt.relaxed and held == request.estimate and held <= grant.unreserved)
+    draw = GrantDraw(request.model.model_id, grant.remaining, 0, now, exact=exact, expected_held=grant.held_total,
+                     clears=clears if exact else (), adds=entry)  # fmt: skip
+    free_available = available - held if exact else None
+    record = replace(_record(request, attempt, held, entry.until), free_available=free_available)
+    return HoldPlan(HoldCommit(record, draw=draw), None, after_draw(grant, draw))
+
+
+def _first_hold(request: HoldRequest, attempt: Attempt, until: str) -> HoldPlan:
+    """The first use of a trial model claims it with the hold's entry already in it."""
+    fresh = new_grant(request.account_id, request.model, ClaimMethod.AUTO, attempt.now)
+    held = min(request.estimate, fresh.remaining)
+    entry = HeldEntry(request.request_id, held, min(until, fresh.expires_at))
+    claimed = replace(fresh, holds=(entry,))
+    record = _record(request, attempt, held, entry.until)
+    record = replace(record, free_available=fresh.remaining - held, auto_claimed=True)
+    commit = HoldCommit(record, new_grant=NewGrant(claimed, request.sub_account_id))
+    return HoldPlan(commit, None, claimed)
+
+
+def _record(request: HoldRequest, attempt: Attempt, held: int, expires_at: str) -> HoldRecord:
+    """The hold's item: free units held, or 0 funded by postpaid; ``free_available`` set by the caller."""
+    return HoldRecord(
+        request_id=request.request_id,
+        account_id=request.account_id,
+        model_id=request.model.model_id,
+        sub_account_id=request.sub_account_id,
+        estimate=request.estimate,
+        held=held,
+        source=FundingSource.FREE if held else FundingSource.POSTPAID,
+        free_available=None,
+        auto_claimed=False,
+        created_at=format_timestamp(attempt.now),
+        expires_at=expires_at,
+        ttl_seconds=request.ttl_seconds,
+        status=HoldStatus.OPEN,
+        closed_at=None,
+        fingerprint=request.fingerprint,
+        write_id=attempt.write_id,
+    )

@@ -1,0 +1,161 @@
+"""Plans one usage from what is known of its grant and profile: the draw, the split, the record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from ...clock import format_timestamp
+from ...config.catalog import ModelSpec
+from ...results import ClaimMethod
+from ..rules import Split, charge_for, format_money, new_grant, split_usage
+from ..state import GrantState, HeldEntry, ProfileState, UsageRecord
+from ..writes import GrantDraw, NewGrant, UsageCommit
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRequest:
+    """One invocation to record, as the gateway reported it (already validated)."""
+
+    model: ModelSpec
+    account_id: str
+    quantity: int
+    request_id: str
+    sub_account_id: str | None
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """The circumstances of one attempt to commit a usage."""
+
+    now: datetime
+    campaign_open: bool
+    relaxed: bool
+    """Draws the remainder fully covers no longer insist on the exact remainder (contention)."""
+    write_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsagePlan:
+    commit: UsageCommit
+    grant_after: GrantState | None
+    """The grant as the commit leaves it (its remainder unknown to a relaxed draw)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _FreeUnits:
+    free: int
+    grant_after: GrantState | None
+    draw: GrantDraw | None = None
+    new_grant: NewGrant | None = None
+    expect_no_grant: bool = False
+
+
+def plan_usage(request: UsageRequest, grant: GrantState | None, profile: ProfileState, attempt: Attempt) -> UsagePlan:
+    """Free first (R6) from ``grant`` (or from the trial claimed on first use, R3), the rest
+    billable or unbilled overage by ``profile``'s postpaid switch; with the conditions that make
+    the commit fail if the grant or the switch are no longer what this plan assumed."""
+    now = format_timestamp(attempt.now)
+    free_units = _free_units(request, grant, attempt, now)
+    split = split_usage(request.quantity, free_units.free, profile.postpaid_enabled)
+    draw = free_units.draw
+    commit = UsageCommit(
+        usage=_record(request, split, free_units, now, attempt.write_id),
+        draw=draw,
+        new_grant=free_units.new_grant,
+        expect_no_grant=free_units.expect_no_grant,
+        expect_postpaid=profile.postpaid_enabled if split.free < request.quantity else None,
+        settles_hold=draw.settles[0].request_id if draw is not None and draw.settles else None,
+    )
+    return UsagePlan(commit, free_units.grant_after)
+
+
+def _record(request: UsageRequest, split: Split, free_units: _FreeUnits, now: str, write_id: str) -> UsageRecord:
+    after = free_units.grant_after
+    relaxed_draw = free_units.draw is not None and not free_units.draw.exact
+    price = request.model.price
+    return UsageRecord(
+        request_id=request.request_id,
+        account_id=request.account_id,
+        model_id=request.model.model_id,
+        sub_account_id=request.sub_account_id,
+        quantity=request.quantity,
+        free=split.free,
+        billable=split.billable,
+        unbilled_overage=split.unbilled_overage,
+        currency=price.currency,
+        unit_price=format_money(price.unit_price),
+        charge=format_money(charge_for(split.billable, price.unit_price)),
+        # A relaxed draw does not know the remainder it leaves: settled after the commit.
+        free_remaining=None if relaxed_draw else (after.available(now) if after else 0),
+        auto_claimed=free_units.new_grant is not None,
+        recorded_at=now,
+        fingerprint=request.fingerprint,
+        write_id=write_id,
+    )
+
+
+def _free_units(request: UsageRequest, grant: GrantState | None, attempt: Attempt, now: str) -> _FreeUnits:
+    if grant is not None:
+        return _draw(request, grant, attempt.relaxed, now)
+    if request.model.trial is not None and attempt.campaign_open:
+        fresh = new_grant(request.account_id, request.model, ClaimMethod.AUTO, attempt.now)
+        free = min(request.quantity, fresh.remaining)
+        claimed = replace(fresh, used=free, remaining=fresh.remaining - free)
+        return _FreeUnits(free, claimed, new_grant=NewGrant(claimed, request.sub_account_id))
+    # A trial model without a grant once the campaign closed: nothing is free, as long as no
+    # grant appears meanwhile (a claim that was just in time), which the commit checks.
+    return _FreeUnits(0, None, expect_no_grant=request.model.trial is not None)
+
+
+def _draw(request: UsageRequest, grant: GrantState, relaxed: bool, now: str) -> _FreeUnits:
+    """Its own live hold's units first, then what no other live hold reserves (R14)."""
+    rid = request.request_id
+    own = grant.live_entry(rid, now)
+    clears, still_dead = dead_to_clear(grant, now, keep=own, first=rid)
+    free = min(request.quantity, max(grant.available(now, except_request=rid) - still_dead, 0))
+    if not free and grant.usable_remaining(now) == 0:
+        return _FreeUnits(0, grant)  # exhausted or past expiry: for good, whatever the snapshot
+    # Nothing free while a remainder is left means other requests' holds reserve all of it: a
+    # belief about holds, which a stale snapshot gets wrong (a hold released or taken elsewhere).
+    # It is written as an exact draw of 0 units, so that the grant proves it or refuses.
+    # Under contention a draw that its hold and ``unreserved`` fully cover stops insisting on the
+    # exact remainder and holds (which others keep changing); a draw that may empty the grant,
+    # or meets a timed-out entry of its own request, stays exact (see docs/ledger.md).
+    taken = free - (own.units if own else 0)
+    covered = taken <= 0 or taken < grant.unreserved
+    exact = not (relaxed and free == request.quantity and covered and _no_dead_own(grant, rid, own))
+    draw = GrantDraw(request.model.model_id, grant.remaining, free, now, exact=exact,
+                     expected_held=grant.held_total, unheld=() if own else (rid,), settles=(own,) if own else (),
+                     clears=clears if exact else ())  # fmt: skip
+    return _FreeUnits(free, after_draw(grant, draw), draw=draw)
+
+
+def _no_dead_own(grant: GrantState, request_id: str, own: HeldEntry | None) -> bool:
+    return own is not None or grant.entry(request_id) is None
+
+
+MAX_CLEARS_PER_WRITE = 25
+"""Timed-out entries one exact write removes; any beyond count as reserved until a later write."""
+
+
+def dead_to_clear(
+    grant: GrantState, now: str, keep: HeldEntry | None = None, first: str | None = None
+) -> tuple[tuple[HeldEntry, ...], int]:
+    """The timed-out entries an exact write removes (and proves still there), and the units of
+    those it leaves for a later write, which the plan keeps counting as reserved. The entry of
+    request ``first`` comes first: a draw of that request must clear it (its proof of no hold
+    would fail on it forever)."""
+    dead = sorted((entry for entry in grant.dead_entries(now) if entry != keep), key=lambda e: e.request_id != first)
+    if grant.is_past_expiry(now):
+        return (), 0
+    return tuple(dead[:MAX_CLEARS_PER_WRITE]), sum(entry.units for entry in dead[MAX_CLEARS_PER_WRITE:])
+
+
+def after_draw(grant: GrantState, draw: GrantDraw) -> GrantState:
+    """The grant as ``draw`` leaves it."""
+    gone = {entry.request_id for entry in (*draw.clears, *draw.settles)}
+    holds = tuple(entry for entry in grant.holds if entry.request_id not in gone)
+    holds += (draw.adds,) if draw.adds else ()
+    return replace(grant, used=grant.used + draw.free, remaining=grant.remaining - draw.free, holds=holds)

@@ -1,0 +1,34 @@
+"""Opaque pagination cursors for usage listings.
+
+A cursor holds only a position (the sort key and request id of the last item shown); the
+account and the filter always come from the caller, so a cursor cannot reach another account."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from ..errors import InvalidRequest
+from .keys import is_usage_order_of
+
+
+def encode_cursor(order: str, request_id: str) -> str:
+    raw = json.dumps([order, request_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value = json.loads(raw)
+    except (binascii.Error, ValueError) as error:
+        raise InvalidRequest("cursor is not one this service issued", field="cursor") from error
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(part, str) and 0 < len(part) <= 300 for part in value)
+        or not is_usage_order_of(value[0], value[1])
+    ):
+        raise InvalidRequest("cursor is not one this service issued", field="cursor")
+    return value[0], value[1]

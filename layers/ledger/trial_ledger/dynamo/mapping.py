@@ -1,0 +1,244 @@
+"""Maps between PynamoDB items and the ledger's plain values, in both directions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pynamodb.attributes import MapAttribute
+
+from ..domain.state import ExpiryCandidate, GrantState, HeldEntry, HoldRecord, OpenHold, ProfileState, UsageRecord
+from ..domain.writes import NewGrant
+from ..results import ClaimMethod, FundingSource, HoldStatus
+from .items import AccountProfileItem, ExpiryItem, GrantItem, HoldItem, UsageItem
+from .keys import (
+    HOLD_SORT_KEY,
+    USAGE_KEY_PREFIX,
+    USAGE_SORT_KEY,
+    account_key,
+    expiry_shard_of,
+    expiry_sort_key,
+    grant_sort_key,
+    hold_key,
+    open_shard_of,
+    usage_key,
+    usage_order,
+)
+
+RawItem = dict[str, dict[str, Any]]
+
+
+def profile_and_grants(account_id: str, items: Iterable[Any]) -> tuple[ProfileState, list[GrantState]]:
+    """The profile (or its absence) and the grants among an account's items."""
+    profile = ProfileState.absent(account_id)
+    grants: list[GrantState] = []
+    for item in items:
+        if isinstance(item, AccountProfileItem):
+            profile = profile_state(item)
+        elif isinstance(item, GrantItem):
+            grants.append(grant_state(item))
+    return profile, grants
+
+
+def profile_state(item: AccountProfileItem) -> ProfileState:
+    return ProfileState(item.account_id, item.activated_at, bool(item.postpaid_enabled))
+
+
+def grant_state(item: GrantItem) -> GrantState:
+    return GrantState(
+        account_id=item.account_id,
+        model_id=item.model_id,
+        unit=item.unit,
+        quota=int(item.quota),
+        used=int(item.used),
+        remaining=int(item.remaining),
+        expired=int(item.expired),
+        claim_method=ClaimMethod(item.claim_method),
+        claimed_at=item.claimed_at,
+        expires_at=item.expires_at,
+        holds=_entries(item),
+    )
+
+
+def _entries(item: GrantItem) -> tuple[HeldEntry, ...]:
+    units, until = _as_dict(item.held_units), _as_dict(item.held_until)
+    return tuple(HeldEntry(rid, int(units[rid]), str(until.get(rid, ""))) for rid in sorted(units))
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    return dict(value.as_dict()) if isinstance(value, MapAttribute) else dict(value)  # type: ignore[no-untyped-call]
+
+
+def grant_from_raw(raw: RawItem | None) -> GrantState | None:
+    """A grant as a refused write returned it (None when the refusal carried no item)."""
+    return grant_state(GrantItem.from_raw_data(raw)) if raw else None
+
+
+def usage_from_raw(raw: RawItem | None) -> UsageRecord | None:
+    return usage_record(UsageItem.from_raw_data(raw)) if raw else None
+
+
+def expiry_candidate(item: GrantItem) -> ExpiryCandidate:
+    return ExpiryCandidate(item.account_id, item.model_id, int(item.quota), item.expires_at)
+
+
+def grant_item(grant: NewGrant) -> GrantItem:
+    state = grant.state
+    return GrantItem(
+        account_key(state.account_id),
+        grant_sort_key(state.model_id),
+        account_id=state.account_id,
+        model_id=state.model_id,
+        unit=state.unit,
+        quota=state.quota,
+        used=state.used,
+        remaining=state.remaining,
+        expired=state.expired,
+        claim_method=state.claim_method.value,
+        claimed_at=state.claimed_at,
+        claimed_by=grant.claimed_by,
+        expires_at=state.expires_at,
+        # Only a grant with a remainder is in the (sparse) expiry index.
+        expiry_shard=expiry_shard_of(state.account_id, state.model_id) if state.remaining > 0 else None,
+        held_units={entry.request_id: entry.units for entry in state.holds},
+        held_until={entry.request_id: entry.until for entry in state.holds},
+        held_total=state.held_total,
+        unreserved=state.unreserved,
+    )
+
+
+def expiry_item(candidate: ExpiryCandidate, quantity: int, as_of: str, now: str) -> ExpiryItem:
+    return ExpiryItem(
+        account_key(candidate.account_id),
+        expiry_sort_key(candidate.model_id),
+        account_id=candidate.account_id,
+        model_id=candidate.model_id,
+        quantity=quantity,
+        expires_at=candidate.expires_at,
+        as_of=as_of,
+        recorded_at=now,
+    )
+
+
+def usage_item(usage: UsageRecord) -> UsageItem:
+    return UsageItem(
+        usage_key(usage.request_id),
+        USAGE_SORT_KEY,
+        request_id=usage.request_id,
+        account_id=usage.account_id,
+        model_id=usage.model_id,
+        sub_account_id=usage.sub_account_id,
+        quantity=usage.quantity,
+        free=usage.free,
+        billable=usage.billable,
+        unbilled_overage=usage.unbilled_overage,
+        currency=usage.currency,
+        unit_price=usage.unit_price,
+        charge=usage.charge,
+        free_remaining=usage.free_remaining,
+        auto_claimed=usage.auto_claimed,
+        recorded_at=usage.recorded_at,
+        fingerprint=usage.fingerprint,
+        write_id=usage.write_id,
+        usage_account=usage.account_id,
+        usage_order=usage_order(usage.recorded_at, usage.request_id),
+    )
+
+
+def usage_record(item: UsageItem) -> UsageRecord:
+    return UsageRecord(
+        request_id=item.request_id,
+        account_id=item.account_id,
+        model_id=item.model_id,
+        sub_account_id=item.sub_account_id,
+        quantity=int(item.quantity),
+        free=int(item.free),
+        billable=int(item.billable),
+        unbilled_overage=int(item.unbilled_overage),
+        currency=item.currency,
+        unit_price=item.unit_price,
+        charge=item.charge,
+        free_remaining=None if item.free_remaining is None else int(item.free_remaining),
+        auto_claimed=bool(item.auto_claimed),
+        recorded_at=item.recorded_at,
+        fingerprint=item.fingerprint,
+        write_id=item.write_id,
+    )
+
+
+def hold_item(hold: HoldRecord) -> HoldItem:
+    is_open = hold.status is HoldStatus.OPEN and hold.held > 0
+    return HoldItem(
+        hold_key(hold.request_id),
+        HOLD_SORT_KEY,
+        request_id=hold.request_id,
+        account_id=hold.account_id,
+        model_id=hold.model_id,
+        sub_account_id=hold.sub_account_id,
+        estimate=hold.estimate,
+        held=hold.held,
+        source=hold.source.value,
+        free_available=hold.free_available,
+        auto_claimed=hold.auto_claimed,
+        created_at=hold.created_at,
+        expires_at=hold.expires_at,
+        ttl_seconds=hold.ttl_seconds,
+        status=hold.status.value,
+        closed_at=hold.closed_at,
+        fingerprint=hold.fingerprint,
+        write_id=hold.write_id,
+        # Only an open hold that reserves units is in the (sparse) open-holds index.
+        open_shard=open_shard_of(hold.request_id) if is_open else None,
+    )
+
+
+def hold_record(item: HoldItem) -> HoldRecord:
+    return HoldRecord(
+        request_id=item.request_id,
+        account_id=item.account_id,
+        model_id=item.model_id,
+        sub_account_id=item.sub_account_id,
+        estimate=int(item.estimate),
+        held=int(item.held),
+        source=FundingSource(item.source),
+        free_available=None if item.free_available is None else int(item.free_available),
+        auto_claimed=bool(item.auto_claimed),
+        created_at=item.created_at,
+        expires_at=item.expires_at,
+        ttl_seconds=int(item.ttl_seconds),
+        status=HoldStatus(item.status),
+        closed_at=item.closed_at,
+        fingerprint=item.fingerprint,
+        write_id=item.write_id,
+    )
+
+
+def hold_from_raw(raw: RawItem | None) -> HoldRecord | None:
+    return hold_record(HoldItem.from_raw_data(raw)) if raw else None
+
+
+def open_hold(item: HoldItem) -> OpenHold:
+    return OpenHold(item.request_id, item.account_id, item.model_id, int(item.held), item.expires_at)
+
+
+def usage_index_start(account_id: str, after: tuple[str, str]) -> dict[str, Any]:
+    """The exclusive start key of a usage index query: just after ``(usage_order, request_id)``."""
+    order, request_id = after
+    return {
+        UsageItem.pk.attr_name: {"S": usage_key(request_id)},
+        UsageItem.sk.attr_name: {"S": USAGE_SORT_KEY},
+        UsageItem.usage_order.attr_name: {"S": order},
+        UsageItem.usage_account.attr_name: {"S": account_id},
+    }
+
+
+def usage_position(record: UsageRecord) -> tuple[str, str]:
+    """Where a listing resumes after ``record``."""
+    return usage_order(record.recorded_at, record.request_id), record.request_id
+
+
+def usage_position_of_key(key: dict[str, Any]) -> tuple[str, str]:
+    """Where a listing resumes after the index item a Query evaluated last."""
+    return key[UsageItem.usage_order.attr_name]["S"], key[UsageItem.pk.attr_name]["S"].removeprefix(USAGE_KEY_PREFIX)

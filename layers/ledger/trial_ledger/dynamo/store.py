@@ -1,0 +1,276 @@
+"""The data access: every DynamoDB request of the ledger is one method of LedgerStore.
+
+Its index queries are in queries.py and its batched usage write in batch_writes.py, mixins
+of the same class.
+
+Writes are conditional; a refused one raises a refusal (domain/refusals.py) carrying the item as it is now
+(ReturnValuesOnConditionCheckFailure). Rules and retries live in the use cases."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from ..domain import refusals
+from ..domain.refusals import ActivationMissing, AlreadyRecorded, ExpiryRecorded, GrantMoved, GrantsExist, Outdated
+from ..domain.state import ExpiryCandidate, GrantState, HoldRecord, ProfileState, UsageRecord
+from ..domain.writes import HoldClosing, HoldCommit, NewGrant, UsageCommit
+from . import errors as dynamo_errors
+from . import expressions, mapping
+from .batch_writes import BatchWrites, check_postpaid, draw_grant, settle_hold, write_grant
+from .errors import StoreUnavailable, is_condition_failure, unavailable_on_transient
+from .items import AccountProfileItem, ExpiryItem, GrantItem, HoldItem, LedgerItem, UsageItem
+from .keys import HOLD_SORT_KEY, PROFILE_SORT_KEY, USAGE_SORT_KEY, account_key, grant_sort_key, hold_key, usage_key
+from .queries import IndexQueries
+from .transactions import Cancellation, ItemRef, TransactionItems
+
+
+class LedgerStore(IndexQueries, BatchWrites):
+    def __init__(self) -> None:
+        # The models' own connection: one botocore client (one service model loaded at init)
+        # serves the transactions and the item requests alike.
+        self._connection: Connection = LedgerItem._get_connection().connection
+
+    @property
+    def client(self) -> Any:
+        """The botocore client transactions go through (for instrumentation)."""
+        return self._connection.client
+
+    def prime_clients(self) -> None:
+        """Create the botocore client, loading DynamoDB's service model, without sending a
+        request: work a SnapStart snapshot keeps."""
+        _ = self._connection.client
+
+    # -- accounts -------------------------------------------------------------------------
+
+    def activate(self, account_id: str, now: str) -> ProfileState:
+        item = AccountProfileItem(account_key(account_id), PROFILE_SORT_KEY)
+        with unavailable_on_transient():
+            item.update(actions=expressions.activation(account_id, now))
+        return mapping.profile_state(item)
+
+    def set_postpaid(self, account_id: str, enabled: bool, now: str) -> ProfileState:
+        """Set the switch on an activated account; raises ActivationMissing otherwise."""
+        item = AccountProfileItem(account_key(account_id), PROFILE_SORT_KEY)
+        try:
+            with unavailable_on_transient():
+                item.update(actions=expressions.postpaid(enabled, now), condition=expressions.activated())
+        except UpdateError as error:
+            if is_condition_failure(error):
+                raise ActivationMissing(account_id) from None
+            raise
+        return mapping.profile_state(item)
+
+    def get_profile(self, account_id: str) -> ProfileState:
+        item = _get(AccountProfileItem, account_key(account_id), PROFILE_SORT_KEY)
+        return mapping.profile_state(item) if item else ProfileState.absent(account_id)
+
+    def read_account(self, account_id: str, model_ids: Sequence[str]) -> tuple[ProfileState, dict[str, GrantState]]:
+        """The account's profile and its grants of ``model_ids``: one consistent BatchGetItem."""
+        return self.read_accounts({account_id: model_ids})[account_id]
+
+    def read_accounts(
+        self, wanted: Mapping[str, Sequence[str]]
+    ) -> dict[str, tuple[ProfileState, dict[str, GrantState]]]:
+        """Each account's profile and its grants of the models named: consistent BatchGetItems of
+        up to 100 keys each (one for up to 50 accounts of one model)."""
+        keys = []
+        for account_id, model_ids in wanted.items():
+            keys.append((account_key(account_id), PROFILE_SORT_KEY))
+            keys += [(account_key(account_id), grant_sort_key(model_id)) for model_id in dict.fromkeys(model_ids)]
+        with unavailable_on_transient():
+            items = list(LedgerItem.batch_get(keys, consistent_read=True))
+        by_account: dict[str, list[LedgerItem]] = {account_key(account_id): [] for account_id in wanted}
+        for item in items:
+            by_account[item.pk].append(item)
+        read = {}
+        for account_id in wanted:
+            profile, grants = mapping.profile_and_grants(account_id, by_account[account_key(account_id)])
+            read[account_id] = (profile, {grant.model_id: grant for grant in grants})
+        return read
+
+    def read_whole_account(self, account_id: str) -> tuple[ProfileState, list[GrantState]]:
+        """The profile and every grant of the account: one strongly consistent Query."""
+        with unavailable_on_transient():
+            items = list(LedgerItem.query(account_key(account_id), consistent_read=True))
+        return mapping.profile_and_grants(account_id, items)
+
+    def create_grants(self, account_id: str, grants: Sequence[NewGrant], require_activation: bool) -> None:
+        """Put new grants in one transaction. Raises ActivationMissing (the check failed, when
+        asked for), GrantsExist (with the grants that exist), or Contended."""
+        check: ItemRef | None = None
+        try:
+            with self._transaction() as tx:
+                if require_activation:
+                    pk, condition = account_key(account_id), expressions.activated()
+                    check = tx.check(AccountProfileItem, pk, PROFILE_SORT_KEY, condition)
+                puts = [tx.put(mapping.grant_item(grant), GrantItem.pk.does_not_exist()) for grant in grants]
+        except Cancellation as cancelled:
+            if cancelled.refused(check):
+                raise ActivationMissing(account_id) from None
+            existing = [mapping.grant_from_raw(cancelled.old_item(put)) for put in puts if cancelled.refused(put)]
+            raise GrantsExist({grant.model_id: grant for grant in existing if grant is not None}) from None
+
+    def commit_usage(self, commit: UsageCommit) -> None:
+        """Record one usage and its draw on the grant atomically. Raises AlreadyRecorded (the
+        request_id's record), Outdated (an expectation failed), or Contended."""
+        usage, pk = commit.usage, account_key(commit.usage.account_id)
+        try:
+            with self._transaction() as tx:
+                profile_check = check_postpaid(tx, pk, commit.expect_postpaid)
+                usage_put = tx.put(mapping.usage_item(usage), UsageItem.pk.does_not_exist())
+                grant_write = write_grant(tx, (usage.account_id, usage.model_id), commit)
+                if commit.settles_hold is not None:
+                    settle_hold(tx, commit.settles_hold, usage.recorded_at)
+        except Cancellation as cancelled:
+            if recorded := mapping.usage_from_raw(cancelled.old_item(usage_put)):
+                raise AlreadyRecorded(recorded) from None
+            raise Outdated(
+                # A hold item that is no longer open: its grant entry went too (read it again).
+                grant_changed=cancelled.refused(grant_write) or not cancelled.refused(profile_check),
+                grant=mapping.grant_from_raw(cancelled.old_item(grant_write)),
+                postpaid_changed=cancelled.refused(profile_check),
+            ) from None
+
+    def settle_free_remaining(self, request_id: str, free_remaining: int) -> int:
+        """Fill in a usage record's ``free_remaining`` once; returns the value that stands (ours,
+        or the one a concurrent replay settled first)."""
+        item = UsageItem(usage_key(request_id), USAGE_SORT_KEY)
+        return self._settle_once(item, UsageItem.free_remaining, free_remaining, lambda: self.get_usage(request_id))
+
+    def settle_free_available(self, request_id: str, free_available: int) -> int:
+        """Fill in a hold's ``free_available`` once (after a relaxed hold); returns what stands."""
+        item = HoldItem(hold_key(request_id), HOLD_SORT_KEY)
+        return self._settle_once(item, HoldItem.free_available, free_available, lambda: self.get_hold(request_id))
+
+    def _settle_once(self, item: Any, attribute: Any, value: int, read: Callable[[], Any]) -> int:
+        try:
+            with unavailable_on_transient():
+                item.update(actions=[attribute.set(value)], condition=expressions.unset(type(item), attribute))
+        except UpdateError as error:
+            settled = getattr(read(), attribute.attr_name, None) if is_condition_failure(error) else None
+            if settled is None:
+                raise
+            return int(settled)
+        return value
+
+    def commit_hold(self, commit: HoldCommit) -> None:
+        """Put a hold and its reservation atomically. Raises HoldExists (the request_id's hold),
+        Outdated (an expectation failed), or Contended."""
+        hold, pk = commit.hold, account_key(commit.hold.account_id)
+        grant_write = None
+        try:
+            with self._transaction() as tx:
+                profile_check = check_postpaid(tx, pk, commit.expect_postpaid)
+                hold_put = tx.put(mapping.hold_item(hold), HoldItem.pk.does_not_exist())
+                if commit.new_grant is not None:
+                    grant_write = tx.put(mapping.grant_item(commit.new_grant), GrantItem.pk.does_not_exist())
+                if commit.draw is not None:
+                    grant_write = draw_grant(tx, pk, commit.draw)
+        except Cancellation as cancelled:
+            if existing := mapping.hold_from_raw(cancelled.old_item(hold_put)):
+                raise refusals.HoldExists(existing) from None
+            raise Outdated(
+                grant_changed=cancelled.refused(grant_write),
+                grant=mapping.grant_from_raw(cancelled.old_item(grant_write)),
+                postpaid_changed=cancelled.refused(profile_check),
+            ) from None
+
+    def get_hold(self, request_id: str) -> HoldRecord | None:
+        item = _get(HoldItem, hold_key(request_id), HOLD_SORT_KEY)
+        return mapping.hold_record(item) if item else None
+
+    def close_hold(self, closing: HoldClosing, with_grant: bool) -> None:
+        """End an open hold: the item's status, and (``with_grant``) its entry's units back to its
+        grant, atomically; a hold of 0 units proves no usage settled it. Raises HoldEnded (the
+        item is no longer open, or its usage exists) or GrantMoved (the grant has no such entry)."""
+        hold = HoldItem(hold_key(closing.request_id), HOLD_SORT_KEY)
+        grant_write = usage_check = None
+        try:
+            with self._transaction() as tx:
+                if not with_grant and closing.due_by is None:
+                    condition = UsageItem.pk.does_not_exist()
+                    usage_check = tx.check(UsageItem, usage_key(closing.request_id), USAGE_SORT_KEY, condition)
+                hold_write = tx.update(hold, *expressions.close_hold(closing))
+                if with_grant:
+                    grant = GrantItem(account_key(closing.account_id), grant_sort_key(closing.model_id))
+                    grant_write = tx.update(grant, *expressions.return_held(closing))
+        except Cancellation as cancelled:
+            if cancelled.refused(hold_write) or cancelled.refused(usage_check):
+                raise refusals.HoldEnded(mapping.hold_from_raw(cancelled.old_item(hold_write))) from None
+            raise GrantMoved(mapping.grant_from_raw(cancelled.old_item(grant_write))) from None
+
+    def get_usage(self, request_id: str) -> UsageRecord | None:
+        item = _get(UsageItem, usage_key(request_id), USAGE_SORT_KEY)
+        return mapping.usage_record(item) if item else None
+
+    def expire_grant(self, candidate: ExpiryCandidate, remaining: int, as_of: str, now: str) -> None:
+        """Move the whole remainder (exactly ``remaining``) to ``expired`` and write the expiry
+        entry, atomically. Raises ExpiryRecorded, GrantMoved (with the grant as it is) or Contended."""
+        grant = GrantItem(account_key(candidate.account_id), grant_sort_key(candidate.model_id))
+        actions, condition = expressions.expiry(remaining, as_of, now)
+        try:
+            with self._transaction() as tx:
+                entry = tx.put(mapping.expiry_item(candidate, remaining, as_of, now), ExpiryItem.pk.does_not_exist())
+                update = tx.update(grant, actions, condition)
+        except Cancellation as cancelled:
+            if cancelled.refused(entry):
+                raise ExpiryRecorded(candidate.model_id) from None
+            raise GrantMoved(mapping.grant_from_raw(cancelled.old_item(update))) from None
+
+    def mark_expiring_soon(self, candidate: ExpiryCandidate, as_of: str, now: str) -> bool:
+        """Mark a grant that still holds a remainder and expires after ``as_of`` as notified,
+        once ever; False when it was marked before or no longer qualifies."""
+        item = GrantItem(account_key(candidate.account_id), grant_sort_key(candidate.model_id))
+        try:
+            with unavailable_on_transient():
+                item.update(actions=[GrantItem.expiring_soon_notified_at.set(now)],
+                            condition=expressions.expiring_soon_unmarked(as_of))  # fmt: skip
+        except UpdateError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def drop_exhausted_from_index(self, account_id: str, model_id: str) -> None:
+        """Take a grant whose remainder is zero out of the expiry index; nothing if it has one."""
+        item = GrantItem(account_key(account_id), grant_sort_key(model_id))
+        try:
+            with unavailable_on_transient():
+                item.update(actions=[GrantItem.expiry_shard.remove()], condition=expressions.exhausted())
+        except UpdateError as error:
+            if not is_condition_failure(error):
+                raise
+
+    @contextmanager
+    def _transaction(self) -> Iterator[TransactionItems]:
+        """One TransactWriteItems, committed when the block ends; raises Cancellation (or
+        Contended) when it is cancelled, StoreUnavailable when DynamoDB stays unavailable."""
+        # A fresh token per logical attempt: botocore's own retries of this exact request reuse
+        # it, so a retry after a timeout whose write already landed is answered, not re-applied.
+        write = TransactWrite(connection=self._connection, client_request_token=str(uuid.uuid4()))
+        items = TransactionItems(write)
+        try:
+            with write:
+                yield items
+        except TransactWriteError as error:
+            if dynamo_errors.cause_code(error) == dynamo_errors.TRANSACTION_CANCELLED:
+                raise items.cancellation(error) from None
+            if dynamo_errors.is_transient(error):
+                raise StoreUnavailable(str(error)) from error
+            raise
+
+
+def _get[M: LedgerItem](model: type[M], pk: str, sk: str) -> M | None:
+    """One item by its key, strongly consistent; None if there is none."""
+    try:
+        with unavailable_on_transient():
+            return model.get(pk, sk, consistent_read=True)
+    except DoesNotExist:
+        return None

@@ -1,0 +1,75 @@
+"""Puts one TransactWriteItems together, and reads its cancellation item by item."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from ..domain.refusals import Contended
+from .errors import TRANSIENT_CANCELLATION_CODES
+from .mapping import RawItem
+
+
+class ItemRef:
+    """One item of a transaction, to ask its cancellation about."""
+
+    __slots__ = ()
+
+
+class Cancellation(Exception):
+    """The transaction was cancelled because of these items; each maps to the item as it is now
+    (ReturnValuesOnConditionCheckFailure = ALL_OLD), or None when the request did not ask for it."""
+
+    def __init__(self, refused: dict[ItemRef, RawItem | None]) -> None:
+        super().__init__(f"{len(refused)} item(s) refused")
+        self._refused = refused
+
+    def refused(self, item: ItemRef | None) -> bool:
+        return item is not None and item in self._refused
+
+    def old_item(self, item: ItemRef | None) -> RawItem | None:
+        return self._refused.get(item) if item is not None else None
+
+
+class TransactionItems:
+    """The items of one TransactWrite; the store commits it (the context manager's exit)."""
+
+    def __init__(self, write: TransactWrite) -> None:
+        self._write = write
+        self._checks: list[ItemRef] = []
+        self._puts: list[ItemRef] = []
+        self._updates: list[ItemRef] = []
+
+    def check(self, model: type[Model], pk: str, sk: str, condition: Condition) -> ItemRef:
+        self._write.condition_check(model, pk, sk, condition=condition)
+        return _added(self._checks)
+
+    def put(self, item: Model, condition: Condition) -> ItemRef:
+        self._write.save(item, condition=condition, return_values="ALL_OLD")
+        return _added(self._puts)
+
+    def update(self, item: Model, actions: list[Action], condition: Condition) -> ItemRef:
+        self._write.update(item, actions, condition=condition, return_values="ALL_OLD")
+        return _added(self._updates)
+
+    def cancellation(self, error: TransactWriteError) -> Cancellation:
+        """The refused items of a cancelled commit; raises Contended when no item was refused
+        for what it holds (a concurrent transaction, throttling)."""
+        # PynamoDB sends condition checks, then puts, then updates; the reasons follow that order.
+        sent = self._checks + self._puts + self._updates
+        refused: dict[ItemRef, RawItem | None] = {}
+        for item, reason in zip(sent, error.cancellation_reasons, strict=False):
+            if reason is not None and reason.code not in ("None", None, *TRANSIENT_CANCELLATION_CODES):
+                refused[item] = reason.raw_item
+        if not refused:
+            raise Contended(str(error)) from error
+        return Cancellation(refused)
+
+
+def _added(kind: list[ItemRef]) -> ItemRef:
+    item = ItemRef()
+    kind.append(item)
+    return item

@@ -1,0 +1,1 @@
+"""The ledger's use cases, one module each, with the context and contention helpers they share."""

@@ -1,0 +1,29 @@
+"""Usage history: an account's usage records, newest first, one page at a time."""
+
+from __future__ import annotations
+
+from ..domain.rules import require_id
+from ..dynamo.cursor import decode_cursor, encode_cursor
+from ..errors import InvalidRequest
+from ..results import UsagePage
+from .context import LedgerContext
+
+MAX_USAGE_PAGE = 100
+
+
+class UsageHistory:
+    def __init__(self, context: LedgerContext) -> None:
+        self._context = context
+
+    def page(self, account_id: str, model_id: str | None, limit: int, cursor: str | None) -> UsagePage:
+        """The account's usage records, newest first, optionally of one model; ``cursor`` is the
+        ``next_cursor`` of the page before."""
+        require_id(account_id, "account_id")
+        if model_id is not None:
+            require_id(model_id, "model_id")
+        if not 1 <= limit <= MAX_USAGE_PAGE:
+            raise InvalidRequest(f"limit must be from 1 to {MAX_USAGE_PAGE}", field="limit")
+        after = decode_cursor(cursor) if cursor else None
+        records, resume_after = self._context.store.usage_page(account_id, model_id, limit, after)
+        next_cursor = encode_cursor(*resume_after) if resume_after else None
+        return UsagePage([record.result(replayed=False) for record in records], next_cursor)

@@ -1,0 +1,138 @@
+"""Holds: reserve free units before a call (R13) and release them without usage (R15)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+from ..config.settings import HOLD_TTL_RANGE
+from ..domain.planning.hold import HoldPlan, HoldRequest, plan_hold
+from ..domain.planning.usage import Attempt
+from ..domain.refusals import Contended, GrantMoved, HoldEnded, HoldExists, Outdated
+from ..domain.rules import hold_fingerprint, require_id, require_quantity
+from ..domain.state import GrantState, HoldRecord
+from ..domain.writes import HoldClosing
+from ..errors import AdmissionRefused, HoldNotFound, InvalidRequest, RequestIdConflict, TemporarilyUnavailable
+from ..results import HoldAsk, HoldResult, HoldStatus, ReleaseResult
+from .context import LedgerContext
+from .metering import EXACT_TRIES_UNDER_CONTENTION, Known
+
+
+class Holds:
+    def __init__(self, context: LedgerContext) -> None:
+        self._context = context
+
+    def hold(self, ask: HoldAsk) -> HoldResult:
+        """Reserve ``min(estimate, available)`` free units for ``request_id`` (once per id)."""
+        request = self._request(ask)
+        seen = self._context.snapshots.grant(ask.account_id, ask.model_id)
+        grant = seen if isinstance(seen, GrantState) else None
+        known = Known(grant, seen is not None, self._context.snapshots.profile(ask.account_id))
+        fresh = False
+        for _ in self._context.backoff.tries():
+            if known.profile is None or not known.grant_known:
+                fresh = self._read(request, known)
+            plan = self._plan(request, known)
+            if not fresh and (plan.commit is None or plan.commit.hold.held == 0):
+                # A refusal or a hold of 0 units is never answered from a snapshot: read once.
+                fresh = self._read(request, known)
+                plan = self._plan(request, known)
+            if plan.commit is None:
+                return self._refused(request, plan)
+            try:
+                self._context.store.commit_hold(plan.commit)
+            except HoldExists as refusal:
+                return self._held_before(refusal.hold, request, plan)
+            except Outdated as refusal:
+                known.learn(refusal)
+            except Contended:
+                pass
+            else:
+                return self._answer(plan.commit.hold, plan.grant_after, replayed=False)
+        raise TemporarilyUnavailable("holds on this grant kept conflicting; retry with the same request_id")
+
+    def release(self, request_id: str) -> ReleaseResult:
+        """End a live hold without usage; or say how it had already ended (R15)."""
+        hold = self._context.store.get_hold(require_id(request_id, "request_id"))
+        if hold is None:
+            raise HoldNotFound(request_id)
+        now = self._context.now_text()
+        closing = HoldClosing(request_id, hold.account_id, hold.model_id, hold.held, HoldStatus.RELEASED.value, now)
+        for _ in self._context.backoff.tries():
+            if (status := self._ended(hold, now)) is not None:
+                return ReleaseResult(request_id, status)
+            try:
+                self._context.store.close_hold(closing, with_grant=hold.held > 0)
+            except HoldEnded as ended:
+                hold = ended.hold or replace(hold, status=HoldStatus.SETTLED)
+            except GrantMoved:
+                # Its entry is gone: the grant expired, or a write removed the timed-out entry.
+                return ReleaseResult(request_id, HoldStatus.EXPIRED)
+            except Contended:
+                pass
+            else:
+                self._forget_entry(hold)
+                return ReleaseResult(request_id, HoldStatus.RELEASED)
+        raise TemporarilyUnavailable("releasing this hold kept conflicting; retry")
+
+    def _forget_entry(self, hold: HoldRecord) -> None:
+        """The grant this container last saw, less the released entry (still an expectation)."""
+        seen = self._context.snapshots.grant(hold.account_id, hold.model_id)
+        if isinstance(seen, GrantState):
+            holds = tuple(entry for entry in seen.holds if entry.request_id != hold.request_id)
+            self._context.snapshots.remember_grant(hold.account_id, hold.model_id, replace(seen, holds=holds))
+
+    def _ended(self, hold: HoldRecord, now: str) -> HoldStatus | None:
+        """How the hold ended, or None while it is open and live."""
+        status = hold.effective_status(now)
+        if status is HoldStatus.EXPIRED and hold.held == 0 and hold.status is HoldStatus.OPEN:
+            # A hold of 0 units is never in a grant: its usage, if any, settled it.
+            return HoldStatus.SETTLED if self._context.store.get_usage(hold.request_id) else status
+        return None if status is HoldStatus.OPEN else status
+
+    def _request(self, ask: HoldAsk) -> HoldRequest:
+        spec = self._context.model(ask.account_id, ask.model_id, ask.sub_account_id)
+        require_quantity(ask.estimate, "estimate")
+        require_id(ask.request_id, "request_id")
+        ttl = self._context.hold_ttl_seconds if ask.ttl_seconds is None else ask.ttl_seconds
+        if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl not in HOLD_TTL_RANGE:
+            raise InvalidRequest("ttl_seconds must be an integer from 30 to 3600", field="ttl_seconds")
+        fingerprint = hold_fingerprint(ask.account_id, ask.model_id, ask.estimate, ask.sub_account_id, ttl)
+        return HoldRequest(spec, ask.account_id, ask.request_id, ask.estimate, ask.sub_account_id, ttl, fingerprint)
+
+    def _read(self, request: HoldRequest, known: Known) -> bool:
+        known.profile, known.grant = self._context.read_grant(request.account_id, request.model.model_id)
+        known.grant_known = True
+        return True
+
+    def _plan(self, request: HoldRequest, known: Known) -> HoldPlan:
+        now = self._context.clock.now()
+        relaxed = known.lost_races >= EXACT_TRIES_UNDER_CONTENTION
+        attempt = Attempt(now, self._context.campaign_open(now), relaxed, uuid.uuid4().hex)
+        assert known.profile is not None
+        return plan_hold(request, known.grant, known.profile, attempt)
+
+    def _refused(self, request: HoldRequest, plan: HoldPlan) -> HoldResult:
+        """Nothing to hold and postpaid off: a replay still answers with its first hold."""
+        if (existing := self._context.store.get_hold(request.request_id)) is not None:
+            return self._held_before(existing, request, plan)
+        assert plan.refusal is not None
+        raise AdmissionRefused(plan.refusal.value, request.model.model_id)
+
+    def _held_before(self, hold: HoldRecord, request: HoldRequest, plan: HoldPlan) -> HoldResult:
+        """The answer when the request_id has a hold: ours, a replay, or a conflict."""
+        if plan.commit is not None and hold.write_id == plan.commit.hold.write_id:
+            return self._answer(plan.commit.hold, plan.grant_after, replayed=False)
+        if hold.fingerprint != request.fingerprint:
+            raise RequestIdConflict(request.request_id) from None
+        return self._answer(hold, None, replayed=True)
+
+    def _answer(self, hold: HoldRecord, grant_after: GrantState | None, replayed: bool) -> HoldResult:
+        """The result of a hold; settles ``free_available`` if a relaxed hold left it open."""
+        if hold.free_available is not None:
+            if grant_after is not None:
+                self._context.snapshots.remember_grant(hold.account_id, hold.model_id, grant_after)
+            return hold.result(replayed)
+        _, grant = self._context.read_grant(hold.account_id, hold.model_id)
+        available = grant.available(self._context.now_text()) if grant else 0
+        return hold.result(replayed, self._context.store.settle_free_available(hold.request_id, available))
