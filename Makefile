@@ -28,7 +28,7 @@ browser:
 	  rm -f $$log; }
 
 run: venv
-	$(BIN)/python -m infra.local_api
+	$(BIN)/python -m infra.local.api
 
 lint: venv
 	$(BIN)/ruff check .
@@ -38,7 +38,7 @@ lint: venv
 # Check R11 over a whole table: the local stack's (ENDPOINT=http://127.0.0.1:PORT of its DynamoDB,
 # printed by make run) or a deployed one (TABLE=name, AWS credentials from the environment).
 audit: venv
-	$(BIN)/python -m infra.audit $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) $(if $(TABLE),--table $(TABLE))
+	$(BIN)/python -m infra.tools.audit $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) $(if $(TABLE),--table $(TABLE))
 
 # Not part of make test: requests and items per operation, init times, expiry scaling, throughput.
 bench: venv
@@ -46,7 +46,7 @@ bench: venv
 	  $(BIN)/python -m bench.run
 
 openapi: venv
-	PYTHONPATH=layers/ledger:layers/edge:functions/claim:functions/consume $(BIN)/python -m infra.openapi
+	PYTHONPATH=layers/ledger:layers/edge:functions/claim:functions/consume $(BIN)/python -m infra.tools.openapi
 
 typecheck: venv
 	$(BIN)/mypy
@@ -69,7 +69,7 @@ sam-check: venv $(SAM_VENV)/.installed
 	  mkdir -p .aws-sam; \
 	  PATH="$$(dirname $$runtime):$$PATH" $(SAM) build --template template.yaml --build-dir .aws-sam/build \
 	    --cache-dir .aws-sam/cache --cached >.aws-sam/build.log 2>&1 || { cat .aws-sam/build.log; exit 1; }; \
-	  $(BIN)/python -m infra.check_build .aws-sam/build $$runtime
+	  $(BIN)/python -m infra.tools.check_build .aws-sam/build $$runtime
 
 # Checkov, in its own virtual environment (it pins libraries of its own), offline, over
 # template.yaml with the skips and their reasons in .checkov.yaml.

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.item_size import item_size, write_units
-from infra.dynamo_meter import ItemWrite, RawItem
+from infra.testing.dynamo_meter import ItemWrite, RawItem
 
 TABLE = "table"
 """The base table's label in a breakdown; indexes go by their names."""
@@ -44,7 +44,7 @@ class TableSpec:
 
     @classmethod
     def from_definition(cls, definition: Mapping[str, Any]) -> TableSpec:
-        """From CreateTable arguments (infra/template.py's table_definition)."""
+        """From CreateTable arguments (infra/local/template.py's table_definition)."""
         keys = tuple(part["AttributeName"] for part in definition["KeySchema"])
         indexes = tuple(IndexSpec.from_definition(index) for index in definition.get("GlobalSecondaryIndexes", ()))
         return cls(keys, indexes)

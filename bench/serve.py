@@ -18,7 +18,7 @@ def add_baseline(gateway: Any, dynamodb: Any) -> None:
     import boto3
 
     from bench.baseline import idempotency_table_definition
-    from infra.lambda_container import FunctionCode
+    from infra.local.lambda_container import FunctionCode
 
     boto3.client("dynamodb", endpoint_url=dynamodb.endpoint_url).create_table(**idempotency_table_definition())
     gateway.add_gateway_route("POST", "/_bench/baseline-usage", FunctionCode("bench", "baseline_handler.lambda_handler",
@@ -26,10 +26,10 @@ def add_baseline(gateway: Any, dynamodb: Any) -> None:
 
 
 if __name__ == "__main__":
-    from infra.lambda_container import put_layers_on_path
+    from infra.local.lambda_container import put_layers_on_path
 
     put_layers_on_path()  # the server speaks the edge layer's problem catalogue
-    from infra.local_server import main
+    from infra.local.server import main
 
     os.environ.setdefault("CATALOG_FILE", os.path.join(os.path.dirname(__file__), "catalog.json"))
     sys.exit(main(extend=add_baseline))

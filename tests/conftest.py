@@ -16,7 +16,7 @@ os.environ.update(
         "POWERTOOLS_SERVICE_NAME": "trial-quota",
         "POWERTOOLS_TRACE_DISABLED": "true",
         # moto in this process is not safe under concurrent requests: the nightly run works one
-        # shard at a time here; tests/test_expiry_parallel.py serializes moto to run it wide.
+        # shard at a time here; tests/ledger/test_expiry_parallel.py serializes moto to run it wide.
         "EXPIRY_WORKERS": "1",
     }
 )
@@ -32,8 +32,8 @@ import pytest
 from botocore.client import BaseClient
 from moto import mock_aws
 
-from infra import moto_transactions
-from infra.template import create_ledger_table
+from infra.local.template import create_ledger_table
+from infra.testing import moto_transactions
 from tests.support import CAMPAIGN_CLOSE, START, DynamoCalls
 from trial_ledger import Ledger, SwitchableClock
 from trial_ledger.config.catalog import default_catalog_document, parse_catalog

@@ -1,7 +1,7 @@
 """Every problem the API answers with, in one table: code -> status, title, description.
 
 The problem+json bodies (``trial_edge.problems``), the OpenAPI responses (``trial_edge.responses``)
-and the local emulator's own answers are all built from it, and ``tests/test_docs.py`` holds the
+and the local emulator's own answers are all built from it, and ``tests/meta/test_docs.py`` holds the
 table in docs/api.md to it. Plain Python, no Powertools or Pydantic, so that anything may import it."""
 
 from __future__ import annotations

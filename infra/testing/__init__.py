@@ -1,0 +1,1 @@
+"""What only the tests and the bench use: moto's transaction patch and the DynamoDB meter."""

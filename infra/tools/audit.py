@@ -1,0 +1,157 @@
+"""Ledger audit: read the whole table and check R11 for every grant against its usage records
+and expiry entry, and R16 for its holds (the totals, and an open hold item behind every entry).
+``make audit`` runs it against the local stack or a deployed table; the tests
+run it after every reliability scenario.
+
+    python -m infra.tools.audit [--endpoint-url URL] [--table NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass
+class AuditReport:
+    grants: int = 0
+    usage_records: int = 0
+    expiry_entries: int = 0
+    holds: int = 0
+    held_units: int = 0
+    """Units the grants' entries reserve (timed-out entries the sweep has not closed included)."""
+    free_units: int = 0
+    billable_units: int = 0
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def audit() -> AuditReport:
+    """Audit the table the ledger package is configured for (``TABLE_NAME``, endpoint)."""
+    from trial_ledger.dynamo.items import ExpiryItem, GrantItem, HoldItem, UsageItem
+    from trial_ledger.dynamo.store import LedgerStore
+
+    report = AuditReport()
+    grants: dict[tuple[str, str], GrantItem] = {}
+    free_by_grant: dict[tuple[str, str], int] = defaultdict(int)
+    expired_by_grant: dict[tuple[str, str], int] = {}
+    holds: dict[str, Any] = {}
+    for item in LedgerStore().all_items():
+        if isinstance(item, GrantItem):
+            grants[(item.account_id, item.model_id)] = item
+        elif isinstance(item, UsageItem):
+            report.usage_records += 1
+            _check_usage(item, report)
+            free_by_grant[(item.account_id, item.model_id)] += int(item.free)
+        elif isinstance(item, HoldItem):
+            holds[item.request_id] = item
+        elif isinstance(item, ExpiryItem):
+            report.expiry_entries += 1
+            expired_by_grant[(item.account_id, item.model_id)] = int(item.quantity)
+    report.grants, report.holds = len(grants), len(holds)
+    for key, grant in grants.items():
+        _check_grant(key, grant, free_by_grant.pop(key, 0), expired_by_grant.pop(key, 0), report)
+        _check_holds(key, grant, holds, report)
+    for (account, model), free in free_by_grant.items():
+        if free:
+            report.violations.append(f"{account}/{model}: {free} free units used without a grant")
+    for account, model in expired_by_grant:
+        report.violations.append(f"{account}/{model}: expiry entry without a grant")
+    return report
+
+
+def _check_usage(item: Any, report: AuditReport) -> None:
+    where = f"usage {item.request_id}"
+    quantity, free, billable, overage = (int(item.quantity), int(item.free), int(item.billable),
+                                         int(item.unbilled_overage))  # fmt: skip
+    report.free_units += free
+    report.billable_units += billable
+    if min(free, billable, overage) < 0 or free + billable + overage != quantity:
+        report.violations.append(f"{where}: free {free} + billable {billable} + overage {overage} != {quantity}")
+    if billable and overage:
+        report.violations.append(f"{where}: both billable and unbilled overage")
+    if Decimal(item.charge) != billable * Decimal(item.unit_price):
+        report.violations.append(f"{where}: charge {item.charge} != {billable} x {item.unit_price}")
+
+
+def _check_grant(key: tuple[str, str], grant: Any, free: int, expired_entry: int, report: AuditReport) -> None:
+    where = "{}/{}".format(*key)
+    quota, used, remaining, expired = (int(grant.quota), int(grant.used), int(grant.remaining),
+                                       int(grant.expired))  # fmt: skip
+    if min(used, remaining, expired) < 0:
+        report.violations.append(f"{where}: negative balance used={used} remaining={remaining} expired={expired}")
+    if quota != used + remaining + expired:
+        report.violations.append(f"{where}: quota {quota} != used {used} + remaining {remaining} + expired {expired}")
+    if used != free:
+        report.violations.append(f"{where}: used {used} != {free}, the sum of its usage records' free units")
+    if expired != expired_entry:
+        report.violations.append(f"{where}: expired {expired} != {expired_entry}, its expiry entry")
+    if (remaining > 0) != (grant.expiry_shard is not None):
+        report.violations.append(
+            f"{where}: in the expiry index = {grant.expiry_shard is not None}, remaining {remaining}"
+        )
+
+
+def _check_holds(key: tuple[str, str], grant: Any, holds: dict[str, Any], report: AuditReport) -> None:
+    """R16 on the stored grant: held_total == sum(held_units), unreserved == remaining - held_total,
+    0 <= held_total <= remaining, the two maps name the same holds, and each names an open hold
+    item of this account and model with the same units."""
+    where = "{}/{}".format(*key)
+    units, until = _as_dict(grant.held_units), _as_dict(grant.held_until)
+    total, unreserved, remaining = int(grant.held_total or 0), int(grant.unreserved or 0), int(grant.remaining)
+    report.held_units += total
+    if total != sum(int(value) for value in units.values()):
+        report.violations.append(f"{where}: held_total {total} != {sum(map(int, units.values()))}, its entries")
+    if unreserved != remaining - total:
+        report.violations.append(f"{where}: unreserved {unreserved} != remaining {remaining} - held {total}")
+    if not 0 <= total <= remaining:
+        report.violations.append(f"{where}: held_total {total} outside 0..remaining {remaining}")
+    if set(units) != set(until):
+        report.violations.append(f"{where}: held_units and held_until name other holds")
+    for request_id, held in units.items():
+        hold = holds.get(request_id)
+        if hold is None or hold.status != "open" or int(hold.held) != int(held) or int(held) <= 0:
+            report.violations.append(f"{where}: entry {request_id} ({held}) has no open hold of those units")
+        elif (hold.account_id, hold.model_id) != key or hold.expires_at != until.get(request_id):
+            report.violations.append(f"{where}: entry {request_id} belongs to another grant or time")
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    return dict(value.as_dict()) if hasattr(value, "as_dict") else dict(value)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--endpoint-url", help="DynamoDB endpoint (the local stack's); default: AWS")
+    parser.add_argument("--table", help="table name; default: $TABLE_NAME")
+    arguments = parser.parse_args()
+    if arguments.endpoint_url:
+        os.environ["DYNAMODB_ENDPOINT_URL"] = arguments.endpoint_url
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            os.environ.setdefault(name, "local")
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    if arguments.table:
+        os.environ["TABLE_NAME"] = arguments.table
+    elif arguments.endpoint_url:
+        os.environ.setdefault("TABLE_NAME", "trial-quota-local")  # what make run creates
+    from infra.local.lambda_container import put_layers_on_path
+
+    put_layers_on_path()
+    report = audit()
+    print(json.dumps(asdict(report) | {"ok": report.ok}, indent=2))
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The Lambda handlers, driven with API Gateway payload-2.0 events."""

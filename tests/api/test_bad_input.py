@@ -1,0 +1,503 @@
+"""A bad-input corpus through the real handlers: every case is refused with the status the contract
+names (docs/contract.md section 3, docs/api.md "Validation decisions"), as a problem+json body
+without stack traces, and writes nothing to the table.
+
+Console cases run on an activated account, so that validation (not the 403 of a missing
+activation) is what is tested. Gateway cases name an account and a trial model that a valid
+request would claim automatically, so a write would show up in the item count."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.support import LANG_90, LANG_90_B
+from tests.support.api import Reply, console, gateway
+from trial_edge.problem_catalogue import PROBLEM_JSON, problem_type
+from trial_ledger import Ledger
+
+pytestmark = [
+    pytest.mark.usefixtures("handlers"),
+    # Powertools warns that a multipart body arrived as text, as the multipart cases send it.
+    pytest.mark.filterwarnings("ignore:Received multipart/form-data without base64 encoding:UserWarning"),
+]
+
+TABLE_NAME = os.environ["TABLE_NAME"]
+LEAKS = ("Traceback", ".py", "pynamodb", "botocore")
+BIG = "x" * (300 * 1024)
+"""300 KB: under the local server's 1 MB and API Gateway's 10 MB body limits, so it reaches the handler."""
+
+MALFORMED = (400, "malformed_json")
+INVALID = (422, "validation_error")
+UNSUPPORTED = (415, "unsupported_media_type")
+UNAUTHENTICATED = (401, "unauthenticated")
+
+GATEWAY_PATHS = {
+    ("POST", "/v1/authorizations"),
+    ("POST", "/v1/usage"),
+    ("POST", "/v1/usage/batch"),
+    ("POST", "/v1/holds"),
+}
+RELEASE_PREFIX = "/v1/holds/"
+"""``DELETE /v1/holds/{request_id}``: the case's path names the request_id."""
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    method: str
+    path: str
+    expected: tuple[int, str]
+    body: Any = None
+    """A ``str`` is sent as the raw body text; anything else is serialised with ``json.dumps``."""
+    query: dict[str, str] | None = None
+    content_type: str | None = None
+    """Sent instead of ``application/json``; ``""`` sends no Content-Type at all."""
+    raw_bytes: bytes | None = None
+    """Sent base64-encoded (``isBase64Encoded``), as API Gateway delivers a non-text body."""
+    sub: object = "user-1"
+    """The JWT's ``sub`` claim on console routes."""
+
+
+def postpaid(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
+    return Case(f"postpaid-{case_id}", "PUT", "/v1/account/postpaid", expected, body, **more)
+
+
+def claims(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
+    return Case(f"claims-{case_id}", "POST", "/v1/trials/claims", expected, body, **more)
+
+
+def authorization(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
+    return Case(f"authz-{case_id}", "POST", "/v1/authorizations", expected, body, **more)
+
+
+def usage(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
+    return Case(f"usage-{case_id}", "POST", "/v1/usage", expected, body, **more)
+
+
+def batch(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
+    return Case(f"batch-{case_id}", "POST", "/v1/usage/batch", expected, body, **more)
+
+
+def holding(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
+    return Case(f"hold-{case_id}", "POST", "/v1/holds", expected, body, **more)
+
+
+def release(case_id: str, request_id: str, expected: tuple[int, str] = INVALID) -> Case:
+    return Case(f"release-{case_id}", "DELETE", RELEASE_PREFIX + request_id, expected)
+
+
+def listing(case_id: str, query: dict[str, str]) -> Case:
+    return Case(f"listing-{case_id}", "GET", "/v1/usage", INVALID, query=query)
+
+
+AUTHZ_OK: dict[str, Any] = {"account_id": "acct-1", "model_id": LANG_90}
+USAGE_OK: dict[str, Any] = {"account_id": "acct-1", "model_id": LANG_90, "quantity": 10, "request_id": "r1"}
+CLAIMS_OK: dict[str, Any] = {"models": [LANG_90]}
+POSTPAID_OK: dict[str, Any] = {"enabled": True}
+HOLD_OK: dict[str, Any] = {"account_id": "acct-1", "model_id": LANG_90, "request_id": "h1", "estimate": 100}
+
+
+FORM_BODY = "account_id=acct-1&model_id=hunyuan-turbo"
+BOUNDARY = "corpus-boundary"
+MULTIPART_BODY = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="enabled"\r\n\r\ntrue\r\n--{BOUNDARY}--\r\n'
+
+
+def with_usage(**fields: Any) -> dict[str, Any]:
+    return USAGE_OK | fields
+
+
+def with_hold(**fields: Any) -> dict[str, Any]:
+    return HOLD_OK | fields
+
+
+def with_authz(**fields: Any) -> dict[str, Any]:
+    return AUTHZ_OK | fields
+
+
+def without(body: dict[str, Any], field: str) -> dict[str, Any]:
+    return {name: value for name, value in body.items() if name != field}
+
+
+def nested(depth: int, leaf: str = "1") -> str:
+    """JSON arrays ``depth`` levels deep around ``leaf``."""
+    return "[" * depth + leaf + "]" * depth
+
+
+def usage_text(quantity: str) -> str:
+    """The valid usage body with ``quantity`` spliced in as raw JSON text."""
+    return json.dumps(USAGE_OK).replace('"quantity": 10', f'"quantity": {quantity}')
+
+
+HUGE = "9" * 5000
+"""Valid JSON, but past Python's 4,300-digit limit for converting a string to an integer."""
+
+
+def cursor_of(value: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+CORPUS: list[Case] = [
+    # --- malformed JSON: 400 on every body route ---
+    postpaid("truncated", '{"enabled": ', MALFORMED),
+    postpaid("trailing-garbage", '{"enabled": true} x', MALFORMED),
+    postpaid("single-quotes", "{'enabled': true}", MALFORMED),
+    # An empty body is no body (the two are the same on the wire): the required body is missing, 422.
+    # Whitespace is a body that is not JSON, 400.
+    postpaid("empty-body", ""),
+    postpaid("no-body", None),
+    postpaid("non-utf8-bytes", None, MALFORMED, raw_bytes=b'{"enabled": "\xff\xfe"}'),
+    claims("truncated", '{"models": [', MALFORMED),
+    claims("trailing-comma", '{"models": ["hunyuan-turbo",]}', MALFORMED),
+    claims("two-objects", '{"models": ["hunyuan-turbo"]}{"models": []}', MALFORMED),
+    claims("whitespace-only", "   ", MALFORMED),
+    authorization("truncated", '{"account_id": "acct-1", "model_id": "hunyu', MALFORMED),
+    authorization("bare-word", "hello", MALFORMED),
+    authorization("non-utf8-bytes", None, MALFORMED, raw_bytes=b"\x80\x81\x82\xff"),
+    usage("truncated", '{"account_id": ', MALFORMED),
+    usage("trailing-garbage", json.dumps(USAGE_OK) + "garbage", MALFORMED),
+    usage("empty-body", ""),
+    usage("no-content-type-truncated", '{"account_id": ', MALFORMED, content_type=""),
+    usage("nan", json.dumps(USAGE_OK).replace('"quantity": 10', '"quantity": NaN'), MALFORMED),
+    usage("infinity", json.dumps(USAGE_OK).replace('"quantity": 10', '"quantity": Infinity'), MALFORMED),
+    # A raw tab inside a JSON string (not the escape \\t): not JSON.
+    usage("literal-tab-in-string", json.dumps(USAGE_OK).replace('"acct-1"', '"acct\t1"'), MALFORMED),
+    # --- JSON that is not an object: 422 ---
+    postpaid("json-string", '"enabled"'),
+    postpaid("json-array", "[true]"),
+    postpaid("json-number", "1"),
+    postpaid("json-null", "null"),
+    claims("json-array-of-ids", json.dumps([LANG_90])),
+    postpaid("json-array-of-object", [POSTPAID_OK]),
+    claims("json-array-of-object", [CLAIMS_OK]),
+    authorization("json-array-of-object", [AUTHZ_OK]),
+    usage("json-array-of-objects", [USAGE_OK, {"anything": "at all"}]),
+    usage("json-number", "42"),
+    usage("json-string", json.dumps(json.dumps(USAGE_OK))),
+    # --- content types ---
+    postpaid("text-plain", "enabled=true", UNSUPPORTED, content_type="text/plain"),
+    usage("text-plain", json.dumps(USAGE_OK), UNSUPPORTED, content_type="text/plain"),
+    usage("xml", "<usage/>", UNSUPPORTED, content_type="application/xml"),
+    usage("octet-stream-bytes", None, UNSUPPORTED, content_type="application/octet-stream", raw_bytes=b"\x00\xff"),
+    usage("no-content-type-bad-quantity", json.dumps(with_usage(quantity="10")), INVALID, content_type=""),
+    # Only JSON is accepted (docs/api.md): form and multipart bodies are 415, boundary or not.
+    authorization("form-data", FORM_BODY, UNSUPPORTED, content_type="application/x-www-form-urlencoded"),
+    postpaid("multipart", MULTIPART_BODY, UNSUPPORTED, content_type=f"multipart/form-data; boundary={BOUNDARY}"),
+    claims("multipart-no-boundary", json.dumps(CLAIMS_OK), UNSUPPORTED, content_type="multipart/form-data"),
+    usage("multipart-no-boundary", json.dumps(USAGE_OK), UNSUPPORTED, content_type="multipart/form-data"),
+    # JSON is application/json or a structured +json suffix; near misses are not JSON.
+    usage("text-json", json.dumps(USAGE_OK), UNSUPPORTED, content_type="text/json"),
+    usage("json-seq", json.dumps(USAGE_OK), UNSUPPORTED, content_type="application/json-seq"),
+    usage("suffix-without-type", json.dumps(USAGE_OK), UNSUPPORTED, content_type="+json"),
+    authorization("problem-xml", json.dumps(AUTHZ_OK), UNSUPPORTED, content_type="application/problem+xml"),
+    # --- nesting deeper than 32 levels (a RecursionError when 10,000 deep): 422 ---
+    usage("nested-10000-deep", '{"a": ' + nested(10_000) + "}"),
+    usage("quantity-nested-10000-deep", usage_text(nested(10_000))),
+    claims("model-nested-5000-deep", '{"models": ' + nested(5_000, json.dumps(LANG_90)) + "}"),
+    authorization("objects-nested-1000-deep", '{"a": ' + '{"b": ' * 1_000 + "1" + "}" * 1_000 + "}"),
+    postpaid("unknown-field-nested-32-deep", '{"enabled": true, "note": ' + nested(32) + "}"),
+    # --- integers past any number of the contract, too long to convert: 422 naming the field ---
+    usage("quantity-5000-digits", usage_text(HUGE)),
+    usage("quantity-minus-5000-digits", usage_text("-" + HUGE)),
+    usage("quantity-1e400", usage_text("1e400")),
+    claims("model-5000-digits", '{"models": [' + HUGE + "]}"),
+    postpaid("unknown-field-5000-digits", '{"enabled": true, "n": ' + HUGE + "}"),
+    # --- PUT /v1/account/postpaid: a strict boolean, nothing else ---
+    postpaid("string-true", {"enabled": "true"}),
+    postpaid("int-one", {"enabled": 1}),
+    postpaid("int-zero", {"enabled": 0}),
+    postpaid("null", {"enabled": None}),
+    postpaid("missing", {}),
+    postpaid("list", {"enabled": [True]}),
+    postpaid("unknown-account-id", {"enabled": True, "account_id": "acct-2"}),
+    postpaid("misspelt", {"enable": True}),
+    postpaid("huge-unknown-field", {"enabled": True, "note": BIG}),
+    # --- POST /v1/trials/claims: 1..50 distinct ids ---
+    claims("models-string", {"models": LANG_90}),
+    claims("models-object", {"models": {LANG_90: True}}),
+    claims("models-null", {"models": None}),
+    claims("models-empty", {"models": []}),
+    claims("models-missing", {}),
+    claims("51-models", {"models": [f"model-{index}" for index in range(51)]}),
+    claims("duplicate-models", {"models": [LANG_90, LANG_90_B, LANG_90]}),
+    claims("model-int", {"models": [1]}),
+    claims("model-null", {"models": [None]}),
+    claims("model-empty-string", {"models": [""]}),
+    claims("model-129-chars", {"models": ["m" * 129]}),
+    claims("model-hash", {"models": ["hunyuan#turbo"]}),
+    claims("model-space", {"models": ["hunyuan turbo"]}),
+    claims("model-leading-dot", {"models": [".hunyuan"]}),
+    claims("model-unicode", {"models": ["混元-turbo"]}),
+    claims("model-nul", {"models": ["hunyuan\u0000turbo"]}),
+    claims("model-newline", {"models": ["hunyuan-turbo\n"]}),
+    claims("model-300kb", {"models": [BIG]}),
+    claims("unknown-account-id", CLAIMS_OK | {"account_id": "acct-2"}),
+    # --- POST /v1/authorizations ---
+    authorization("missing-account", without(AUTHZ_OK, "account_id")),
+    authorization("missing-model", without(AUTHZ_OK, "model_id")),
+    authorization("account-null", with_authz(account_id=None)),
+    authorization("account-int", with_authz(account_id=100012345678)),
+    authorization("account-empty", with_authz(account_id="")),
+    authorization("account-hash", with_authz(account_id="acct#1")),
+    authorization("account-129-chars", with_authz(account_id="a" * 129)),
+    authorization("account-tab", with_authz(account_id="acct\t1")),
+    authorization("account-unicode", with_authz(account_id="账户-1")),
+    authorization("model-list", with_authz(model_id=[LANG_90])),
+    authorization("sub-account-empty", with_authz(sub_account_id="")),
+    authorization("sub-account-space", with_authz(sub_account_id="key 7")),
+    authorization("sub-account-int", with_authz(sub_account_id=7)),
+    authorization("unknown-field", with_authz(quantity=10)),
+    authorization("account-300kb", with_authz(account_id=BIG)),
+    # --- POST /v1/usage: quantity is an integer 1..1,000,000,000, ids as above ---
+    usage("quantity-numeric-string", with_usage(quantity="10")),
+    usage("quantity-float-integral", with_usage(quantity=10.0)),
+    usage("quantity-float", with_usage(quantity=10.5)),
+    usage("quantity-exponent", json.dumps(USAGE_OK).replace('"quantity": 10', '"quantity": 1e3')),
+    usage("quantity-zero", with_usage(quantity=0)),
+    usage("quantity-negative", with_usage(quantity=-1)),
+    usage("quantity-over-max", with_usage(quantity=1_000_000_001)),
+    usage("quantity-10e30", with_usage(quantity=10**30)),
+    usage("quantity-true", with_usage(quantity=True)),
+    usage("quantity-false", with_usage(quantity=False)),
+    usage("quantity-null", with_usage(quantity=None)),
+    usage("quantity-object", with_usage(quantity={"value": 10})),
+    usage("quantity-missing", without(USAGE_OK, "quantity")),
+    usage("request-id-missing", without(USAGE_OK, "request_id")),
+    usage("account-missing", without(USAGE_OK, "account_id")),
+    usage("request-id-empty", with_usage(request_id="")),
+    usage("request-id-129-chars", with_usage(request_id="r" * 129)),
+    usage("request-id-hash", with_usage(request_id="r#1")),
+    usage("request-id-leading-space", with_usage(request_id=" r1")),
+    usage("request-id-unicode", with_usage(request_id="r\u00e9q-1")),
+    usage("request-id-nul", with_usage(request_id="r\u00001")),
+    usage("request-id-int", with_usage(request_id=1)),
+    usage("model-hash", with_usage(model_id="hunyuan#turbo")),
+    usage("account-space", with_usage(account_id="acct 1")),
+    usage("unknown-field-misspelt", {**without(USAGE_OK, "quantity"), "quantiy": 10}),
+    usage("unknown-field-extra", with_usage(charge="0")),
+    usage("request-id-300kb", with_usage(request_id=BIG)),
+    usage("huge-unknown-field", with_usage(note=BIG)),
+    # --- POST /v1/holds: estimate as quantity, ttl_seconds 30..3600, ids as above ---
+    holding("estimate-missing", without(HOLD_OK, "estimate")),
+    holding("estimate-zero", with_hold(estimate=0)),
+    holding("estimate-negative", with_hold(estimate=-5)),
+    holding("estimate-over-max", with_hold(estimate=1_000_000_001)),
+    holding("estimate-string", with_hold(estimate="100")),
+    holding("estimate-float", with_hold(estimate=100.0)),
+    holding("estimate-true", with_hold(estimate=True)),
+    holding("estimate-null", with_hold(estimate=None)),
+    holding("estimate-huge-digits", json.dumps(HOLD_OK).replace('"estimate": 100', f'"estimate": {HUGE}')),
+    holding("ttl-29", with_hold(ttl_seconds=29)),
+    holding("ttl-3601", with_hold(ttl_seconds=3601)),
+    holding("ttl-string", with_hold(ttl_seconds="600")),
+    holding("ttl-float", with_hold(ttl_seconds=600.5)),
+    holding("ttl-zero", with_hold(ttl_seconds=0)),
+    holding("request-id-missing", without(HOLD_OK, "request_id")),
+    holding("request-id-hash", with_hold(request_id="h#1")),
+    holding("request-id-129-chars", with_hold(request_id="h" * 129)),
+    holding("request-id-300kb", with_hold(request_id=BIG)),
+    holding("model-missing", without(HOLD_OK, "model_id")),
+    holding("account-empty", with_hold(account_id="")),
+    holding("sub-account-space", with_hold(sub_account_id="key 7")),
+    holding("quantity-instead-of-estimate", {**without(HOLD_OK, "estimate"), "quantity": 100}),
+    holding("unknown-field", with_hold(held=100)),
+    holding("array-body", json.dumps([HOLD_OK])),
+    holding("truncated", '{"account_id": ', MALFORMED),
+    holding("form-body", FORM_BODY, UNSUPPORTED, content_type="application/x-www-form-urlencoded"),
+    # --- POST /v1/usage/batch: the envelope (a bad record is a result: test_bad_records_...) ---
+    batch("records-missing", {}),
+    batch("records-empty", {"records": []}),
+    batch("records-101", {"records": [with_usage(request_id=f"r{n}") for n in range(101)]}),
+    batch("records-null", {"records": None}),
+    batch("records-object", {"records": USAGE_OK}),
+    batch("record-number", {"records": [USAGE_OK, 5]}),
+    batch("record-string", {"records": [USAGE_OK, "r1"]}),
+    batch("record-null", {"records": [USAGE_OK, None]}),
+    batch("record-array", {"records": [[USAGE_OK]]}),
+    batch("unknown-field", {"records": [USAGE_OK], "atomic": True}),
+    batch("array-body", json.dumps([{"records": [USAGE_OK]}])),
+    batch("nested-33", '{"records": [' + nested(31) + "]}"),
+    batch("quantity-huge-digits", json.dumps({"records": [USAGE_OK]}).replace('"quantity": 10', f'"quantity": {HUGE}')),
+    batch("truncated", '{"records": [', MALFORMED),
+    batch("form-body", FORM_BODY, UNSUPPORTED, content_type="application/x-www-form-urlencoded"),
+    # --- DELETE /v1/holds/{request_id}: the id rules apply to the path ---
+    release("request-id-bang", "h!1"),
+    release("request-id-129-chars", "h" * 129),
+    release("request-id-leading-dot", ".h1"),
+    release("request-id-unicode", "h\u00e9"),
+    # --- GET /v1/usage query parameters ---
+    listing("limit-zero", {"limit": "0"}),
+    listing("limit-101", {"limit": "101"}),
+    listing("limit-word", {"limit": "abc"}),
+    listing("limit-float", {"limit": "1.5"}),
+    listing("limit-negative", {"limit": "-1"}),
+    listing("limit-empty", {"limit": ""}),
+    listing("limit-repeated", {"limit": "10,20"}),
+    listing("limit-huge", {"limit": str(10**30)}),
+    listing("cursor-garbage", {"cursor": "!!!not-a-cursor!!!"}),
+    listing("cursor-601-chars", {"cursor": "A" * 601}),
+    listing("cursor-not-base64-json", {"cursor": "garbage"}),
+    listing("cursor-wrong-shape", {"cursor": cursor_of({"order": "x", "request_id": "y"})}),
+    listing("cursor-mismatched-parts", {"cursor": cursor_of(["2026-03-01T08:00:00.000Z#r1", "r2"])}),
+    listing("cursor-empty-parts", {"cursor": cursor_of(["", ""])}),
+    listing("cursor-non-utf8", {"cursor": base64.urlsafe_b64encode(b"\xff\xfe\xfd").decode()}),
+    listing("model-hash", {"model_id": "hunyuan#turbo"}),
+    listing("model-129-chars", {"model_id": "m" * 129}),
+    listing("model-space", {"model_id": "hunyuan turbo"}),
+    listing("model-empty", {"model_id": ""}),
+    # --- a JWT sub that is not an id: it could not be recorded for attribution, 401 ---
+    claims("sub-with-pipe", CLAIMS_OK, UNAUTHENTICATED, sub="auth0|5f0c2a"),
+    claims("sub-with-space", CLAIMS_OK, UNAUTHENTICATED, sub="user 1"),
+    claims("sub-empty", CLAIMS_OK, UNAUTHENTICATED, sub=""),
+    claims("sub-129-chars", CLAIMS_OK, UNAUTHENTICATED, sub="u" * 129),
+    claims("sub-trailing-newline", CLAIMS_OK, UNAUTHENTICATED, sub="user-1\n"),
+    claims("sub-leading-dot", CLAIMS_OK, UNAUTHENTICATED, sub=".user-1"),
+    claims("sub-number", CLAIMS_OK, UNAUTHENTICATED, sub=42),
+    postpaid("sub-with-hash", POSTPAID_OK, UNAUTHENTICATED, sub="user#1"),
+]
+
+
+def item_count(dynamodb: Any) -> int:
+    count = 0
+    kwargs: dict[str, Any] = {"TableName": TABLE_NAME, "Select": "COUNT", "ConsistentRead": True}
+    while True:
+        page = dynamodb.scan(**kwargs)
+        count += int(page["Count"])
+        if "LastEvaluatedKey" not in page:
+            return count
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def is_gateway(case: Case) -> bool:
+    return (case.method, case.path) in GATEWAY_PATHS or case.path.startswith(RELEASE_PREFIX)
+
+
+def send(case: Case) -> Reply:
+    if case.content_type is None and case.raw_bytes is None:
+        if is_gateway(case):
+            return gateway(case.method, case.path, case.body)
+        return console(case.method, case.path, body=case.body, query=case.query, sub=case.sub)
+    return send_raw(case)
+
+
+def send_raw(case: Case) -> Reply:
+    """What tests.support.api cannot say: another Content-Type or none, or a body that is not text."""
+    import claim_handler
+    import consume_handler
+    from infra.local.events import GATEWAY_ROLE_ARN, LocalLambdaContext, http_event
+
+    body = case.body if isinstance(case.body, str) or case.body is None else json.dumps(case.body)
+    if case.raw_bytes is not None:
+        body = base64.b64encode(case.raw_bytes).decode()
+    content_type = "application/json" if case.content_type is None else case.content_type
+    headers = {"Content-Type": content_type} if content_type else {}
+    if is_gateway(case):
+        event = http_event(case.method, case.path, body=body, headers=headers, iam_principal=GATEWAY_ROLE_ARN)
+        handler, name = consume_handler.lambda_handler, "consume"
+    else:
+        claims = {"iss": "https://issuer.example", "aud": "console", "root_account_id": "acct-1", "sub": case.sub}
+        event = http_event(case.method, case.path, body=body, headers=headers, jwt_claims=claims)
+        handler, name = claim_handler.lambda_handler, "claim"
+    if not content_type:
+        event["headers"].pop("content-type", None)  # http_event defaults it
+    event["isBase64Encoded"] = case.raw_bytes is not None
+    raw = handler(event, LocalLambdaContext(name))
+    text = raw.get("body") or ""
+    got = {key.lower(): value for key, value in (raw.get("headers") or {}).items()}
+    return Reply(raw["statusCode"], got, json.loads(text) if text else None)
+
+
+class ContractDeviation(AssertionError):
+    """The request was refused safely (4xx problem, nothing written) but not with the contract's status."""
+
+
+def corpus_params() -> list[Any]:
+    return [pytest.param(case, id=case.id) for case in CORPUS]
+
+
+def test_the_corpus_is_large_enough() -> None:
+    """docs quote this number: keep it at 60 or more, and every id readable and distinct."""
+    ids = [case.id for case in CORPUS]
+    assert len(set(ids)) == len(ids)
+    assert len(CORPUS) >= 60
+    routes = {(case.method, RELEASE_PREFIX + "{request_id}" if case.path.startswith(RELEASE_PREFIX) else case.path)
+              for case in CORPUS}  # fmt: skip
+    assert routes == GATEWAY_PATHS | {("PUT", "/v1/account/postpaid"), ("POST", "/v1/trials/claims"),
+                                      ("GET", "/v1/usage"), ("DELETE", "/v1/holds/{request_id}")}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("PUT", "/v1/account/postpaid", POSTPAID_OK),
+        ("POST", "/v1/trials/claims", CLAIMS_OK),
+        ("POST", "/v1/authorizations", AUTHZ_OK),
+        ("POST", "/v1/usage", USAGE_OK),
+        ("POST", "/v1/usage/batch", {"records": [USAGE_OK]}),
+        ("POST", "/v1/holds", HOLD_OK),
+    ],
+    ids=["postpaid", "claims", "authz", "usage", "batch", "hold"],
+)
+def test_the_unbroken_bodies_are_accepted_and_write(
+    method: str, path: str, body: dict[str, Any], dynamodb: Any, handlers: Ledger
+) -> None:
+    """The control: the corpus breaks these bodies, and each of these, unbroken, changes the ledger."""
+    console("POST", "/v1/account/activation")
+    before = item_count(dynamodb)
+    reply = send(Case("control", method, path, (200, ""), body))
+    assert reply.status == 200, reply.body
+    if path == "/v1/account/postpaid":  # updates the account item in place
+        assert handlers.account("acct-1").postpaid_enabled is True
+    else:
+        assert item_count(dynamodb) > before
+
+
+@pytest.mark.parametrize("case", corpus_params())
+def test_bad_input_is_refused_and_writes_nothing(case: Case, dynamodb: Any, handlers: Ledger) -> None:
+    console("POST", "/v1/account/activation")
+    before = item_count(dynamodb)
+    reply = send(case)
+    assert 400 <= reply.status < 500, (reply.status, reply.body)
+    assert reply.headers["content-type"] == PROBLEM_JSON
+    assert isinstance(reply.body, dict)
+    assert {"type", "title", "status", "detail", "code"} <= reply.body.keys()
+    assert reply.body["status"] == reply.status
+    assert reply.body["type"] == problem_type(reply.body["code"])
+    text = json.dumps(reply.body, ensure_ascii=False)
+    for leak in LEAKS:
+        assert leak not in text, f"{leak!r} leaked into {text[:500]}"
+    assert BIG not in text, "the problem echoes a 300 KB input back"
+    assert item_count(dynamodb) == before
+    assert handlers.account("acct-1").postpaid_enabled is False
+    assert handlers.grants("acct-1") == []
+    if (reply.status, reply.code) != case.expected:
+        raise ContractDeviation(f"expected {case.expected}, got {(reply.status, reply.code)}: {reply.body}")
+    if reply.status == 422:
+        assert reply.body["errors"], "a 422 names the offending fields"
+
+
+def test_bad_records_in_a_batch_are_refused_in_place_and_write_nothing(dynamodb: Any, handlers: Ledger) -> None:
+    """Every usage body of the corpus as a record of one batch: each answered with its own
+    validation_error (its request_id when that is an id), nothing written, nothing leaked. An
+    integer past the body guard's bounds refuses the whole body (the batch-quantity-huge-digits
+    case): it is left out here."""
+    records = [case.body for case in CORPUS if case.path == "/v1/usage" and case.expected == INVALID
+               and isinstance(case.body, dict) and case.content_type is None
+               and not any(type(value) is int and abs(value) > 10**10 for value in case.body.values())]  # fmt: skip
+    assert len(records) >= 25
+    before = item_count(dynamodb)
+    reply = send(batch("bad-records", {"records": records}, (200, "")))
+    assert reply.status == 200, reply.body
+    results = reply.body["results"]
+    assert [(r["status"], r["code"]) for r in results] == [(422, "validation_error")] * len(records)
+    expected_ids = [r.get("request_id") if r.get("request_id") in ("r1",) else None for r in records]
+    assert [r["request_id"] for r in results] == expected_ids
+    text = json.dumps(reply.body, ensure_ascii=False)
+    assert not any(leak in text for leak in LEAKS)
+    assert BIG not in text, "a refused record echoes a 300 KB input back"
+    assert item_count(dynamodb) == before

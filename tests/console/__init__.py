@@ -1,0 +1,1 @@
+"""The local console in Chromium through Playwright."""

@@ -1,0 +1,1 @@
+"""The ledger's pure domain: rules, plans and event derivation, without DynamoDB."""

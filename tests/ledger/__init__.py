@@ -1,0 +1,1 @@
+"""The ledger on moto: each use case, the store's conditional writes, races staged deterministically."""

@@ -1,0 +1,1 @@
+"""The local stack (`make run`) over real HTTP, concurrency included."""

@@ -1,0 +1,1 @@
+"""The repository itself: code shape, docs, template, build, OpenAPI and operations."""

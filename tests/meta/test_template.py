@@ -1,0 +1,191 @@
+"""template.yaml: transformed by the SAM translator, each route has the right authorization; the
+routes the template declares are exactly the routes the handlers serve."""
+
+from typing import Any
+
+import pytest
+
+import claim_handler
+import consume_handler
+from infra.local.routes import routes
+from infra.local.template import load_template
+from tests.support.sam import transformed_template
+
+CONSOLE_ROUTES = {
+    ("GET", "/v1/models"),
+    ("GET", "/v1/account"),
+    ("POST", "/v1/account/activation"),
+    ("PUT", "/v1/account/postpaid"),
+    ("POST", "/v1/trials/claims"),
+    ("GET", "/v1/trials"),
+    ("GET", "/v1/usage"),
+}
+GATEWAY_ROUTES = {
+    ("POST", "/v1/authorizations"),
+    ("POST", "/v1/usage"),
+    ("POST", "/v1/usage/batch"),
+    ("POST", "/v1/holds"),
+    ("DELETE", "/v1/holds/{request_id}"),
+}
+
+
+@pytest.fixture(scope="module")
+def transformed() -> dict[str, Any]:
+    return transformed_template()
+
+
+def _api_body(transformed: dict[str, Any]) -> dict[str, Any]:
+    [api] = [r for r in transformed["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Api"]
+    return api["Properties"]["Body"]  # type: ignore[no-any-return]
+
+
+def test_each_route_has_its_authorizer(transformed: dict[str, Any]) -> None:
+    paths = _api_body(transformed)["paths"]
+    seen = {}
+    for path, methods in paths.items():
+        for method, operation in methods.items():
+            if method == "x-amazon-apigateway-any-method":
+                continue
+            seen[(method.upper(), path)] = [next(iter(entry)) for entry in operation.get("security", [])]
+    assert {route for route, auth in seen.items() if auth == ["ConsoleJwt"]} == CONSOLE_ROUTES
+    assert {route for route, auth in seen.items() if auth == ["AWS_IAM"]} == GATEWAY_ROUTES
+    assert set(seen) == CONSOLE_ROUTES | GATEWAY_ROUTES
+
+
+def test_jwt_authorizer_reads_the_bearer_token(transformed: dict[str, Any]) -> None:
+    schemes = _api_body(transformed)["components"]["securitySchemes"]
+    jwt = schemes["ConsoleJwt"]["x-amazon-apigateway-authorizer"]
+    assert jwt["type"] == "jwt"
+    assert jwt["identitySource"] == "$request.header.Authorization"
+    assert jwt["jwtConfiguration"]["issuer"] == {"Ref": "JwtIssuer"}
+
+
+def test_template_routes_are_the_handlers_routes() -> None:
+    declared = {(r.method, r.path, r.function) for r in routes()}
+    by_function: dict[str, set[tuple[str, str]]] = {}
+    for method, path, function in declared:
+        by_function.setdefault(function, set()).add((method, path))
+    assert by_function == {"ClaimFunction": CONSOLE_ROUTES, "ConsumeFunction": GATEWAY_ROUTES}
+    for app, expected in ((claim_handler.app, CONSOLE_ROUTES), (consume_handler.app, GATEWAY_ROUTES)):
+        registered = {(method, route.path.replace("<", "{").replace(">", "}"))
+                      for route in app._static_routes + app._dynamic_routes
+                      for method in route.method.split("|")}  # fmt: skip
+        assert registered == expected
+
+
+def test_functions_get_only_the_table_actions_they_use(transformed: dict[str, Any]) -> None:
+    roles = {
+        logical_id: resource
+        for logical_id, resource in transformed["Resources"].items()
+        if resource["Type"] == "AWS::IAM::Role"
+    }
+    actions: dict[str, set[str]] = {}
+    for logical_id, role in roles.items():
+        for policy in role["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                listed = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                actions.setdefault(logical_id, set()).update(listed)
+    assert "dynamodb:Scan" not in set().union(*actions.values())
+    assert "dynamodb:DeleteItem" not in set().union(*actions.values())
+    assert actions["ExpiryFunctionRole"] == {
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",
+        "lambda:InvokeFunction",  # continuing itself when out of time
+        "sqs:SendMessage",  # a continuation that failed for good, to its on-failure queue
+    }
+
+
+def test_runtime_is_python_3_13() -> None:
+    assert load_template()["Globals"]["Function"]["Runtime"] == "python3.13"
+
+
+def _schedules(transformed: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {logical_id: r["Properties"] for logical_id, r in transformed["Resources"].items()
+            if r["Type"] == "AWS::Scheduler::Schedule"}  # fmt: skip
+
+
+def test_nightly_schedule(transformed: dict[str, Any]) -> None:
+    schedule = _schedules(transformed)["ExpiryFunctionNightly"]
+    assert schedule["ScheduleExpression"] == {"Ref": "ExpirySchedule"}
+    assert schedule["ScheduleExpressionTimezone"] == {"Ref": "ExpiryTimezone"}
+    assert "Name" not in schedule  # one stack's schedule name never collides with another's
+    target = schedule["Target"]
+    assert target["Input"] == '{"as_of": "<aws.scheduler.scheduled-time>"}'
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 3
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["ExpiryScheduleDeadLetters", "Arn"]}}
+    parameters = load_template()["Parameters"]
+    assert (parameters["ExpirySchedule"]["Default"], parameters["ExpiryTimezone"]["Default"]) == (
+        "cron(10 0 * * ? *)",
+        "Asia/Shanghai",
+    )
+
+
+def test_hold_sweep_schedule(transformed: dict[str, Any]) -> None:
+    """Every 5 minutes by default (a parameter), the same function dispatched by ``job``."""
+    schedule = _schedules(transformed)["ExpiryFunctionHoldSweep"]
+    assert schedule["ScheduleExpression"] == {"Ref": "HoldSweepSchedule"}
+    assert "Name" not in schedule
+    target = schedule["Target"]
+    assert target["Input"] == '{"job": "hold-sweep", "as_of": "<aws.scheduler.scheduled-time>"}'
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["ExpiryScheduleDeadLetters", "Arn"]}}
+    parameters = load_template()["Parameters"]
+    assert parameters["HoldSweepSchedule"]["Default"] == "rate(5 minutes)"
+    assert (parameters["HoldTtlSeconds"]["Default"], parameters["HoldTtlSeconds"]["MinValue"]) == (900, 30)
+
+
+def test_alarms_watch_the_dead_letters_and_the_errors(transformed: dict[str, Any]) -> None:
+    alarms = {logical_id: r["Properties"] for logical_id, r in transformed["Resources"].items()
+              if r["Type"] == "AWS::CloudWatch::Alarm"}  # fmt: skip
+    assert alarms["ExpiryDeadLetterAlarm"]["Dimensions"][0]["Value"] == {
+        "Fn::GetAtt": ["ExpiryScheduleDeadLetters", "QueueName"]
+    }
+    assert alarms["ExpiryErrorAlarm"]["Dimensions"][0]["Value"] == {"Ref": "ExpiryFunction"}
+    assert alarms["ExpiryIncompleteAlarm"]["Namespace"] == "TrialQuota"
+
+
+def test_the_ledger_stream_drives_the_events_function(transformed: dict[str, Any]) -> None:
+    resources = transformed["Resources"]
+    table = resources["LedgerTable"]["Properties"]
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    [mapping] = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["LedgerTable", "StreamArn"]}
+    assert mapping["FunctionName"] == {"Ref": "EventsFunction"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["MaximumRetryAttempts"] >= 1  # not -1 (forever): a poison record must not block the shard
+    assert mapping["StartingPosition"] == "TRIM_HORIZON"
+    environment = resources["EventsFunction"]["Properties"]["Environment"]["Variables"]
+    assert environment["EVENT_BUS_NAME"] == {"Ref": "LedgerEventBus"}
+    assert environment["BALANCE_LOW_THRESHOLDS"] == {"Ref": "BalanceLowThresholds"}
+    expiry = resources["ExpiryFunction"]["Properties"]["Environment"]["Variables"]
+    assert expiry["EXPIRING_SOON_DAYS"] == {"Ref": "ExpiringSoonDays"}
+    parameters = load_template()["Parameters"]
+    assert (parameters["BalanceLowThresholds"]["Default"], parameters["ExpiringSoonDays"]["Default"]) == ("80,95", 7)
+
+
+def test_the_events_function_may_only_put_events_on_its_bus_and_read_the_stream(transformed: dict[str, Any]) -> None:
+    role = transformed["Resources"]["EventsFunctionRole"]["Properties"]
+    statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+    actions = {
+        action for s in statements for action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    }
+    assert actions == {"events:PutEvents", "sqs:SendMessage"}  # the bus, and the on-failure queue
+    [put] = [s for s in statements if s["Action"] == "events:PutEvents"]
+    assert "LedgerEventBus" in str(put["Resource"])
+    managed = role["ManagedPolicyArns"]
+    assert any("AWSLambdaDynamoDBExecutionRole" in str(arn) for arn in managed)  # the stream, nothing else
+
+
+def test_the_billing_rule_sends_billable_usage_to_its_queue(transformed: dict[str, Any]) -> None:
+    resources = transformed["Resources"]
+    [bus] = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Events::EventBus"]
+    assert bus["Name"] == {"Fn::Sub": "${AWS::StackName}-ledger"}
+    rule = resources["BillingUsageRule"]["Properties"]
+    assert rule["EventBusName"] == {"Ref": "LedgerEventBus"}
+    assert rule["EventPattern"] == {"source": ["tokenhub.trial-quota"], "detail-type": ["UsageBillable"]}
+    [target] = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["BillingUsageQueue", "Arn"]}
+    [statement] = resources["BillingUsageQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["BillingUsageRule", "Arn"]}}}
