@@ -10,14 +10,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from trial_edge.body_guard import resolve
 from trial_edge.identity import console_caller
 from trial_edge.problems import json_api
-from trial_edge.responses import problems
-from trial_edge.schemas import (
+from trial_edge.request_models import ClaimRequest, PostpaidRequest
+from trial_edge.response_models import (
     AccountOut,
-    ClaimRequest,
     ClaimsOut,
     GrantsOut,
     ModelsOut,
-    PostpaidRequest,
     UsagePageOut,
     account_out,
     claim_result_out,
@@ -25,10 +23,11 @@ from trial_edge.schemas import (
     model_out,
     usage_record_out,
 )
+from trial_edge.responses import problems
 from trial_edge.snapstart import install_hooks
 from trial_edge.telemetry import count_by
 from trial_ledger import Ledger
-from trial_ledger.domain.rules import ID_PATTERN
+from trial_ledger.limits import DEFAULT_USAGE_PAGE, ID_PATTERN, MAX_USAGE_PAGE
 
 logger = Logger()
 metrics = Metrics()
@@ -76,7 +75,7 @@ def list_grants() -> GrantsOut:
 
 @app.get("/v1/usage", summary="The caller's usage records, newest first", responses=problems())
 def list_usage(
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_USAGE_PAGE)] = DEFAULT_USAGE_PAGE,
     cursor: Annotated[str | None, Query(max_length=600)] = None,
     model_id: Annotated[str | None, Query(pattern=ID_PATTERN.pattern, max_length=128)] = None,
 ) -> UsagePageOut:

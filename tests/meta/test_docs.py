@@ -21,7 +21,7 @@ from trial_edge.json_bounds import MAX_DEPTH
 from trial_edge.problem_catalogue import CATALOGUE, status_of
 from trial_ledger import LedgerError, StopReason
 from trial_ledger.config.settings import DEFAULT_CAMPAIGN_CLOSES_AT
-from trial_ledger.domain.rules import ID_PATTERN, MAX_MODELS_PER_CLAIM, MAX_QUANTITY
+from trial_ledger.limits import ID_PATTERN, MAX_MODELS_PER_CLAIM, MAX_QUANTITY
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

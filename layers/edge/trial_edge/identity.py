@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from trial_ledger.domain.rules import ID_PATTERN
+from trial_ledger.limits import ID_PATTERN
 
 
 class Unauthenticated(Exception):

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from trial_edge.problems import field_path
-from trial_edge.schemas import FieldError
-from trial_ledger.domain.rules import MAX_QUANTITY
+from trial_edge.response_models import FieldError
+from trial_ledger.limits import MAX_QUANTITY
 
 MAX_DEPTH = 32
 """Levels of nesting, the top-level object being the first; the contract's bodies use two."""

@@ -11,6 +11,7 @@ from functools import cache
 from urllib.parse import urlsplit
 
 from ..clock import parse_timestamp
+from ..limits import HOLD_TTL_RANGE
 from .catalog import Catalog, CatalogError, default_catalog_document, parse_catalog
 
 DEFAULT_TABLE_NAME = "trial-quota"
@@ -19,7 +20,6 @@ DEFAULT_CAMPAIGN_CLOSES_AT = "2026-12-31T23:59:59+08:00"
 DEFAULT_BALANCE_LOW_THRESHOLDS = "80,95"
 DEFAULT_EXPIRING_SOON_DAYS = "7"
 DEFAULT_HOLD_TTL_SECONDS = 900
-HOLD_TTL_RANGE = range(30, 3601)
 """``ttl_seconds`` of a hold, and the deploy's default (R13): 30..3600 seconds."""
 TABLE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 DEFAULT_EXPIRY_WORKERS = 16

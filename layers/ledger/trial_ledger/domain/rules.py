@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -12,13 +11,9 @@ from decimal import Decimal
 from ..clock import format_timestamp
 from ..config.catalog import ModelSpec
 from ..errors import InvalidRequest
+from ..limits import ID_PATTERN, MAX_QUANTITY
 from ..results import ClaimMethod, Grant, GrantStatus, StopReason
 from .state import GrantState
-
-MAX_QUANTITY = 1_000_000_000
-MAX_MODELS_PER_CLAIM = 50
-MAX_RECORDS_PER_BATCH = 100
-"""Records of one POST /v1/usage/batch (contract section 7)."""
 
 
 def expiry_of(claimed_at: datetime, validity_days: int) -> str:
@@ -122,10 +117,6 @@ def usage_fingerprint(account_id: str, model_id: str, quantity: int, sub_account
     """What makes two recordings of one ``request_id`` the same request."""
     body = {"account_id": account_id, "model_id": model_id, "quantity": quantity, "sub_account_id": sub_account_id}
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
-"""Account, sub-account, model and request ids: printable, no separators the keys use (``#``)."""
 
 
 def require_id(value: str, field: str) -> str:

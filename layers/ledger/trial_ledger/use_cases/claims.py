@@ -8,10 +8,11 @@ from datetime import datetime
 from ..clock import format_timestamp
 from ..config.catalog import ModelSpec
 from ..domain.refusals import ActivationMissing, Contended, GrantsExist
-from ..domain.rules import MAX_MODELS_PER_CLAIM, effective_grant, new_grant, require_id
+from ..domain.rules import effective_grant, new_grant, require_id
 from ..domain.state import GrantState
 from ..domain.writes import NewGrant
 from ..errors import AccountNotActivated, InvalidRequest, TemporarilyUnavailable
+from ..limits import MAX_MODELS_PER_CLAIM
 from ..results import ClaimAvailability, ClaimMethod, ClaimOutcome, ClaimOutcomeKind, Grant
 from .context import LedgerContext
 

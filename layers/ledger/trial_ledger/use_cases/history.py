@@ -5,10 +5,9 @@ from __future__ import annotations
 from ..domain.rules import require_id
 from ..dynamo.cursor import decode_cursor, encode_cursor
 from ..errors import InvalidRequest
+from ..limits import MAX_USAGE_PAGE
 from ..results import UsagePage
 from .context import LedgerContext
-
-MAX_USAGE_PAGE = 100
 
 
 class UsageHistory:
@@ -24,6 +23,6 @@ class UsageHistory:
         if not 1 <= limit <= MAX_USAGE_PAGE:
             raise InvalidRequest(f"limit must be from 1 to {MAX_USAGE_PAGE}", field="limit")
         after = decode_cursor(cursor) if cursor else None
-        records, resume_after = self._context.store.usage_page(account_id, model_id, limit, after)
+        records, resume_after = self._context.store.queries.usage_page(account_id, model_id, limit, after)
         next_cursor = encode_cursor(*resume_after) if resume_after else None
         return UsagePage([record.result(replayed=False) for record in records], next_cursor)

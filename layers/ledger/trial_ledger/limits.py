@@ -1,0 +1,21 @@
+"""Every limit of a request the ledger accepts, in one place.
+
+The edge's request models, the handlers and the docs read them from here."""
+
+from __future__ import annotations
+
+import re
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+"""Account, sub-account, model and request ids: printable, no separators the keys use (``#``)."""
+MAX_ID_LENGTH = 128
+MAX_QUANTITY = 1_000_000_000
+"""A usage's quantity and a hold's estimate: integers 1..this."""
+MAX_MODELS_PER_CLAIM = 50
+MAX_RECORDS_PER_BATCH = 100
+"""Records of one POST /v1/usage/batch (contract section 7)."""
+HOLD_TTL_RANGE = range(30, 3601)
+"""A hold's ``ttl_seconds``, as a deploy default and per request."""
+DEFAULT_USAGE_PAGE = 50
+MAX_USAGE_PAGE = 100
+"""``limit`` of a usage page."""
