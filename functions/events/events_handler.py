@@ -16,8 +16,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trial_ledger import SystemClock, load_settings
-from trial_ledger.events.bus import EventBus
-from trial_ledger.events.derivation import derive_events, stream_time
+from trial_ledger.events import EventBus, derive_events, stream_time
 
 logger = Logger()
 metrics = Metrics()

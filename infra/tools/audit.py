@@ -45,7 +45,7 @@ def audit() -> AuditReport:
     free_by_grant: dict[tuple[str, str], int] = defaultdict(int)
     expired_by_grant: dict[tuple[str, str], int] = {}
     holds: dict[str, Any] = {}
-    for item in LedgerStore().all_items():
+    for item in LedgerStore().queries.all_items():
         if isinstance(item, GrantItem):
             grants[(item.account_id, item.model_id)] = item
         elif isinstance(item, UsageItem):

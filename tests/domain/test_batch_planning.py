@@ -19,7 +19,8 @@ from trial_ledger.domain.planning.batch import (
     plan_batch,
     plan_run,
 )
-from trial_ledger.domain.planning.usage import Attempt, UsageRequest
+from trial_ledger.domain.planning.draws import Attempt
+from trial_ledger.domain.planning.usage import CheckedUsage
 from trial_ledger.domain.state import GrantState, HeldEntry, ProfileState
 from trial_ledger.domain.writes import GrantDraw
 from trial_ledger.dynamo import expressions
@@ -38,7 +39,7 @@ OPERATOR = re.compile(r"\b(?:AND|OR|NOT|BETWEEN|IN)\b|<>|<=|>=|=|<|>|\b(?:attrib
 
 def pending(quantity: int, request_id: str, model_id: str = LANG_90) -> Pending:
     return Pending(
-        UsageRequest(CATALOG[model_id], "a", quantity, request_id, None, f"f-{request_id}"), f"w-{request_id}"
+        CheckedUsage(CATALOG[model_id], "a", quantity, request_id, None, f"f-{request_id}"), f"w-{request_id}"
     )
 
 

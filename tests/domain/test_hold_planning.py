@@ -9,8 +9,9 @@ import pytest
 from tests.support import IMAGE, NO_TRIAL, START
 from trial_ledger import ClaimMethod, StopReason, format_timestamp
 from trial_ledger.config.catalog import default_catalog_document, parse_catalog
-from trial_ledger.domain.planning.hold import HoldRequest, plan_hold
-from trial_ledger.domain.planning.usage import MAX_CLEARS_PER_WRITE, Attempt, UsagePlan, UsageRequest, plan_usage
+from trial_ledger.domain.planning.draws import MAX_CLEARS_PER_WRITE, Attempt
+from trial_ledger.domain.planning.hold import CheckedHold, plan_hold
+from trial_ledger.domain.planning.usage import CheckedUsage, UsagePlan, plan_usage
 from trial_ledger.domain.state import GrantState, HeldEntry, ProfileState
 from trial_ledger.results import FundingSource
 
@@ -40,12 +41,12 @@ def attempt(relaxed: bool = False, campaign_open: bool = True) -> Attempt:
     return Attempt(now=START, campaign_open=campaign_open, relaxed=relaxed, write_id="w-1")
 
 
-def hold_request(estimate: int, model_id: str = IMAGE, ttl: int = 900) -> HoldRequest:
-    return HoldRequest(CATALOG[model_id], "a", "h1", estimate, None, ttl, "f")
+def hold_request(estimate: int, model_id: str = IMAGE, ttl: int = 900) -> CheckedHold:
+    return CheckedHold(CATALOG[model_id], "a", "h1", estimate, None, ttl, "f")
 
 
-def usage_request(quantity: int, request_id: str = "h1") -> UsageRequest:
-    return UsageRequest(CATALOG[IMAGE], "a", quantity, request_id, None, "f")
+def usage_request(quantity: int, request_id: str = "h1") -> CheckedUsage:
+    return CheckedUsage(CATALOG[IMAGE], "a", quantity, request_id, None, "f")
 
 
 def test_availability_counts_live_entries_of_others_only() -> None:

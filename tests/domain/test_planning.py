@@ -9,7 +9,8 @@ import pytest
 from tests.support import IMAGE, LANG_90, MILLION, NO_TRIAL, START
 from trial_ledger import ClaimMethod, format_timestamp
 from trial_ledger.config.catalog import default_catalog_document, parse_catalog
-from trial_ledger.domain.planning.usage import Attempt, UsagePlan, UsageRequest, plan_usage
+from trial_ledger.domain.planning.draws import Attempt
+from trial_ledger.domain.planning.usage import CheckedUsage, UsagePlan, plan_usage
 from trial_ledger.domain.state import GrantState, ProfileState
 from trial_ledger.domain.writes import GrantDraw
 
@@ -19,8 +20,8 @@ OFF = ProfileState("a", NOW, postpaid_enabled=False)
 ON = ProfileState("a", NOW, postpaid_enabled=True)
 
 
-def request(model_id: str = LANG_90, quantity: int = 100, sub_account_id: str | None = None) -> UsageRequest:
-    return UsageRequest(CATALOG[model_id], "a", quantity, "r1", sub_account_id, fingerprint="f-1")
+def request(model_id: str = LANG_90, quantity: int = 100, sub_account_id: str | None = None) -> CheckedUsage:
+    return CheckedUsage(CATALOG[model_id], "a", quantity, "r1", sub_account_id, fingerprint="f-1")
 
 
 def attempt(campaign_open: bool = True, relaxed: bool = False) -> Attempt:

@@ -149,13 +149,13 @@ def test_a_hold_stops_reserving_at_its_expires_at_with_no_job(ledger: Ledger, cl
 def test_the_sweep_empties_the_open_holds_index(ledger: Ledger, clock: SwitchableClock, store: LedgerStore) -> None:
     for index in range(40):
         ledger.hold(ask(f"h{index}", 1, model=LANG_90, account=f"acct-{index % 4}", ttl_seconds=30 + index))
-    assert sum(len(store.open_holds(shard, "9999", 100, None)[0]) for shard in _shards()) == 40
+    assert sum(len(store.queries.open_holds(shard, "9999", 100, None)[0]) for shard in _shards()) == 40
     clock.advance(timedelta(seconds=50))
     first = ledger.sweep_holds(clock.now())
     assert (first.closed_holds, first.returned_units) == (21, 21)  # ttl 30..50 are due
     clock.advance(timedelta(hours=1))
     assert ledger.sweep_holds(clock.now()).closed_holds == 19
-    assert sum(len(store.open_holds(shard, "9999", 100, None)[0]) for shard in _shards()) == 0
+    assert sum(len(store.queries.open_holds(shard, "9999", 100, None)[0]) for shard in _shards()) == 0
     for account in range(4):
         _, grants = store.read_account(f"acct-{account}", [LANG_90])
         assert grants[LANG_90].holds == ()

@@ -7,11 +7,12 @@ import pytest
 
 from infra.tools.audit import audit
 from tests.support import IMAGE, LANG_30, LANG_90, LANG_90_B, MILLION, NO_TRIAL, DynamoCalls
-from tests.support.batches import Outcome, one_by_one, renamed, without_ids
+from tests.support.batches import one_by_one, renamed, without_ids
 from trial_ledger import (
     HoldAsk,
     HoldStatus,
     Ledger,
+    RecordOutcome,
     RecordRefusal,
     SwitchableClock,
     TemporarilyUnavailable,
@@ -19,6 +20,7 @@ from trial_ledger import (
     UsageResult,
 )
 from trial_ledger.domain.refusals import Contended
+from trial_ledger.domain.writes import BatchCommit
 from trial_ledger.dynamo.store import LedgerStore
 
 
@@ -28,12 +30,12 @@ def other(ledger: Ledger, store: LedgerStore) -> Ledger:
     return Ledger(store=store, catalog=ledger.catalog, clock=ledger.clock)
 
 
-def results(outcomes: list[Outcome]) -> list[UsageResult]:
+def results(outcomes: list[RecordOutcome]) -> list[UsageResult]:
     assert all(isinstance(outcome, UsageResult) for outcome in outcomes), outcomes
     return [outcome for outcome in outcomes if isinstance(outcome, UsageResult)]
 
 
-def assert_same_as_one_by_one(ledger: Ledger, asks: list[UsageAsk]) -> list[Outcome]:
+def assert_same_as_one_by_one(ledger: Ledger, asks: list[UsageAsk]) -> list[RecordOutcome]:
     """Account "batch" gets the records as a batch, account "single" one by one: same answers,
     same grants afterwards."""
     batched = ledger.record_usage_batch(renamed(asks, "batch", "b-"))
@@ -228,13 +230,13 @@ def test_a_grant_that_keeps_changing_goes_on_one_record_at_a_time(
     """Another writer lands on the grant before each of the batch's transactions: after two lost
     races the batch's records go one by one (whose draws relax under contention)."""
     ledger.authorize("a", LANG_90)
-    commit_batch, racing = store.commit_batch, iter(range(100))
+    commit_batch, racing = store.batches.commit, iter(range(100))
 
-    def raced(commit: object) -> None:
+    def raced(commit: BatchCommit) -> None:
         other.record_usage("a", LANG_90, 1, f"theirs-{next(racing)}")
-        commit_batch(commit)  # type: ignore[arg-type]
+        commit_batch(commit)
 
-    monkeypatch.setattr(store, "commit_batch", raced)
+    monkeypatch.setattr(store.batches, "commit", raced)
     outcomes = results(ledger.record_usage_batch([UsageAsk("a", LANG_90, 10, f"r{n}") for n in range(5)]))
     assert [(r.request_id, r.free, r.replayed) for r in outcomes] == [(f"r{n}", 10, False) for n in range(5)]
     assert ledger.grants("a")[0].used == 50 + 2  # the two racing writes before the batch went one by one
@@ -245,13 +247,13 @@ def test_a_grant_that_keeps_changing_goes_on_one_record_at_a_time(
 def test_a_batch_that_stays_contended_is_unavailable_and_its_retry_is_exact(
     ledger: Ledger, store: LedgerStore, monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
 ) -> None:
-    commit_batch = store.commit_batch
-    monkeypatch.setattr(store, "commit_batch", lambda commit: (_ for _ in ()).throw(Contended("busy")))
+    commit_batch = store.batches.commit
+    monkeypatch.setattr(store.batches, "commit", lambda commit: (_ for _ in ()).throw(Contended("busy")))
     asks = [UsageAsk("a", IMAGE, 10, f"r{n}") for n in range(3)]
     with pytest.raises(TemporarilyUnavailable):
         ledger.record_usage_batch(asks)
     assert len(sleeps) == 7  # the bounded retries, with backoff
-    monkeypatch.setattr(store, "commit_batch", commit_batch)
+    monkeypatch.setattr(store.batches, "commit", commit_batch)
     assert [r.free for r in results(ledger.record_usage_batch(asks))] == [10, 10, 10]
     assert ledger.grants("a")[0].used == 30
 

@@ -5,14 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from trial_ledger import InvalidRequest, Ledger, RecordRefusal, RequestIdConflict, UnknownModel, UsageAsk, UsageResult
+from trial_ledger import (
+    InvalidRequest,
+    Ledger,
+    RecordOutcome,
+    RecordRefusal,
+    RequestIdConflict,
+    UnknownModel,
+    UsageAsk,
+)
 
-Outcome = UsageResult | RecordRefusal
 
-
-def one_by_one(ledger: Ledger, asks: Sequence[UsageAsk]) -> list[Outcome]:
+def one_by_one(ledger: Ledger, asks: Sequence[UsageAsk]) -> list[RecordOutcome]:
     """What a client sending the records one by one through POST /v1/usage gets back."""
-    outcomes: list[Outcome] = []
+    outcomes: list[RecordOutcome] = []
     for ask in asks:
         try:
             outcomes.append(
@@ -28,7 +34,7 @@ def renamed(asks: Sequence[UsageAsk], account_id: str, prefix: str) -> list[Usag
     return [replace(ask, account_id=account_id, request_id=prefix + ask.request_id) for ask in asks]
 
 
-def without_ids(outcome: Outcome, prefix: str) -> Outcome:
+def without_ids(outcome: RecordOutcome, prefix: str) -> RecordOutcome:
     """An outcome with its account and request_id prefix taken out, to compare two accounts'."""
     if isinstance(outcome, RecordRefusal):
         detail = outcome.detail.replace(prefix, "")

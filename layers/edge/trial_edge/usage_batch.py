@@ -10,11 +10,10 @@ from pydantic import ValidationError
 
 from trial_edge.problem_catalogue import status_of
 from trial_edge.problems import field_path
-from trial_edge.schemas import RecordRefusalOut, UsageBatchOut, UsageRequest, usage_out
-from trial_ledger import RecordRefusal, UsageAsk, UsageResult
-from trial_ledger.domain.rules import ID_PATTERN
-
-Outcome = UsageResult | RecordRefusal
+from trial_edge.request_models import UsageRequest
+from trial_edge.response_models import RecordRefusalOut, UsageBatchOut, usage_out
+from trial_ledger import RecordOutcome, RecordRefusal, UsageAsk, UsageResult
+from trial_ledger.limits import ID_PATTERN
 
 
 def parse_records(records: Sequence[dict[str, Any]]) -> list[UsageAsk | RecordRefusal]:
@@ -23,8 +22,8 @@ def parse_records(records: Sequence[dict[str, Any]]) -> list[UsageAsk | RecordRe
 
 
 def record_in_order(
-    record: Callable[[list[UsageAsk]], list[Outcome]], parsed: Sequence[UsageAsk | RecordRefusal]
-) -> list[Outcome]:
+    record: Callable[[list[UsageAsk]], list[RecordOutcome]], parsed: Sequence[UsageAsk | RecordRefusal]
+) -> list[RecordOutcome]:
     """Record the valid records in one ledger call (none when no record is valid); every answer
     in its record's place."""
     asks = [entry for entry in parsed if isinstance(entry, UsageAsk)]
@@ -32,11 +31,11 @@ def record_in_order(
     return [next(recorded) if isinstance(entry, UsageAsk) else entry for entry in parsed]
 
 
-def batch_out(outcomes: Sequence[Outcome]) -> UsageBatchOut:
+def batch_out(outcomes: Sequence[RecordOutcome]) -> UsageBatchOut:
     return UsageBatchOut(results=[_outcome_out(outcome) for outcome in outcomes])
 
 
-def _outcome_out(outcome: Outcome) -> Any:
+def _outcome_out(outcome: RecordOutcome) -> Any:
     if isinstance(outcome, UsageResult):
         return usage_out(outcome)
     return RecordRefusalOut(

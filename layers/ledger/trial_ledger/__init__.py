@@ -3,6 +3,7 @@
 from .clock import Clock, SwitchableClock, SystemClock, format_timestamp, parse_timestamp
 from .config.catalog import Catalog, ModelSpec, Price, Trial, parse_catalog
 from .config.settings import Settings, SettingsError, load_catalog, load_settings
+from .domain.rules import format_money
 from .errors import (
     AccountNotActivated,
     AdmissionRefused,
@@ -28,6 +29,7 @@ from .results import (
     HoldAsk,
     HoldResult,
     HoldStatus,
+    RecordOutcome,
     RecordRefusal,
     ReleaseResult,
     StopReason,
@@ -61,6 +63,7 @@ __all__ = [
     "LedgerError",
     "ModelSpec",
     "Price",
+    "RecordOutcome",
     "RecordRefusal",
     "ReleaseResult",
     "RequestIdConflict",
@@ -76,6 +79,7 @@ __all__ = [
     "UsageAsk",
     "UsagePage",
     "UsageResult",
+    "format_money",
     "format_timestamp",
     "load_catalog",
     "load_settings",

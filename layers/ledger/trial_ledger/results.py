@@ -137,6 +137,10 @@ class RecordRefusal:
     detail: str
 
 
+RecordOutcome = UsageResult | RecordRefusal
+"""What one record of a batch gets: its usage result, or why it was refused."""
+
+
 @dataclass(frozen=True, slots=True)
 class UsagePage:
     items: list[UsageResult]

@@ -74,7 +74,7 @@ class HoldEnded(Refused):
 
 
 class BatchRefused(Refused):
-    """commit_batch: these items of the transaction were refused; nothing of it was written."""
+    """BatchWriter.commit: these items of the transaction were refused; nothing of it was written."""
 
     def __init__(
         self,

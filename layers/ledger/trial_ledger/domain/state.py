@@ -7,6 +7,9 @@ from decimal import Decimal
 
 from ..results import Account, ClaimMethod, FundingSource, HoldResult, HoldStatus, UsageResult
 
+GrantKey = tuple[str, str]
+"""A grant's identity: ``(account_id, model_id)``."""
+
 
 @dataclass(frozen=True, slots=True)
 class ProfileState:

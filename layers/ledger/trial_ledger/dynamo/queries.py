@@ -1,4 +1,4 @@
-"""The index queries of LedgerStore (a mixin of it), read-only, one request per method.
+"""The index queries, read-only, one request per method: the store's collaborator for listings.
 
 Usage pages, expiry candidates, open holds, and the audit's full read."""
 

@@ -1,41 +1,40 @@
 """The data access: every DynamoDB request of the ledger is one method of LedgerStore.
 
-Its index queries are in queries.py and its batched usage write in batch_writes.py, mixins
-of the same class.
+Its collaborators: ``queries`` (the index queries, queries.py) and ``batches`` (the batched
+usage write, batch_writes.py); the transaction items they share with it are in grant_writes.py.
 
 Writes are conditional; a refused one raises a refusal (domain/refusals.py) carrying the item as it is now
 (ReturnValuesOnConditionCheckFailure). Rules and retries live in the use cases."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from ..domain import refusals
 from ..domain.refusals import ActivationMissing, AlreadyRecorded, ExpiryRecorded, GrantMoved, GrantsExist, Outdated
 from ..domain.state import ExpiryCandidate, GrantState, HoldRecord, ProfileState, UsageRecord
 from ..domain.writes import HoldClosing, HoldCommit, NewGrant, UsageCommit
-from . import errors as dynamo_errors
 from . import expressions, mapping
-from .batch_writes import BatchWrites, check_postpaid, draw_grant, settle_hold, write_grant
-from .errors import StoreUnavailable, is_condition_failure, unavailable_on_transient
+from .batch_writes import BatchWriter
+from .errors import is_condition_failure, unavailable_on_transient
+from .grant_writes import check_postpaid, draw_grant, settle_hold, write_grant
 from .items import AccountProfileItem, ExpiryItem, GrantItem, HoldItem, LedgerItem, UsageItem
 from .keys import HOLD_SORT_KEY, PROFILE_SORT_KEY, USAGE_SORT_KEY, account_key, grant_sort_key, hold_key, usage_key
 from .queries import IndexQueries
-from .transactions import Cancellation, ItemRef, TransactionItems
+from .transactions import Cancellation, ItemRef, transaction
 
 
-class LedgerStore(IndexQueries, BatchWrites):
+class LedgerStore:
     def __init__(self) -> None:
         # The models' own connection: one botocore client (one service model loaded at init)
         # serves the transactions and the item requests alike.
         self._connection: Connection = LedgerItem._get_connection().connection
+        self.queries = IndexQueries()
+        self.batches = BatchWriter(self._connection)
 
     @property
     def client(self) -> Any:
@@ -106,7 +105,7 @@ class LedgerStore(IndexQueries, BatchWrites):
         asked for), GrantsExist (with the grants that exist), or Contended."""
         check: ItemRef | None = None
         try:
-            with self._transaction() as tx:
+            with transaction(self._connection) as tx:
                 if require_activation:
                     pk, condition = account_key(account_id), expressions.activated()
                     check = tx.check(AccountProfileItem, pk, PROFILE_SORT_KEY, condition)
@@ -122,7 +121,7 @@ class LedgerStore(IndexQueries, BatchWrites):
         request_id's record), Outdated (an expectation failed), or Contended."""
         usage, pk = commit.usage, account_key(commit.usage.account_id)
         try:
-            with self._transaction() as tx:
+            with transaction(self._connection) as tx:
                 profile_check = check_postpaid(tx, pk, commit.expect_postpaid)
                 usage_put = tx.put(mapping.usage_item(usage), UsageItem.pk.does_not_exist())
                 grant_write = write_grant(tx, (usage.account_id, usage.model_id), commit)
@@ -166,7 +165,7 @@ class LedgerStore(IndexQueries, BatchWrites):
         hold, pk = commit.hold, account_key(commit.hold.account_id)
         grant_write = None
         try:
-            with self._transaction() as tx:
+            with transaction(self._connection) as tx:
                 profile_check = check_postpaid(tx, pk, commit.expect_postpaid)
                 hold_put = tx.put(mapping.hold_item(hold), HoldItem.pk.does_not_exist())
                 if commit.new_grant is not None:
@@ -193,7 +192,7 @@ class LedgerStore(IndexQueries, BatchWrites):
         hold = HoldItem(hold_key(closing.request_id), HOLD_SORT_KEY)
         grant_write = usage_check = None
         try:
-            with self._transaction() as tx:
+            with transaction(self._connection) as tx:
                 if not with_grant and closing.due_by is None:
                     condition = UsageItem.pk.does_not_exist()
                     usage_check = tx.check(UsageItem, usage_key(closing.request_id), USAGE_SORT_KEY, condition)
@@ -216,7 +215,7 @@ class LedgerStore(IndexQueries, BatchWrites):
         grant = GrantItem(account_key(candidate.account_id), grant_sort_key(candidate.model_id))
         actions, condition = expressions.expiry(remaining, as_of, now)
         try:
-            with self._transaction() as tx:
+            with transaction(self._connection) as tx:
                 entry = tx.put(mapping.expiry_item(candidate, remaining, as_of, now), ExpiryItem.pk.does_not_exist())
                 update = tx.update(grant, actions, condition)
         except Cancellation as cancelled:
@@ -247,24 +246,6 @@ class LedgerStore(IndexQueries, BatchWrites):
         except UpdateError as error:
             if not is_condition_failure(error):
                 raise
-
-    @contextmanager
-    def _transaction(self) -> Iterator[TransactionItems]:
-        """One TransactWriteItems, committed when the block ends; raises Cancellation (or
-        Contended) when it is cancelled, StoreUnavailable when DynamoDB stays unavailable."""
-        # A fresh token per logical attempt: botocore's own retries of this exact request reuse
-        # it, so a retry after a timeout whose write already landed is answered, not re-applied.
-        write = TransactWrite(connection=self._connection, client_request_token=str(uuid.uuid4()))
-        items = TransactionItems(write)
-        try:
-            with write:
-                yield items
-        except TransactWriteError as error:
-            if dynamo_errors.cause_code(error) == dynamo_errors.TRANSACTION_CANCELLED:
-                raise items.cancellation(error) from None
-            if dynamo_errors.is_transient(error):
-                raise StoreUnavailable(str(error)) from error
-            raise
 
 
 def _get[M: LedgerItem](model: type[M], pk: str, sk: str) -> M | None:

@@ -1,7 +1,12 @@
-"""Puts one TransactWriteItems together, and reads its cancellation item by item."""
+"""Puts one TransactWriteItems together, commits it, and reads its cancellation item by item."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
@@ -9,7 +14,8 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from ..domain.refusals import Contended
-from .errors import TRANSIENT_CANCELLATION_CODES
+from . import errors as dynamo_errors
+from .errors import TRANSIENT_CANCELLATION_CODES, StoreUnavailable
 from .mapping import RawItem
 
 
@@ -73,3 +79,22 @@ def _added(kind: list[ItemRef]) -> ItemRef:
     item = ItemRef()
     kind.append(item)
     return item
+
+
+@contextmanager
+def transaction(connection: Connection) -> Iterator[TransactionItems]:
+    """One TransactWriteItems, committed when the block ends; raises Cancellation (or
+    Contended) when it is cancelled, StoreUnavailable when DynamoDB stays unavailable."""
+    # A fresh token per logical attempt: botocore's own retries of this exact request reuse
+    # it, so a retry after a timeout whose write already landed is answered, not re-applied.
+    write = TransactWrite(connection=connection, client_request_token=str(uuid.uuid4()))
+    items = TransactionItems(write)
+    try:
+        with write:
+            yield items
+    except TransactWriteError as error:
+        if dynamo_errors.cause_code(error) == dynamo_errors.TRANSACTION_CANCELLED:
+            raise items.cancellation(error) from None
+        if dynamo_errors.is_transient(error):
+            raise StoreUnavailable(str(error)) from error
+        raise

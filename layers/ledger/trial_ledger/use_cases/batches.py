@@ -11,28 +11,28 @@ from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from ..domain.planning.batch import GrantKey, Pending, plan_batch
-from ..domain.planning.usage import Attempt, UsageRequest
+from ..domain.planning.batch import Pending, plan_batch
+from ..domain.planning.draws import Attempt
+from ..domain.planning.usage import CheckedUsage
 from ..domain.refusals import BatchRefused, Contended
-from ..domain.rules import MAX_RECORDS_PER_BATCH
-from ..domain.state import GrantState, ProfileState, UsageRecord
+from ..domain.state import GrantKey, GrantState, ProfileState, UsageRecord
 from ..errors import InvalidRequest, LedgerError, RequestIdConflict, TemporarilyUnavailable, UnknownModel
-from ..results import RecordRefusal, UsageAsk, UsageResult
+from ..limits import MAX_RECORDS_PER_BATCH
+from ..results import RecordOutcome, RecordRefusal, UsageAsk, UsageResult
+from .contention import EXACT_TRIES_UNDER_CONTENTION
 from .context import LedgerContext
-from .metering import EXACT_TRIES_UNDER_CONTENTION, Metering
-
-Outcome = UsageResult | RecordRefusal
+from .metering import Metering
 
 
 @dataclass(slots=True)
 class _Answers:
     """The batch's answers so far, by position, and what stands recorded for each request_id."""
 
-    outcomes: list[Outcome | None]
+    outcomes: list[RecordOutcome | None]
     standing: dict[str, tuple[str, UsageResult]] = field(default_factory=dict)
     """request_id -> (the fingerprint of its record, that record's answer)."""
 
-    def recorded(self, index: int, request: UsageRequest, result: UsageResult) -> None:
+    def recorded(self, index: int, request: CheckedUsage, result: UsageResult) -> None:
         self.outcomes[index] = result
         self.standing[request.request_id] = (request.fingerprint, result)
 
@@ -61,7 +61,7 @@ class UsageBatches:
         self._context = context
         self._metering = metering
 
-    def record(self, asks: Sequence[UsageAsk]) -> list[Outcome]:
+    def record(self, asks: Sequence[UsageAsk]) -> list[RecordOutcome]:
         """Record each ask, in order, exactly once; a refused record is answered, not raised."""
         if not 1 <= len(asks) <= MAX_RECORDS_PER_BATCH:
             raise InvalidRequest(f"a batch has 1 to {MAX_RECORDS_PER_BATCH} records", field="records")
@@ -77,11 +77,11 @@ class UsageBatches:
 
     def _sort(
         self, asks: Sequence[UsageAsk], answers: _Answers
-    ) -> tuple[dict[GrantKey, deque[_Lead]], list[tuple[int, UsageRequest]]]:
+    ) -> tuple[dict[GrantKey, deque[_Lead]], list[tuple[int, CheckedUsage]]]:
         """Validate each record; group the leads by grant (in order); later records of a
         request_id follow its lead (a replay or a conflict once the lead is recorded)."""
         groups: dict[GrantKey, deque[_Lead]] = {}
-        followers: list[tuple[int, UsageRequest]] = []
+        followers: list[tuple[int, CheckedUsage]] = []
         led: set[str] = set()
         for index, ask in enumerate(asks):
             try:
@@ -124,7 +124,7 @@ class UsageBatches:
         pending = {key: [lead.pending for lead in leads] for key, leads in groups.items()}
         plan = plan_batch(pending, known.grants, known.profiles, attempt)
         try:
-            self._context.store.commit_batch(plan.commit)
+            self._context.store.batches.commit(plan.commit)
         except BatchRefused as refused:
             return self._learn(refused, groups, known, lost, answers)
         except Contended:
@@ -205,7 +205,7 @@ class UsageBatches:
         known.grants[key] = grant
         self._context.snapshots.remember_grant(*key, grant)
 
-    def _one_by_one(self, index: int, request: UsageRequest, answers: _Answers) -> None:
+    def _one_by_one(self, index: int, request: CheckedUsage, answers: _Answers) -> None:
         try:
             result = self._metering.record_usage(
                 request.account_id, request.model.model_id, request.quantity, request.request_id, request.sub_account_id
@@ -215,7 +215,7 @@ class UsageBatches:
             return
         answers.recorded(index, request, result)
 
-    def _follow(self, index: int, request: UsageRequest, answers: _Answers) -> None:
+    def _follow(self, index: int, request: CheckedUsage, answers: _Answers) -> None:
         """A later record of a request_id: a replay of what stands for it, or a conflict."""
         standing = answers.standing.get(request.request_id)
         if standing is None:  # its lead was refused as a conflict: this one goes one by one too

@@ -31,7 +31,9 @@ class Expiry:
         budget, store = TimeBudget(keep_going), self._context.store
 
         def work(shard: str) -> list[int]:
-            due = shard_pages(lambda start: store.expiry_candidates(shard, as_of_text, page_size, start), budget)
+            due = shard_pages(
+                lambda start: store.queries.expiry_candidates(shard, as_of_text, page_size, start), budget
+            )
             return [quantity for candidate in due if (quantity := self.expire_one(candidate, as_of_text))]
 
         expired = [quantity for quantities in each_shard(work, workers) for quantity in quantities]
@@ -47,7 +49,7 @@ class Expiry:
 
         def work(shard: str) -> int:
             soon = shard_pages(
-                lambda start: store.expiry_candidates(shard, until, page_size, start, as_of_text), budget
+                lambda start: store.queries.expiry_candidates(shard, until, page_size, start, as_of_text), budget
             )
             return sum(
                 1

@@ -28,7 +28,7 @@ class HoldSweep:
         as_of_text, store, budget = format_timestamp(as_of), self._context.store, TimeBudget(keep_going)
 
         def work(shard: str) -> list[int]:
-            due = shard_pages(lambda start: store.open_holds(shard, as_of_text, page_size, start), budget)
+            due = shard_pages(lambda start: store.queries.open_holds(shard, as_of_text, page_size, start), budget)
             return [hold.held for hold in due if self.close_one(hold, as_of_text)]
 
         closed = [held for helds in each_shard(work, workers=1) for held in helds]

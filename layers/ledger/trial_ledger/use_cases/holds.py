@@ -5,17 +5,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
-from ..config.settings import HOLD_TTL_RANGE
-from ..domain.planning.hold import HoldPlan, HoldRequest, plan_hold
-from ..domain.planning.usage import Attempt
+from ..domain.planning.draws import Attempt
+from ..domain.planning.hold import CheckedHold, HoldPlan, plan_hold
 from ..domain.refusals import Contended, GrantMoved, HoldEnded, HoldExists, Outdated
 from ..domain.rules import hold_fingerprint, require_id, require_quantity
 from ..domain.state import GrantState, HoldRecord
 from ..domain.writes import HoldClosing
 from ..errors import AdmissionRefused, HoldNotFound, InvalidRequest, RequestIdConflict, TemporarilyUnavailable
+from ..limits import HOLD_TTL_RANGE
 from ..results import HoldAsk, HoldResult, HoldStatus, ReleaseResult
+from .contention import EXACT_TRIES_UNDER_CONTENTION, Known
 from .context import LedgerContext
-from .metering import EXACT_TRIES_UNDER_CONTENTION, Known
 
 
 class Holds:
@@ -90,7 +90,7 @@ class Holds:
             return HoldStatus.SETTLED if self._context.store.get_usage(hold.request_id) else status
         return None if status is HoldStatus.OPEN else status
 
-    def _request(self, ask: HoldAsk) -> HoldRequest:
+    def _request(self, ask: HoldAsk) -> CheckedHold:
         spec = self._context.model(ask.account_id, ask.model_id, ask.sub_account_id)
         require_quantity(ask.estimate, "estimate")
         require_id(ask.request_id, "request_id")
@@ -98,28 +98,28 @@ class Holds:
         if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl not in HOLD_TTL_RANGE:
             raise InvalidRequest("ttl_seconds must be an integer from 30 to 3600", field="ttl_seconds")
         fingerprint = hold_fingerprint(ask.account_id, ask.model_id, ask.estimate, ask.sub_account_id, ttl)
-        return HoldRequest(spec, ask.account_id, ask.request_id, ask.estimate, ask.sub_account_id, ttl, fingerprint)
+        return CheckedHold(spec, ask.account_id, ask.request_id, ask.estimate, ask.sub_account_id, ttl, fingerprint)
 
-    def _read(self, request: HoldRequest, known: Known) -> bool:
+    def _read(self, request: CheckedHold, known: Known) -> bool:
         known.profile, known.grant = self._context.read_grant(request.account_id, request.model.model_id)
         known.grant_known = True
         return True
 
-    def _plan(self, request: HoldRequest, known: Known) -> HoldPlan:
+    def _plan(self, request: CheckedHold, known: Known) -> HoldPlan:
         now = self._context.clock.now()
         relaxed = known.lost_races >= EXACT_TRIES_UNDER_CONTENTION
         attempt = Attempt(now, self._context.campaign_open(now), relaxed, uuid.uuid4().hex)
         assert known.profile is not None
         return plan_hold(request, known.grant, known.profile, attempt)
 
-    def _refused(self, request: HoldRequest, plan: HoldPlan) -> HoldResult:
+    def _refused(self, request: CheckedHold, plan: HoldPlan) -> HoldResult:
         """Nothing to hold and postpaid off: a replay still answers with its first hold."""
         if (existing := self._context.store.get_hold(request.request_id)) is not None:
             return self._held_before(existing, request, plan)
         assert plan.refusal is not None
         raise AdmissionRefused(plan.refusal.value, request.model.model_id)
 
-    def _held_before(self, hold: HoldRecord, request: HoldRequest, plan: HoldPlan) -> HoldResult:
+    def _held_before(self, hold: HoldRecord, request: CheckedHold, plan: HoldPlan) -> HoldResult:
         """The answer when the request_id has a hold: ours, a replay, or a conflict."""
         if plan.commit is not None and hold.write_id == plan.commit.hold.write_id:
             return self._answer(plan.commit.hold, plan.grant_after, replayed=False)

@@ -3,38 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from ..clock import format_timestamp
-from ..domain.planning.usage import Attempt, UsageRequest, plan_usage
+from ..domain.planning.draws import Attempt
+from ..domain.planning.usage import CheckedUsage, plan_usage
 from ..domain.refusals import AlreadyRecorded, Contended, Outdated
 from ..domain.rules import require_id, require_quantity, stop_reason, usage_fingerprint
 from ..domain.state import GrantState, ProfileState, UsageRecord
 from ..errors import AdmissionRefused, RequestIdConflict, TemporarilyUnavailable
 from ..results import Authorization, FundingSource, UsageResult
 from .claims import Claims
+from .contention import EXACT_TRIES_UNDER_CONTENTION, Known
 from .context import LedgerContext
-
-EXACT_TRIES_UNDER_CONTENTION = 2
-"""Exact draws that may lose a race before a draw settles for ``unreserved`` covering it (relaxed)."""
-
-
-@dataclass(slots=True)
-class Known:
-    """What one usage call knows of its grant and profile, corrected by each refused attempt."""
-
-    grant: GrantState | None
-    grant_known: bool
-    profile: ProfileState | None
-    lost_races: int = 0
-
-    def learn(self, refusal: Outdated) -> None:
-        if refusal.grant_changed:
-            # The refusal carries the grant as it is, unless it came from a bare check.
-            self.grant, self.grant_known = refusal.grant, refusal.grant is not None
-            self.lost_races += 1
-        if refusal.postpaid_changed:
-            self.profile = None  # a check returns no item: read it again
 
 
 class Metering:
@@ -94,15 +75,15 @@ class Metering:
 
     def request_of(
         self, account_id: str, model_id: str, quantity: int, request_id: str, sub_account_id: str | None
-    ) -> UsageRequest:
+    ) -> CheckedUsage:
         """A usage as the gateway reported it, validated: raises InvalidRequest or UnknownModel."""
         spec = self._context.model(account_id, model_id, sub_account_id)
         require_quantity(quantity)
         require_id(request_id, "request_id")
         fingerprint = usage_fingerprint(account_id, model_id, quantity, sub_account_id)
-        return UsageRequest(spec, account_id, quantity, request_id, sub_account_id, fingerprint)
+        return CheckedUsage(spec, account_id, quantity, request_id, sub_account_id, fingerprint)
 
-    def _read(self, request: UsageRequest, known: Known) -> ProfileState:
+    def _read(self, request: CheckedUsage, known: Known) -> ProfileState:
         """Read the grant and profile (a cold container, or a refusal that did not carry them)."""
         profile, known.grant = self._context.read_grant(request.account_id, request.model.model_id)
         known.profile, known.grant_known = profile, True
@@ -118,7 +99,7 @@ class Metering:
         )
 
     def recorded_before(
-        self, record: UsageRecord, request: UsageRequest, write_id: str, grant_after: GrantState | None = None
+        self, record: UsageRecord, request: CheckedUsage, write_id: str, grant_after: GrantState | None = None
     ) -> UsageResult:
         """The answer when the request_id has a record: ours (written by ``write_id``, landed by a
         retry after its response was lost; ``grant_after`` is the grant it left), a replay, or a

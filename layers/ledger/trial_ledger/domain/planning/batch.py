@@ -9,9 +9,10 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from ..state import GrantState, ProfileState
+from ..state import GrantKey, GrantState, ProfileState
 from ..writes import BatchCommit, GrantDraw, GrantRun, NewGrant
-from .usage import Attempt, UsagePlan, UsageRequest, plan_usage
+from .draws import Attempt
+from .usage import CheckedUsage, UsagePlan, plan_usage
 
 MAX_TRANSACTION_ITEMS = 100
 """TransactWriteItems takes at most 100 items (and never the same item twice)."""
@@ -20,7 +21,6 @@ MAX_HOLD_PATHS_PER_WRITE = 40
 """Hold entries one grant write may name (settled, cleared, or proven absent): keeps its condition
 and update expressions well inside DynamoDB's 4 KB and 300 operators."""
 
-GrantKey = tuple[str, str]
 """(account_id, model_id)."""
 
 
@@ -28,7 +28,7 @@ GrantKey = tuple[str, str]
 class Pending:
     """A record to write, with the write id that tells its own record from an earlier one."""
 
-    request: UsageRequest
+    request: CheckedUsage
     write_id: str
 
 

@@ -11,12 +11,12 @@ from ...results import ClaimMethod, FundingSource, HoldStatus, StopReason
 from ..rules import new_grant, stop_reason
 from ..state import GrantState, HeldEntry, HoldRecord, ProfileState
 from ..writes import GrantDraw, HoldCommit, NewGrant
-from .usage import Attempt, after_draw, dead_to_clear
+from .draws import Attempt, after_draw, dead_to_clear
 
 
 @dataclass(frozen=True, slots=True)
-class HoldRequest:
-    """One hold to take, as the gateway asked for it (already validated)."""
+class CheckedHold:
+    """One hold to take, as the gateway asked for it, checked against the rules and the catalog."""
 
     model: ModelSpec
     account_id: str
@@ -35,7 +35,7 @@ class HoldPlan:
     grant_after: GrantState | None
 
 
-def plan_hold(request: HoldRequest, grant: GrantState | None, profile: ProfileState, attempt: Attempt) -> HoldPlan:
+def plan_hold(request: CheckedHold, grant: GrantState | None, profile: ProfileState, attempt: Attempt) -> HoldPlan:
     """Reserve ``min(estimate, available)`` (claiming the trial on first use, R3); with nothing
     available, a hold of 0 units funded by postpaid, or the stop reason (R7, ``free_quota_held``)."""
     now = format_timestamp(attempt.now)
@@ -66,7 +66,7 @@ def plan_hold(request: HoldRequest, grant: GrantState | None, profile: ProfileSt
     return HoldPlan(HoldCommit(record, draw=draw), None, after_draw(grant, draw))
 
 
-def _first_hold(request: HoldRequest, attempt: Attempt, until: str) -> HoldPlan:
+def _first_hold(request: CheckedHold, attempt: Attempt, until: str) -> HoldPlan:
     """The first use of a trial model claims it with the hold's entry already in it."""
     fresh = new_grant(request.account_id, request.model, ClaimMethod.AUTO, attempt.now)
     held = min(request.estimate, fresh.remaining)
@@ -78,7 +78,7 @@ def _first_hold(request: HoldRequest, attempt: Attempt, until: str) -> HoldPlan:
     return HoldPlan(commit, None, claimed)
 
 
-def _record(request: HoldRequest, attempt: Attempt, held: int, expires_at: str) -> HoldRecord:
+def _record(request: CheckedHold, attempt: Attempt, held: int, expires_at: str) -> HoldRecord:
     """The hold's item: free units held, or 0 funded by postpaid; ``free_available`` set by the caller."""
     return HoldRecord(
         request_id=request.request_id,

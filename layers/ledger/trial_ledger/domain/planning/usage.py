@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 from ...clock import format_timestamp
 from ...config.catalog import ModelSpec
@@ -11,11 +10,12 @@ from ...results import ClaimMethod
 from ..rules import Split, charge_for, format_money, new_grant, split_usage
 from ..state import GrantState, HeldEntry, ProfileState, UsageRecord
 from ..writes import GrantDraw, NewGrant, UsageCommit
+from .draws import Attempt, after_draw, dead_to_clear
 
 
 @dataclass(frozen=True, slots=True)
-class UsageRequest:
-    """One invocation to record, as the gateway reported it (already validated)."""
+class CheckedUsage:
+    """One invocation to record, as the gateway reported it, checked against the rules and the catalog."""
 
     model: ModelSpec
     account_id: str
@@ -23,17 +23,6 @@ class UsageRequest:
     request_id: str
     sub_account_id: str | None
     fingerprint: str
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """The circumstances of one attempt to commit a usage."""
-
-    now: datetime
-    campaign_open: bool
-    relaxed: bool
-    """Draws the remainder fully covers no longer insist on the exact remainder (contention)."""
-    write_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +41,7 @@ class _FreeUnits:
     expect_no_grant: bool = False
 
 
-def plan_usage(request: UsageRequest, grant: GrantState | None, profile: ProfileState, attempt: Attempt) -> UsagePlan:
+def plan_usage(request: CheckedUsage, grant: GrantState | None, profile: ProfileState, attempt: Attempt) -> UsagePlan:
     """Free first (R6) from ``grant`` (or from the trial claimed on first use, R3), the rest
     billable or unbilled overage by ``profile``'s postpaid switch; with the conditions that make
     the commit fail if the grant or the switch are no longer what this plan assumed."""
@@ -71,7 +60,7 @@ def plan_usage(request: UsageRequest, grant: GrantState | None, profile: Profile
     return UsagePlan(commit, free_units.grant_after)
 
 
-def _record(request: UsageRequest, split: Split, free_units: _FreeUnits, now: str, write_id: str) -> UsageRecord:
+def _record(request: CheckedUsage, split: Split, free_units: _FreeUnits, now: str, write_id: str) -> UsageRecord:
     after = free_units.grant_after
     relaxed_draw = free_units.draw is not None and not free_units.draw.exact
     price = request.model.price
@@ -96,7 +85,7 @@ def _record(request: UsageRequest, split: Split, free_units: _FreeUnits, now: st
     )
 
 
-def _free_units(request: UsageRequest, grant: GrantState | None, attempt: Attempt, now: str) -> _FreeUnits:
+def _free_units(request: CheckedUsage, grant: GrantState | None, attempt: Attempt, now: str) -> _FreeUnits:
     if grant is not None:
         return _draw(request, grant, attempt.relaxed, now)
     if request.model.trial is not None and attempt.campaign_open:
@@ -109,7 +98,7 @@ def _free_units(request: UsageRequest, grant: GrantState | None, attempt: Attemp
     return _FreeUnits(0, None, expect_no_grant=request.model.trial is not None)
 
 
-def _draw(request: UsageRequest, grant: GrantState, relaxed: bool, now: str) -> _FreeUnits:
+def _draw(request: CheckedUsage, grant: GrantState, relaxed: bool, now: str) -> _FreeUnits:
     """Its own live hold's units first, then what no other live hold reserves (R14)."""
     rid = request.request_id
     own = grant.live_entry(rid, now)
@@ -134,28 +123,3 @@ def _draw(request: UsageRequest, grant: GrantState, relaxed: bool, now: str) -> 
 
 def _no_dead_own(grant: GrantState, request_id: str, own: HeldEntry | None) -> bool:
     return own is not None or grant.entry(request_id) is None
-
-
-MAX_CLEARS_PER_WRITE = 25
-"""Timed-out entries one exact write removes; any beyond count as reserved until a later write."""
-
-
-def dead_to_clear(
-    grant: GrantState, now: str, keep: HeldEntry | None = None, first: str | None = None
-) -> tuple[tuple[HeldEntry, ...], int]:
-    """The timed-out entries an exact write removes (and proves still there), and the units of
-    those it leaves for a later write, which the plan keeps counting as reserved. The entry of
-    request ``first`` comes first: a draw of that request must clear it (its proof of no hold
-    would fail on it forever)."""
-    dead = sorted((entry for entry in grant.dead_entries(now) if entry != keep), key=lambda e: e.request_id != first)
-    if grant.is_past_expiry(now):
-        return (), 0
-    return tuple(dead[:MAX_CLEARS_PER_WRITE]), sum(entry.units for entry in dead[MAX_CLEARS_PER_WRITE:])
-
-
-def after_draw(grant: GrantState, draw: GrantDraw) -> GrantState:
-    """The grant as ``draw`` leaves it."""
-    gone = {entry.request_id for entry in (*draw.clears, *draw.settles)}
-    holds = tuple(entry for entry in grant.holds if entry.request_id not in gone)
-    holds += (draw.adds,) if draw.adds else ()
-    return replace(grant, used=grant.used + draw.free, remaining=grant.remaining - draw.free, holds=holds)

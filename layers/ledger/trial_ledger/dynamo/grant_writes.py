@@ -1,0 +1,45 @@
+"""The transaction items that the single usage, the batch and the hold write share.
+
+The grant's part of a usage write, the draw, the postpaid check, and the settle of a hold."""
+
+from __future__ import annotations
+
+from ..domain.state import GrantKey
+from ..domain.writes import GrantDraw, GrantRun, UsageCommit
+from . import expressions, mapping
+from .items import AccountProfileItem, GrantItem, HoldItem
+from .keys import HOLD_SORT_KEY, PROFILE_SORT_KEY, account_key, grant_sort_key, hold_key
+from .transactions import ItemRef, TransactionItems
+
+
+def write_grant(tx: TransactionItems, grant: GrantKey, writes: GrantRun | UsageCommit) -> ItemRef | None:
+    """The grant's part of a usage write (one record's or a run's): the claim's put, the draw, or
+    the proof that no grant exists; None when the usage does not touch the grant."""
+    account_id, model_id = grant
+    pk = account_key(account_id)
+    if writes.new_grant is not None:
+        return tx.put(mapping.grant_item(writes.new_grant), GrantItem.pk.does_not_exist())
+    if writes.draw is not None:
+        return draw_grant(tx, pk, writes.draw)
+    if writes.expect_no_grant:
+        return tx.check(GrantItem, pk, grant_sort_key(model_id), GrantItem.pk.does_not_exist())
+    return None
+
+
+def draw_grant(tx: TransactionItems, pk: str, draw: GrantDraw) -> ItemRef:
+    actions, condition = expressions.draw(draw)
+    return tx.update(GrantItem(pk, grant_sort_key(draw.model_id)), actions, condition)
+
+
+def check_postpaid(tx: TransactionItems, pk: str, expected: bool | None) -> ItemRef | None:
+    """The postpaid switch is as a split assumed; no check when the split did not depend on it."""
+    return None if expected is None else postpaid_check(tx, pk, expected)
+
+
+def postpaid_check(tx: TransactionItems, pk: str, expected: bool) -> ItemRef:
+    return tx.check(AccountProfileItem, pk, PROFILE_SORT_KEY, expressions.postpaid_is(expected))
+
+
+def settle_hold(tx: TransactionItems, request_id: str, now: str) -> ItemRef:
+    """The hold item of a usage that settles it: ``open`` -> ``settled``."""
+    return tx.update(HoldItem(hold_key(request_id), HOLD_SORT_KEY), *expressions.settle_hold(now))
