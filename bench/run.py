@@ -42,9 +42,9 @@ from moto import mock_aws  # noqa: E402
 
 from bench import baseline, capacity, report  # noqa: E402
 from bench.item_size import item_size  # noqa: E402
-from infra.testing import moto_transactions  # noqa: E402
 from infra.local.lambda_container import LAYER_DIRS, ROOT  # noqa: E402
 from infra.local.template import create_ledger_table, table_definition  # noqa: E402
+from infra.testing import moto_transactions  # noqa: E402
 from infra.testing.dynamo_meter import DynamoMeter, ItemImages  # noqa: E402
 from trial_ledger import ClaimMethod, HoldAsk, Ledger, SwitchableClock, UsageAsk, UsageResult  # noqa: E402
 from trial_ledger.config.settings import load_catalog  # noqa: E402
@@ -373,7 +373,8 @@ BREAKDOWN_MODULES = {
     "aws_lambda_powertools.event_handler.openapi.params": "Powertools OpenAPI params (pydantic)",
     "pynamodb.connection": "PynamoDB connection (botocore)",
     "pydantic": "pydantic",
-    "trial_edge.schemas": "trial_edge schemas",
+    "trial_edge.request_models": "trial_edge request models",
+    "trial_edge.response_models": "trial_edge response models",
 }
 
 

@@ -11,28 +11,24 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from trial_edge.body_guard import resolve
 from trial_edge.identity import gateway_caller
 from trial_edge.problems import json_api
-from trial_edge.responses import problems
-from trial_edge.schemas import (
+from trial_edge.request_models import AuthorizationRequest, HoldRequest, UsageBatchRequest, UsageRequest, hold_ask
+from trial_edge.response_models import (
     AuthorizationOut,
-    AuthorizationRequest,
     HoldOut,
-    HoldRequest,
     ReleaseOut,
     UsageBatchOut,
-    UsageBatchRequest,
     UsageOut,
-    UsageRequest,
     authorization_out,
-    hold_ask,
     hold_out,
     release_out,
     usage_out,
 )
+from trial_edge.responses import problems
 from trial_edge.snapstart import install_hooks
 from trial_edge.telemetry import count_by, count_usage
 from trial_edge.usage_batch import batch_out, parse_records, record_in_order
 from trial_ledger import AdmissionRefused, Ledger, RecordRefusal, StopReason, UsageResult
-from trial_ledger.domain.rules import ID_PATTERN
+from trial_ledger.limits import ID_PATTERN
 
 logger = Logger()
 metrics = Metrics()

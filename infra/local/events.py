@@ -25,23 +25,6 @@ def http_event(
     iam_principal: str | None = None,
     path_parameters: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    request_id = uuid.uuid4().hex
-    authorizer: dict[str, Any] | None = None
-    if jwt_claims is not None:
-        authorizer = {"jwt": {"claims": jwt_claims, "scopes": None}}
-    elif iam_principal is not None:
-        authorizer = {
-            "iam": {
-                "accessKey": "ASIALOCAL",
-                "accountId": "123456789012",
-                "callerId": "AROALOCAL:local",
-                "cognitoIdentity": None,
-                "principalOrgId": None,
-                "userArn": iam_principal,
-                "userId": "AROALOCAL:local",
-            }
-        }
     lowered = {name.lower(): value for name, value in (headers or {}).items()}
     if body is not None:
         lowered.setdefault("content-type", "application/json")
@@ -51,26 +34,10 @@ def http_event(
         "rawPath": path,
         "rawQueryString": urlencode(query or {}),
         "headers": lowered,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "local",
-            "domainName": "localhost",
-            "domainPrefix": "localhost",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": lowered.get("user-agent", ""),
-            },
-            "requestId": request_id,
-            "routeKey": route_key or f"{method} {path}",
-            "stage": "$default",
-            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "timeEpoch": int(now.timestamp() * 1000),
-        },
+        "requestContext": _request_context(method, path, route_key or f"{method} {path}", lowered),
         "isBase64Encoded": False,
     }
+    authorizer = _authorizer(jwt_claims, iam_principal)
     if authorizer is not None:
         event["requestContext"]["authorizer"] = authorizer
     if query:
@@ -80,6 +47,47 @@ def http_event(
     if body is not None:
         event["body"] = body
     return event
+
+
+def _authorizer(jwt_claims: dict[str, Any] | None, iam_principal: str | None) -> dict[str, Any] | None:
+    """What the route's authorizer put in the request context: JWT claims or an IAM caller."""
+    if jwt_claims is not None:
+        return {"jwt": {"claims": jwt_claims, "scopes": None}}
+    if iam_principal is None:
+        return None
+    return {
+        "iam": {
+            "accessKey": "ASIALOCAL",
+            "accountId": "123456789012",
+            "callerId": "AROALOCAL:local",
+            "cognitoIdentity": None,
+            "principalOrgId": None,
+            "userArn": iam_principal,
+            "userId": "AROALOCAL:local",
+        }
+    }
+
+
+def _request_context(method: str, path: str, route_key: str, headers: dict[str, str]) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "accountId": "123456789012",
+        "apiId": "local",
+        "domainName": "localhost",
+        "domainPrefix": "localhost",
+        "http": {
+            "method": method,
+            "path": path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": "127.0.0.1",
+            "userAgent": headers.get("user-agent", ""),
+        },
+        "requestId": uuid.uuid4().hex,
+        "routeKey": route_key,
+        "stage": "$default",
+        "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "timeEpoch": int(now.timestamp() * 1000),
+    }
 
 
 @dataclass

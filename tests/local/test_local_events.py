@@ -2,25 +2,19 @@
 through the table's stream and the events function, each fact once, within a few seconds."""
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from tests.support import IMAGE, LANG_90
-from tests.support.local_stack import LocalStack, running_stack
+from tests.support.local_stack import LocalStack
 
 pytestmark = pytest.mark.e2e
+STACK_CLOCK = "2026-12-01T08:00:00Z"
 PATIENCE_SECONDS = 60
 """How long to wait for events before failing: generous for a loaded machine; never asserted."""
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[LocalStack]:
-    with running_stack() as started:
-        started.call("PUT", "/_local/clock", {"now": "2026-12-01T08:00:00Z"})
-        yield started
 
 
 def events_of(stack: LocalStack, account: str, detail_type: str | None = None) -> list[dict[str, Any]]:

@@ -4,32 +4,17 @@ remainder, nothing settled at or under its hold billed or overage; then the swee
 with the ledger audit (R11 and the hold invariants of R16)."""
 
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from tests.support import IMAGE, LANG_90, MILLION
-from tests.support.local_stack import LocalStack, audit_stack, running_stack
+from tests.support.local_stack import LocalStack
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("audited")]
 CLIENTS = 32
 ROUNDS = 4
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[LocalStack]:
-    with running_stack() as started:
-        started.call("PUT", "/_local/clock", {"now": "2026-12-01T00:00:00Z"})
-        yield started
-
-
-@pytest.fixture(autouse=True)
-def audited(stack: LocalStack) -> Iterator[None]:
-    yield
-    report = audit_stack(stack)
-    assert report["ok"], report["violations"]
 
 
 def hold(account: str, model: str, request_id: str, estimate: int, **more: Any) -> dict[str, Any]:

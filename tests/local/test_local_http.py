@@ -6,24 +6,17 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.support import LANG_90
-from tests.support.local_stack import LocalStack, running_stack
+from tests.support.local_stack import LocalStack
 
 pytestmark = pytest.mark.e2e
 LIVENESS_SECONDS = 30
 """Not a speed target: a bound on how long a test waits before calling the server hung."""
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[LocalStack]:
-    with running_stack() as started:
-        yield started
 
 
 def exchange(stack: LocalStack, raw: bytes, half_close: bool = True) -> list[tuple[int, dict[str, str], Any]]:

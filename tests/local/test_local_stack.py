@@ -2,31 +2,16 @@
 concurrency (the embedded DynamoDB serves one request at a time, like DynamoDB's per-item
 atomicity; the handlers run in parallel containers). Every test ends with the ledger audit."""
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from tests.support import IMAGE, LANG_30, LANG_90, MILLION
-from tests.support.local_stack import LocalStack, audit_stack, running_stack
+from tests.support.local_stack import LocalStack
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("audited")]
 CLIENTS = 32
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[LocalStack]:
-    with running_stack() as started:
-        started.call("PUT", "/_local/clock", {"now": "2026-12-01T00:00:00Z"})
-        yield started
-
-
-@pytest.fixture(autouse=True)
-def audited(stack: LocalStack) -> Iterator[None]:
-    yield
-    report = audit_stack(stack)
-    assert report["ok"], report["violations"]
 
 
 def usage(account: str, model: str, quantity: int, request_id: str) -> dict[str, Any]:

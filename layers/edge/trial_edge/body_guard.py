@@ -27,7 +27,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trial_edge.json_bounds import first_out_of_bounds, is_out_of_bounds, parse_int, too_deep
 from trial_edge.problems import problem
-from trial_edge.schemas import FieldError
+from trial_edge.response_models import FieldError
 
 _logger = Logger(child=True)
 

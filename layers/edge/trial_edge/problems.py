@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupp
 
 from trial_edge.identity import Unauthenticated
 from trial_edge.problem_catalogue import PROBLEM_JSON, problem_body, status_of
-from trial_edge.schemas import FieldError
+from trial_edge.response_models import FieldError
 from trial_ledger import InvalidRequest, LedgerError, TemporarilyUnavailable
 
 
@@ -66,17 +66,7 @@ def install_problem_handlers(app: APIGatewayHttpResolver, logger: Logger) -> Non
     def unsupported_media_type(_: RequestUnsupportedContentType) -> Response[str]:
         return problem("unsupported_media_type", "send the body as application/json")
 
-    @app.exception_handler(InvalidRequest)
-    def refused_argument(error: InvalidRequest) -> Response[str]:
-        return problem("validation_error", error.detail, errors=[FieldError(field=error.field, message=error.detail)])
-
-    @app.exception_handler(TemporarilyUnavailable)
-    def unavailable(error: TemporarilyUnavailable) -> Response[str]:
-        return problem(error.code, error.detail, headers={"Retry-After": str(error.retry_after_seconds)})
-
-    @app.exception_handler(LedgerError)
-    def domain_error(error: LedgerError) -> Response[str]:
-        return problem(error.code, error.detail)
+    _install_ledger_problems(app)
 
     @app.exception_handler(Unauthenticated)
     def unauthenticated(error: Unauthenticated) -> Response[str]:
@@ -90,3 +80,19 @@ def install_problem_handlers(app: APIGatewayHttpResolver, logger: Logger) -> Non
     def unexpected(error: Exception) -> Response[str]:
         logger.exception("unhandled error")
         return problem("internal_error", "the service failed; the error was logged")
+
+
+def _install_ledger_problems(app: APIGatewayHttpResolver) -> None:
+    """The ledger's refusals: a refused argument, unavailability (with Retry-After), a domain error."""
+
+    @app.exception_handler(InvalidRequest)
+    def refused_argument(error: InvalidRequest) -> Response[str]:
+        return problem("validation_error", error.detail, errors=[FieldError(field=error.field, message=error.detail)])
+
+    @app.exception_handler(TemporarilyUnavailable)
+    def unavailable(error: TemporarilyUnavailable) -> Response[str]:
+        return problem(error.code, error.detail, headers={"Retry-After": str(error.retry_after_seconds)})
+
+    @app.exception_handler(LedgerError)
+    def domain_error(error: LedgerError) -> Response[str]:
+        return problem(error.code, error.detail)

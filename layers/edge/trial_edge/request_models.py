@@ -1,0 +1,107 @@
+"""Pydantic models of the request bodies of the HTTP contract (docs/contract.md, section 3): strict,
+with the limits of trial_ledger.limits."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator
+
+from trial_ledger import HoldAsk
+from trial_ledger.limits import HOLD_TTL_RANGE, ID_PATTERN, MAX_MODELS_PER_CLAIM, MAX_QUANTITY, MAX_RECORDS_PER_BATCH
+
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)]
+
+
+class StrictBody(BaseModel):
+    """Request bodies: no coercion (``"10"`` is not 10, ``10.0`` is not a quantity, ``1`` is not
+    ``true``) and no unknown fields (a misspelt field is an error, not a silent default)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class ClaimRequest(StrictBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"models": ["hunyuan-turbo", "hunyuan-image"]}]})
+
+    models: Annotated[list[Id], Field(min_length=1, max_length=MAX_MODELS_PER_CLAIM)]
+
+    @field_validator("models")
+    @classmethod
+    def _distinct(cls, models: list[str]) -> list[str]:
+        if len(set(models)) != len(models):
+            raise ValueError("models must be distinct")
+        return models
+
+
+class PostpaidRequest(StrictBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"enabled": True}]})
+
+    enabled: bool
+
+
+class AuthorizationRequest(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"account_id": "100012345678", "model_id": "hunyuan-turbo", "sub_account_id": "key-7"}]
+        }
+    )
+
+    account_id: Id
+    model_id: Id
+    sub_account_id: Id | None = None
+
+
+class UsageRequest(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "account_id": "100012345678",
+                    "model_id": "hunyuan-turbo",
+                    "quantity": 1834,
+                    "request_id": "req-5f0c2a",
+                    "sub_account_id": "key-7",
+                }
+            ]
+        }
+    )
+
+    account_id: Id
+    model_id: Id
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+    request_id: Id
+    sub_account_id: Id | None = None
+
+
+class UsageBatchRequest(StrictBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"records": [
+        {"account_id": "100012345678", "model_id": "hunyuan-turbo", "quantity": 1834, "request_id": "req-5f0c2a"},
+        {"account_id": "100012345678", "model_id": "hunyuan-image", "quantity": 2, "request_id": "req-5f0c2b"},
+    ]}]})  # fmt: skip
+
+    records: Annotated[
+        list[dict[str, JsonValue]],
+        Field(
+            min_length=1,
+            max_length=MAX_RECORDS_PER_BATCH,
+            description="Each record is a body of POST /v1/usage (UsageRequest); one that breaks that schema "
+            "is answered in its place with a validation_error result, the others are recorded.",
+        ),
+    ]
+
+
+class HoldRequest(StrictBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "account_id": "100012345678", "model_id": "hunyuan-turbo", "request_id": "req-5f0c2a", "estimate": 4000,
+        "sub_account_id": "key-7", "ttl_seconds": 600}]})  # fmt: skip
+
+    account_id: Id
+    model_id: Id
+    request_id: Id
+    estimate: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+    sub_account_id: Id | None = None
+    ttl_seconds: Annotated[int, Field(ge=HOLD_TTL_RANGE.start, le=HOLD_TTL_RANGE.stop - 1)] | None = None
+
+
+def hold_ask(request: HoldRequest) -> HoldAsk:
+    return HoldAsk(**request.model_dump())
