@@ -36,9 +36,13 @@ def test_release_and_not_found(clock: SwitchableClock) -> None:
     assert gateway("DELETE", "/v1/holds/h1").body == {"request_id": "h1", "status": "released"}
     reply = gateway("DELETE", "/v1/holds/never")
     assert (reply.status, reply.code) == (404, "hold_not_found")
-    gateway("POST", "/v1/holds", hold(5, "h2", ttl_seconds=30))
-    clock.advance(timedelta(seconds=30))
-    assert gateway("DELETE", "/v1/holds/h2").body["status"] == "expired"
+    taken = gateway("POST", "/v1/holds", hold(5, "h2", ttl_seconds=30))
+    assert taken.body["expires_at"] == "2026-03-01T08:01:00.000Z"  # 08:00:30 rounded up to the hold period
+    clock.advance(timedelta(seconds=59))
+    assert gateway("DELETE", "/v1/holds/h2").body["status"] == "released"
+    gateway("POST", "/v1/holds", hold(5, "h3", ttl_seconds=30))
+    clock.advance(timedelta(seconds=61))
+    assert gateway("DELETE", "/v1/holds/h3").body["status"] == "expired"
 
 
 def test_held_refusal_replay_and_conflict() -> None:

@@ -22,7 +22,7 @@ from tests.support import IMAGE, LANG_30, LANG_90, MILLION
 from trial_ledger import Ledger, SwitchableClock, UsageAsk
 from trial_ledger.domain.rules import usage_fingerprint
 from trial_ledger.domain.state import UsageRecord
-from trial_ledger.domain.writes import GrantDraw, UsageCommit
+from trial_ledger.domain.writes import CallWrite, GrantDraw, UsageCommit
 from trial_ledger.dynamo.store import LedgerStore
 from trial_ledger.events.bus import EventBus, PublishFailed
 from trial_ledger.events.derivation import SOURCE, DetailType, LedgerEvent
@@ -238,7 +238,7 @@ def test_a_crashed_relaxed_draw_and_its_settle_by_a_replay_publish_exhaustion_on
     at = "2026-03-01T08:00:00.000Z"
     crashed = UsageRecord("mine", "acct", IMAGE, None, 40, 40, 0, 0, "CNY", "0.2", "0", None, False, at,
                           usage_fingerprint("acct", IMAGE, 40, None), "w-mine")  # fmt: skip
-    store.commit_usage(UsageCommit(crashed, draw=GrantDraw(IMAGE, 40, 40, at, exact=False)))
+    store.commit_usage(UsageCommit(CallWrite(crashed), draw=GrantDraw(IMAGE, 40, 40, at, exact=False)))
     stream.deliver()
     assert published(moto_bus()) == [
         ("TrialClaimed", IMAGE, None), ("TrialBalanceLow", IMAGE, 80), ("TrialBalanceLow", IMAGE, 95),

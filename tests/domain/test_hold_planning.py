@@ -1,5 +1,6 @@
 """Planning holds and settles (pure functions, no DynamoDB): availability with live and dead
-entries, the hold plan, the settle plan, and the stop reasons including free_quota_held."""
+periods, the hold plan (its rounded end, its period), the settle plan, and the stop reasons
+including free_quota_held."""
 
 from dataclasses import replace
 from datetime import timedelta
@@ -7,12 +8,13 @@ from datetime import timedelta
 import pytest
 
 from tests.support import IMAGE, NO_TRIAL, START
-from trial_ledger import ClaimMethod, StopReason, format_timestamp
+from trial_ledger import ClaimMethod, HoldStatus, StopReason, format_timestamp
 from trial_ledger.config.catalog import default_catalog_document, parse_catalog
+from trial_ledger.domain.hold_periods import HOLD_PERIOD_SECONDS, hold_expiry, period_end, period_of
 from trial_ledger.domain.planning.draws import MAX_CLEARS_PER_WRITE, Attempt
 from trial_ledger.domain.planning.hold import CheckedHold, plan_hold
 from trial_ledger.domain.planning.usage import CheckedUsage, UsagePlan, plan_usage
-from trial_ledger.domain.state import GrantState, HeldEntry, ProfileState
+from trial_ledger.domain.state import GrantState, HeldPeriod, HoldRecord, ProfileState
 from trial_ledger.results import FundingSource
 
 CATALOG = parse_catalog(default_catalog_document())
@@ -23,18 +25,23 @@ OFF = ProfileState("a", NOW, postpaid_enabled=False)
 ON = ProfileState("a", NOW, postpaid_enabled=True)
 
 
-def grant(remaining: int = 50, *holds: HeldEntry, model_id: str = IMAGE) -> GrantState:
+def grant(remaining: int = 50, *holds: HeldPeriod, model_id: str = IMAGE) -> GrantState:
     quota = CATALOG[model_id].trial.quota  # type: ignore[union-attr]
     return GrantState("a", model_id, CATALOG[model_id].unit, quota, quota - remaining, remaining, 0,
                       ClaimMethod.AUTO, "2026-03-01T00:00:00.000Z", "2026-05-30T00:00:00.000Z", holds)  # fmt: skip
 
 
-def live(rid: str, units: int) -> HeldEntry:
-    return HeldEntry(rid, units, LATER)
+def live(units: int, minutes: int = 10) -> HeldPeriod:
+    return HeldPeriod(format_timestamp(START + timedelta(minutes=minutes)), units)
 
 
-def dead(rid: str, units: int) -> HeldEntry:
-    return HeldEntry(rid, units, NOW)  # reserves until NOW, exclusive: nothing at NOW
+def dead(units: int, minutes_ago: int = 0) -> HeldPeriod:
+    return HeldPeriod(format_timestamp(START - timedelta(minutes=minutes_ago)), units)  # nothing at its end
+
+
+def own_hold(held: int, expires_at: str = LATER, status: HoldStatus = HoldStatus.OPEN) -> HoldRecord:
+    return HoldRecord("h1", "a", IMAGE, None, held, held, FundingSource.FREE, 0, False, EARLIER, expires_at, 600,
+                      status, None, "f", "w-0")  # fmt: skip
 
 
 def attempt(relaxed: bool = False, campaign_open: bool = True) -> Attempt:
@@ -49,25 +56,51 @@ def usage_request(quantity: int, request_id: str = "h1") -> CheckedUsage:
     return CheckedUsage(CATALOG[IMAGE], "a", quantity, request_id, None, "f")
 
 
-def test_availability_counts_live_entries_of_others_only() -> None:
-    state = grant(50, live("x", 10), dead("y", 20), live("h1", 5))
-    assert (state.held(NOW), state.available(NOW), state.available(NOW, except_request="h1")) == (15, 35, 40)
+def test_a_holds_end_rounds_up_to_the_period_and_an_end_on_a_boundary_stays() -> None:
+    assert HOLD_PERIOD_SECONDS <= 60  # the contract's bound
+    assert period_end(START) == START
+    assert period_end(START + timedelta(milliseconds=1)) == START + timedelta(seconds=HOLD_PERIOD_SECONDS)
+    assert period_end(START + timedelta(seconds=HOLD_PERIOD_SECONDS - 1)) == START + timedelta(seconds=60)
+    assert hold_expiry(START, 30, None) == format_timestamp(START + timedelta(seconds=60))
+    assert hold_expiry(START, 900, None) == format_timestamp(START + timedelta(seconds=900))
+    assert hold_expiry(START + timedelta(seconds=1), 900, None) == format_timestamp(START + timedelta(seconds=960))
+    cut = format_timestamp(START + timedelta(seconds=100))
+    assert hold_expiry(START, 3600, cut) == cut  # never after its grant's validity
+    assert period_of(cut) == format_timestamp(START + timedelta(seconds=120))  # counts in the next period
+
+
+def test_availability_counts_live_periods_only() -> None:
+    state = grant(50, dead(20), live(10), live(5, minutes=11))
+    assert (state.held(NOW), state.available(NOW)) == (15, 35)
     assert (state.held_total, state.unreserved) == (35, 15)
-    assert state.available(EARLIER) == 15  # before y's timeout it reserved too
+    assert state.available(EARLIER) == 15  # before its end the dead period reserved too
     assert state.available("2026-05-30T00:00:00.000Z") == 0  # the grant's expiry ends everything
+    assert state.period(LATER) == live(10)
+    assert state.period(EARLIER) is None
+    assert state.dead_periods(NOW) == (dead(20),)
 
 
-def test_a_hold_reserves_what_is_available_and_clears_dead_entries() -> None:
-    plan = plan_hold(hold_request(40), grant(50, live("x", 10), dead("y", 20)), OFF, attempt())
+def test_a_hold_reserves_what_is_available_in_its_period_and_clears_dead_periods() -> None:
+    plan = plan_hold(hold_request(40), grant(50, dead(20), live(10)), OFF, attempt())
     assert plan.commit is not None
     draw = plan.commit.draw
     assert draw is not None
     assert (draw.exact, draw.free, draw.expected_remaining, draw.expected_held) == (True, 0, 50, 30)
-    assert draw.clears == (dead("y", 20),)
-    assert draw.adds == HeldEntry("h1", 40, format_timestamp(START + timedelta(seconds=900)))
+    assert draw.clears == (dead(20),)
+    ends = format_timestamp(START + timedelta(seconds=900))
+    assert (draw.adds, plan.commit.hold.expires_at) == (HeldPeriod(ends, 40), ends)
     assert (plan.commit.hold.held, plan.commit.hold.free_available, plan.commit.hold.source) == (
         40, 0, FundingSource.FREE)  # fmt: skip
-    assert draw.held_after == 50  # x 10 + h1 40; y removed
+    assert draw.held_after == 50  # 10 + 40; the dead 20 removed
+    assert plan.grant_after is not None
+    assert plan.grant_after.holds == (live(10), HeldPeriod(ends, 40))
+
+
+def test_holds_ending_in_one_period_share_its_entry() -> None:
+    ends = format_timestamp(START + timedelta(seconds=900))
+    plan = plan_hold(hold_request(5), grant(50, HeldPeriod(ends, 7)), OFF, attempt())
+    assert plan.grant_after is not None
+    assert plan.grant_after.holds == (HeldPeriod(ends, 12),)
 
 
 def test_a_hold_is_capped_by_the_grants_expiry() -> None:
@@ -75,13 +108,15 @@ def test_a_hold_is_capped_by_the_grants_expiry() -> None:
     plan = plan_hold(hold_request(5, ttl=3600), near_end, OFF, attempt())
     assert plan.commit is not None
     assert plan.commit.hold.expires_at == near_end.expires_at
+    assert plan.commit.draw is not None
+    assert plan.commit.draw.adds == HeldPeriod(format_timestamp(START + timedelta(seconds=120)), 5)
 
 
 def test_partial_hold_and_the_stop_reasons() -> None:
-    partial = plan_hold(hold_request(40), grant(50, live("x", 30)), OFF, attempt())
+    partial = plan_hold(hold_request(40), grant(50, live(30)), OFF, attempt())
     assert partial.commit is not None
     assert (partial.commit.hold.held, partial.commit.hold.free_available) == (20, 0)
-    held = plan_hold(hold_request(1), grant(50, live("x", 50)), OFF, attempt())
+    held = plan_hold(hold_request(1), grant(50, live(50)), OFF, attempt())
     assert (held.commit, held.refusal) == (None, StopReason.HELD)
     exhausted = plan_hold(hold_request(1), grant(0), OFF, attempt())
     assert exhausted.refusal is StopReason.EXHAUSTED
@@ -92,26 +127,34 @@ def test_partial_hold_and_the_stop_reasons() -> None:
 
 
 def test_with_postpaid_nothing_available_is_a_hold_of_zero() -> None:
-    plan = plan_hold(hold_request(10), grant(50, live("x", 50)), ON, attempt())
+    plan = plan_hold(hold_request(10, ttl=30), grant(50, live(50)), ON, attempt())
     assert plan.commit is not None
     assert (plan.commit.hold.held, plan.commit.hold.source, plan.commit.draw) == (0, FundingSource.POSTPAID, None)
     assert plan.commit.expect_postpaid is True
+    assert plan.commit.hold.expires_at == format_timestamp(START + timedelta(seconds=60))
 
 
-def test_the_first_hold_claims_the_trial_with_its_entry() -> None:
+def test_the_first_hold_claims_the_trial_with_its_period() -> None:
     plan = plan_hold(hold_request(60), None, OFF, attempt())
     assert plan.commit is not None
     assert plan.commit.new_grant is not None
-    assert plan.commit.new_grant.state.holds == (HeldEntry("h1", 50, format_timestamp(START + timedelta(seconds=900))),)
+    ends = format_timestamp(START + timedelta(seconds=900))
+    assert plan.commit.new_grant.state.holds == (HeldPeriod(ends, 50),)
     assert (plan.commit.hold.held, plan.commit.hold.free_available, plan.commit.hold.auto_claimed) == (50, 0, True)
 
 
-def test_a_relaxed_hold_only_when_unreserved_covers_it() -> None:
-    covered = plan_hold(hold_request(10), grant(50, live("x", 30)), OFF, attempt(relaxed=True))
+def test_a_relaxed_hold_only_when_unreserved_covers_it_and_clears_only_for_a_new_period() -> None:
+    ends = format_timestamp(START + timedelta(seconds=900))
+    covered = plan_hold(hold_request(10), grant(50, dead(5), HeldPeriod(ends, 30)), OFF, attempt(relaxed=True))
     assert covered.commit is not None
     assert covered.commit.draw is not None
     assert (covered.commit.draw.exact, covered.commit.hold.free_available) == (False, None)
-    partial = plan_hold(hold_request(30), grant(50, live("x", 30)), OFF, attempt(relaxed=True))
+    assert covered.commit.draw.clears == ()  # its period exists: nothing new to bound
+    opening = plan_hold(hold_request(10), grant(50, dead(5), live(30)), OFF, attempt(relaxed=True))
+    assert opening.commit is not None
+    assert opening.commit.draw is not None
+    assert (opening.commit.draw.exact, opening.commit.draw.clears) == (False, (dead(5),))
+    partial = plan_hold(hold_request(30), grant(50, live(30)), OFF, attempt(relaxed=True))
     assert partial.commit is not None
     assert partial.commit.draw is not None
     assert partial.commit.draw.exact is True  # 20 of 30: depends on the exact state
@@ -119,39 +162,52 @@ def test_a_relaxed_hold_only_when_unreserved_covers_it() -> None:
 
 @pytest.mark.parametrize(("quantity", "free", "overage"), [(4, 4, 0), (10, 10, 0), (25, 25, 0), (60, 40, 20)])
 def test_a_settle_takes_its_hold_first_then_what_others_leave(quantity: int, free: int, overage: int) -> None:
-    plan = plan_usage(usage_request(quantity), grant(50, live("h1", 10), live("x", 10)), OFF, attempt())
+    state = grant(50, live(20))  # h1's 10 and another hold's 10 end in the same period
+    plan = plan_usage(usage_request(quantity), state, OFF, attempt(), own_hold(10))
     usage, draw = plan.commit.usage, plan.commit.draw
     assert draw is not None
     assert (usage.free, usage.unbilled_overage, usage.free_remaining) == (free, overage, 40 - free)
-    assert (draw.settles, plan.commit.settles_hold) == ((live("h1", 10),), "h1")
+    assert (draw.releases, plan.commit.call.settles) == ((live(10),), True)
     assert draw.held_after == 10
 
 
 def test_a_settle_within_its_hold_may_relax_even_when_nothing_else_is_free() -> None:
-    plan = plan_usage(usage_request(10), grant(10, live("h1", 10)), OFF, attempt(relaxed=True))
+    plan = plan_usage(usage_request(10), grant(10, live(10)), OFF, attempt(relaxed=True), own_hold(10))
     assert plan.commit.draw is not None
     assert (plan.commit.draw.exact, plan.commit.usage.free) == (False, 10)
 
 
-def test_plain_usage_draws_around_live_holds_and_clears_its_own_dead_entry() -> None:
-    plan = plan_usage(usage_request(30, "plain"), grant(50, live("x", 40)), OFF, attempt())
+def test_a_usage_on_an_ended_hold_is_plain_usage_on_its_item() -> None:
+    timed_out = own_hold(40, expires_at=NOW)
+    plan = plan_usage(usage_request(30), grant(50, dead(40)), OFF, attempt(relaxed=True), timed_out)
+    assert plan.commit.draw is not None
+    assert (plan.commit.call.hold, plan.commit.call.settles, plan.commit.draw.releases) == (timed_out, False, ())
+    assert (plan.commit.draw.exact, plan.commit.draw.clears) == (True, (dead(40),))
+    assert split_of(plan) == (30, 0)
+    released = own_hold(40, status=HoldStatus.RELEASED)
+    again = plan_usage(usage_request(30), grant(50), OFF, attempt(), released)
+    assert (again.commit.call.settles, split_of(again)) == (False, (30, 0))
+
+
+def test_a_settle_of_a_zero_unit_hold_ends_it_and_draws_like_plain_usage() -> None:
+    postpaid = replace(own_hold(0), source=FundingSource.POSTPAID)
+    plan = plan_usage(usage_request(30), grant(50, live(50)), ON, attempt(), postpaid)
+    assert plan.commit.call.settles is True
+    assert (split_of(plan), plan.commit.usage.billable) == ((0, 0), 30)
+
+
+def test_plain_usage_draws_around_live_holds() -> None:
+    plan = plan_usage(usage_request(30, "plain"), grant(50, live(40)), OFF, attempt())
     assert split_of(plan) == (10, 20)
-    assert plan.commit.settles_hold is None
-    late = plan_usage(usage_request(30), grant(50, dead("h1", 40)), OFF, attempt(relaxed=True))
-    assert late.commit.draw is not None
-    assert (late.commit.draw.exact, late.commit.draw.clears, late.commit.draw.settles) == (
-        True,
-        (dead("h1", 40),),
-        (),
-    )
-    assert split_of(late) == (30, 0)
+    assert (plan.commit.call.hold, plan.commit.call.settles) == (None, False)
 
 
-def test_dead_entries_beyond_the_cap_stay_reserved() -> None:
-    entries = [dead(f"d{index:02d}", 1) for index in range(MAX_CLEARS_PER_WRITE + 5)]
-    plan = plan_usage(usage_request(50, "plain"), grant(50, *entries), OFF, attempt())
+def test_dead_periods_beyond_the_cap_stay_reserved() -> None:
+    periods = [dead(1, minutes_ago=index) for index in range(MAX_CLEARS_PER_WRITE + 5)]
+    plan = plan_usage(usage_request(50, "plain"), grant(50, *sorted(periods)), OFF, attempt())
     assert plan.commit.draw is not None
     assert len(plan.commit.draw.clears) == MAX_CLEARS_PER_WRITE
+    assert plan.commit.draw.clears == tuple(sorted(periods)[:MAX_CLEARS_PER_WRITE])  # oldest first
     assert split_of(plan) == (45, 5)
 
 

@@ -44,7 +44,7 @@ def split(plan: UsagePlan) -> tuple[int, int, int]:
 def test_free_quota_covers_the_whole_usage() -> None:
     plan = plan_usage(request(quantity=100), grant(), OFF, attempt())
     assert split(plan) == (100, 0, 0)
-    assert plan.commit.draw == GrantDraw(LANG_90, MILLION, 100, NOW, exact=True, unheld=("r1",))
+    assert plan.commit.draw == GrantDraw(LANG_90, MILLION, 100, NOW, exact=True)
     assert plan.commit.expect_postpaid is None  # all free: the switch does not matter
     assert (plan.commit.new_grant, plan.commit.expect_no_grant) == (None, False)
     assert plan.grant_after == replace(grant(), used=100, remaining=MILLION - 100)
@@ -58,7 +58,7 @@ def test_partial_free_without_postpaid_is_unbilled_overage() -> None:
     plan = plan_usage(request(IMAGE, quantity=50), grant(IMAGE, remaining=30), OFF, attempt())
     assert split(plan) == (30, 0, 20)
     assert plan.commit.usage.charge == "0"
-    assert plan.commit.draw == GrantDraw(IMAGE, 30, 30, NOW, exact=True, unheld=("r1",))
+    assert plan.commit.draw == GrantDraw(IMAGE, 30, 30, NOW, exact=True)
     assert plan.commit.expect_postpaid is False
     assert plan.commit.usage.free_remaining == 0
 
@@ -117,7 +117,7 @@ def test_no_grant_after_the_campaign_closed_is_proven_absent() -> None:
 
 def test_a_relaxed_draw_the_remainder_covers_leaves_the_remainder_open() -> None:
     plan = plan_usage(request(quantity=100), grant(), OFF, attempt(relaxed=True))
-    assert plan.commit.draw == GrantDraw(LANG_90, MILLION, 100, NOW, exact=False, unheld=("r1",))
+    assert plan.commit.draw == GrantDraw(LANG_90, MILLION, 100, NOW, exact=False)
     assert plan.commit.usage.free_remaining is None  # settled after the commit
     assert split(plan) == (100, 0, 0)
 
@@ -125,7 +125,7 @@ def test_a_relaxed_draw_the_remainder_covers_leaves_the_remainder_open() -> None
 @pytest.mark.parametrize(("remaining", "quantity"), [(30, 50), (30, 30)])
 def test_a_draw_that_empties_the_grant_stays_exact_even_relaxed(remaining: int, quantity: int) -> None:
     plan = plan_usage(request(IMAGE, quantity=quantity), grant(IMAGE, remaining=remaining), OFF, attempt(relaxed=True))
-    assert plan.commit.draw == GrantDraw(IMAGE, remaining, remaining, NOW, exact=True, unheld=("r1",))
+    assert plan.commit.draw == GrantDraw(IMAGE, remaining, remaining, NOW, exact=True)
     assert plan.commit.draw.left == 0
     assert plan.commit.usage.free_remaining == 0
     assert plan.grant_after == replace(grant(IMAGE, remaining=remaining), used=50, remaining=0)

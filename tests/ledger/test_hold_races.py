@@ -50,10 +50,10 @@ def test_aba_a_removed_dead_entry_replaced_by_an_equal_live_hold(
     ledger: Ledger, other: Ledger, clock: SwitchableClock, store: LedgerStore
 ) -> None:
     """remaining and held_total are back to what this container saw, yet the units it counted as
-    free (a timed-out entry) are now reserved by a live hold: the entry's existence decides."""
+    free (a timed-out period) are now reserved by a live hold: the cleared period's proof decides."""
     ledger.hold(HoldAsk("a", IMAGE, "dead", 5, ttl_seconds=30))
-    clock.advance(timedelta(seconds=30))
-    other.hold(HoldAsk("a", IMAGE, "live", 5))  # removes "dead", adds "live": same totals
+    clock.advance(timedelta(seconds=60))
+    other.hold(HoldAsk("a", IMAGE, "live", 5))  # removes the dead period, adds a live one: same totals
     assert held_and_remaining(store) == (5, 50)
     mine = ledger.hold(HoldAsk("a", IMAGE, "mine", 50))
     assert mine.held == 45  # not 50: "live" keeps its 5

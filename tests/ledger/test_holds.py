@@ -126,8 +126,11 @@ def test_release_returns_the_units_and_reports_how_holds_ended(ledger: Ledger, c
     assert ledger.release_hold("r").status is HoldStatus.RELEASED
     ledger.record_usage("a", IMAGE, 4, "s")
     assert ledger.release_hold("s").status is HoldStatus.SETTLED
+    clock.advance(timedelta(seconds=30))  # 08:00:30, but t's 30 s were rounded up to 08:01:00
+    assert ledger.release_hold("t").status is HoldStatus.RELEASED
+    ledger.hold(ask("u", 10, ttl_seconds=30))
     clock.advance(timedelta(seconds=30))
-    assert ledger.release_hold("t").status is HoldStatus.EXPIRED
+    assert ledger.release_hold("u").status is HoldStatus.EXPIRED
     with pytest.raises(HoldNotFound):
         ledger.release_hold("never")
 
@@ -150,16 +153,19 @@ def test_the_sweep_empties_the_open_holds_index(ledger: Ledger, clock: Switchabl
     for index in range(40):
         ledger.hold(ask(f"h{index}", 1, model=LANG_90, account=f"acct-{index % 4}", ttl_seconds=30 + index))
     assert sum(len(store.queries.open_holds(shard, "9999", 100, None)[0]) for shard in _shards()) == 40
-    clock.advance(timedelta(seconds=50))
+    clock.advance(timedelta(seconds=59))
+    assert ledger.sweep_holds(clock.now()).closed_holds == 0  # every end was rounded up to 08:01 or 08:02
+    clock.advance(timedelta(seconds=1))
     first = ledger.sweep_holds(clock.now())
-    assert (first.closed_holds, first.returned_units) == (21, 21)  # ttl 30..50 are due
+    assert (first.closed_holds, first.returned_units) == (31, 31)  # ttl 30..60 end at 08:01:00
     clock.advance(timedelta(hours=1))
-    assert ledger.sweep_holds(clock.now()).closed_holds == 19
+    assert ledger.sweep_holds(clock.now()).closed_holds == 9
     assert sum(len(store.queries.open_holds(shard, "9999", 100, None)[0]) for shard in _shards()) == 0
     for account in range(4):
         _, grants = store.read_account(f"acct-{account}", [LANG_90])
-        assert grants[LANG_90].holds == ()
-        assert grants[LANG_90].remaining == MILLION
+        # The sweep took every hold's units out of its period; the next write removes the periods.
+        assert {period.units for period in grants[LANG_90].holds} == {0}
+        assert (grants[LANG_90].remaining, grants[LANG_90].held_total) == (MILLION, 0)
     assert ledger.sweep_holds(clock.now()).closed_holds == 0
 
 

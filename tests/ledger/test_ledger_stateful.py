@@ -99,6 +99,15 @@ def spec_of(model_id: str) -> ModelSpec:
 
 # -- the model --------------------------------------------------------------------------------
 
+HOLD_PERIOD_MS = 60_000
+"""The project's hold period (docs/ledger.md): a hold's end is rounded up to a multiple of it."""
+
+
+def rounded_up(moment: datetime) -> datetime:
+    """The first hold period boundary at or after ``moment`` (a ceiling: a boundary stays)."""
+    epoch_ms = int(moment.timestamp() * 1000)
+    return datetime.fromtimestamp(-(-epoch_ms // HOLD_PERIOD_MS) * HOLD_PERIOD_MS / 1000, UTC)
+
 
 @dataclass
 class ModelGrant:
@@ -303,8 +312,14 @@ class QuotaModel:
             return Authorization(True, FundingSource.POSTPAID, free_remaining, auto_claimed)
         return reason
 
+    def names_another_call(self, request_id: str, body: UsageBody) -> bool:
+        """v3.2: a hold's request_id used by another account or model is a conflict."""
+        hold = self.holds.get(request_id)
+        return hold is not None and (hold.ask.account_id, hold.ask.model_id) != (body.account_id, body.model_id)
+
     def record_usage(self, request_id: str, body: UsageBody, now: datetime) -> ModelUsage:
         assert request_id not in self.usages
+        assert not self.names_another_call(request_id, body)
         spec = spec_of(body.model_id)
         key = (body.account_id, body.model_id)
         grant = self.grants.get(key)
@@ -355,7 +370,7 @@ class QuotaModel:
         if grant is None and spec_of(ask.model_id).trial is not None and self.campaign_open(now):
             grant, auto_claimed = self.new_grant(ask.account_id, ask.model_id, ClaimMethod.AUTO, now), True
         available = grant.available(now) if grant else 0
-        until = now + timedelta(seconds=ttl)
+        until = rounded_up(now + timedelta(seconds=ttl))  # R13a: to the next hold period boundary
         if available == 0:
             if not self.accounts[ask.account_id].postpaid:
                 authorized = self.authorize(ask.account_id, ask.model_id, now)
@@ -593,7 +608,12 @@ class LedgerMachine(RuleBasedStateMachine):
         if self.model.holds:
             for rid in data.draw(st.lists(st.sampled_from(sorted(self.model.holds)), max_size=2, unique=True)):
                 ask = self.model.holds[rid].ask
-                asks.append(UsageAsk(ask.account_id, ask.model_id, max(ask.estimate // 2, 1), rid, ask.sub_account_id))
+                account, model_id = ask.account_id, ask.model_id
+                if data.draw(st.booleans()):  # v3.2: the hold's request_id used by another call
+                    account, model_id = data.draw(st.sampled_from([
+                        (account, next(m for m in USAGE_MODELS if m != model_id)),
+                        (next(a for a in ACCOUNTS if a != account), model_id)]))  # fmt: skip
+                asks.append(UsageAsk(account, model_id, max(ask.estimate // 2, 1), rid, ask.sub_account_id))
         asks = data.draw(st.permutations(asks))
         actual = self.ledger.record_usage_batch(asks)
         expected = [self._one_alone(ask) for ask in asks]
@@ -621,6 +641,8 @@ class LedgerMachine(RuleBasedStateMachine):
         if (first := self.model.usages.get(ask.request_id)) is not None:
             same = first.body == body
             return first.result(replayed=True) if same else RecordRefusal(ask.request_id, "request_id_conflict", "")
+        if self.model.names_another_call(ask.request_id, body):
+            return RecordRefusal(ask.request_id, "request_id_conflict", "")
         return self.model.record_usage(ask.request_id, body, self.now).result(replayed=False)
 
     @rule(account=st.sampled_from(ACCOUNTS), quantity=QUANTITIES)
@@ -655,6 +677,34 @@ class LedgerMachine(RuleBasedStateMachine):
             self.ledger.record_usage(body.account_id, body.model_id, body.quantity, request_id, body.sub_account_id)
 
     # -- holds --------------------------------------------------------------------------------
+
+    @rule(request_id=held, change=st.sampled_from(["model", "account"]))
+    def usage_of_a_holds_request_id_by_another_call(self, request_id: str, change: str) -> None:
+        """v3.2: a request_id names one call. Usage of a hold's request_id with another account or
+        model is a conflict, writes nothing, and leaves the hold as it was."""
+        ask = self.model.holds[request_id].ask
+        account, model_id = ask.account_id, ask.model_id
+        if change == "model":
+            model_id = next(m for m in USAGE_MODELS if m != model_id)
+        else:
+            account = next(a for a in ACCOUNTS if a != account)
+        with pytest.raises(RequestIdConflict):
+            self.ledger.record_usage(account, model_id, 1, request_id, ask.sub_account_id)
+
+    @rule(request_id=recorded, estimate=QUANTITIES, replay=st.booleans())
+    def hold_for_a_metered_request(self, request_id: str, estimate: int, replay: bool) -> None:
+        """v3.2: a hold whose request_id already names a recorded usage is a conflict and reserves
+        nothing (that call is metered; its hold could never settle). A replay of the very hold that
+        the usage settled is answered as the first hold."""
+        body = self.model.usages[request_id].body
+        hold = self.model.holds.get(request_id)
+        if replay and hold is not None:
+            assert self.ledger.hold(hold.ask) == replace(hold.result, replayed=True)
+            return
+        if hold is not None and estimate == hold.ask.estimate:
+            estimate = estimate + 1 if estimate < MAX_QUANTITY else estimate - 1
+        with pytest.raises(RequestIdConflict):
+            self.ledger.hold(HoldAsk(body.account_id, body.model_id, request_id, estimate, body.sub_account_id))
 
     @rule(
         target=held,

@@ -12,18 +12,21 @@ import pytest
 
 from trial_ledger import ClaimMethod, FundingSource, HoldStatus
 from trial_ledger.domain.rules import effective_grant
-from trial_ledger.domain.state import GrantState, HeldEntry, HoldRecord, UsageRecord
+from trial_ledger.domain.state import CallRecord, GrantState, HeldPeriod, HoldRecord, UsageRecord
 from trial_ledger.domain.writes import NewGrant
 from trial_ledger.dynamo import mapping
-from trial_ledger.dynamo.items import LedgerItem
+from trial_ledger.dynamo.items import LedgerItem, UsageItem
 
 GRANT = GrantState("acct", "model-a", "tokens", 1_000, 300, 600, 100, ClaimMethod.MANUAL, "2026-03-01T08:00:00.000Z",
-                   "2026-05-30T08:00:00.000Z", holds=(HeldEntry("req-h", 40, "2026-03-01T08:15:00.000Z"),))  # fmt: skip
+                   "2026-05-30T08:00:00.000Z", holds=(HeldPeriod("2026-03-01T08:15:00.000Z", 40),))  # fmt: skip
 USAGE = UsageRecord("req-u", "acct", "model-a", "sub-1", 70, 50, 15, 5, "USD", "0.000002", "0.00003", 550, True,
                     "2026-03-01T08:01:00.000Z", "f" * 64, "w" * 32)  # fmt: skip
 HOLD = HoldRecord("req-h", "acct", "model-a", "sub-2", 90, 40, FundingSource.FREE, 510, False,
                   "2026-03-01T08:00:00.000Z", "2026-03-01T08:15:00.000Z", 900, HoldStatus.OPEN, None,
                   "e" * 64, "v" * 32)  # fmt: skip
+
+
+HELD_USAGE = dataclasses.replace(USAGE, request_id=HOLD.request_id)
 
 
 def _stored[M: LedgerItem](item: M) -> M:
@@ -42,7 +45,7 @@ def _other(value: Any) -> Any:
     if isinstance(value, str):
         return value + "-x"
     if isinstance(value, tuple):
-        return (*value, dataclasses.replace(value[0], request_id="req-other", units=3)) if value else value
+        return (*value, HeldPeriod("2026-03-01T08:16:00.000Z", 3)) if value else value
     if value is None:
         return None
     raise AssertionError(f"no other value for {value!r}")
@@ -77,6 +80,16 @@ def test_a_usage_record_survives_its_item(field: str, usage: UsageRecord) -> Non
 @pytest.mark.parametrize(("field", "hold"), _variants(HOLD), ids=lambda v: v if isinstance(v, str) else "")
 def test_a_hold_survives_its_item(field: str, hold: HoldRecord) -> None:
     assert mapping.hold_record(_stored(mapping.hold_item(hold))) == hold
+
+
+def test_a_usage_on_its_holds_item_keeps_both() -> None:
+    """A settle (or a usage after its hold ended) lands on the hold's item: both stay readable."""
+    item = mapping.hold_item(HOLD)
+    hold_fields = {name: value for name, value in item.attribute_values.items() if name != "item_type"}
+    settled = UsageItem(item.pk, item.sk, **(hold_fields | mapping.usage_fields(HELD_USAGE)))
+    assert mapping.call_record(_stored(settled)) == CallRecord(HOLD, HELD_USAGE)
+    assert mapping.call_record(_stored(item)) == CallRecord(HOLD, None)
+    assert mapping.call_record(_stored(mapping.usage_item(USAGE))) == CallRecord(None, USAGE)
 
 
 def test_every_field_of_the_grant_view_comes_from_the_state() -> None:

@@ -19,7 +19,7 @@ from trial_ledger.domain.refusals import (
     Outdated,
 )
 from trial_ledger.domain.state import ExpiryCandidate, GrantState, UsageRecord
-from trial_ledger.domain.writes import GrantDraw, NewGrant, UsageCommit
+from trial_ledger.domain.writes import CallWrite, GrantDraw, NewGrant, UsageCommit
 from trial_ledger.dynamo.store import LedgerStore
 
 NOW = "2026-03-01T08:00:00.000Z"
@@ -64,10 +64,10 @@ def test_a_manual_claim_needs_activation(store: LedgerStore) -> None:
 def test_a_recorded_request_id_is_refused_with_its_record(store: LedgerStore, dynamo_calls: DynamoCalls) -> None:
     store.create_grants("a", [NewGrant(fresh(), None)], require_activation=False)
     first = usage("r1", 10)
-    store.commit_usage(UsageCommit(first, draw=GrantDraw(LANG_90, MILLION, 10, NOW)))
+    store.commit_usage(UsageCommit(CallWrite(first), draw=GrantDraw(LANG_90, MILLION, 10, NOW)))
     dynamo_calls.reset()
     with pytest.raises(AlreadyRecorded) as refused:
-        store.commit_usage(UsageCommit(usage("r1", 20, "g"), draw=GrantDraw(LANG_90, MILLION - 10, 20, NOW)))
+        store.commit_usage(UsageCommit(CallWrite(usage("r1", 20, "g")), draw=GrantDraw(LANG_90, MILLION - 10, 20, NOW)))
     assert refused.value.record == first
     assert dynamo_calls.operations == ["TransactWriteItems"]
     assert store.read_account("a", [LANG_90])[1][LANG_90].used == 10
@@ -75,9 +75,9 @@ def test_a_recorded_request_id_is_refused_with_its_record(store: LedgerStore, dy
 
 def test_a_stale_remainder_is_refused_with_the_grant_as_it_is(store: LedgerStore) -> None:
     store.create_grants("a", [NewGrant(fresh(), None)], require_activation=False)
-    store.commit_usage(UsageCommit(usage("r1", 10), draw=GrantDraw(LANG_90, MILLION, 10, NOW)))
+    store.commit_usage(UsageCommit(CallWrite(usage("r1", 10)), draw=GrantDraw(LANG_90, MILLION, 10, NOW)))
     with pytest.raises(Outdated) as refused:
-        store.commit_usage(UsageCommit(usage("r2", 5), draw=GrantDraw(LANG_90, MILLION, 5, NOW)))
+        store.commit_usage(UsageCommit(CallWrite(usage("r2", 5)), draw=GrantDraw(LANG_90, MILLION, 5, NOW)))
     assert (refused.value.grant_changed, refused.value.postpaid_changed) == (True, False)
     assert refused.value.grant == replace(fresh(), used=10, remaining=MILLION - 10)
 
@@ -86,14 +86,14 @@ def test_a_changed_postpaid_switch_is_refused(store: LedgerStore) -> None:
     store.activate("a", NOW)
     store.set_postpaid("a", True, NOW)
     with pytest.raises(Outdated) as refused:
-        store.commit_usage(UsageCommit(usage("r1", 0), expect_postpaid=False))
+        store.commit_usage(UsageCommit(CallWrite(usage("r1", 0)), expect_postpaid=False))
     assert (refused.value.grant_changed, refused.value.grant, refused.value.postpaid_changed) == (False, None, True)
 
 
 def test_a_grant_that_appeared_is_refused_without_the_grant(store: LedgerStore) -> None:
     store.create_grants("a", [NewGrant(fresh(), None)], require_activation=False)
     with pytest.raises(Outdated) as refused:
-        store.commit_usage(UsageCommit(usage("r1", 0), expect_no_grant=True))
+        store.commit_usage(UsageCommit(CallWrite(usage("r1", 0)), expect_no_grant=True))
     assert (refused.value.grant_changed, refused.value.grant) == (True, None)  # a bare check: read it
 
 
@@ -106,7 +106,7 @@ def test_a_cancelled_transaction_is_contended(store: LedgerStore, faults: FaultI
 
 def test_expiry_refusals(store: LedgerStore) -> None:
     store.create_grants("a", [NewGrant(fresh(), None)], require_activation=False)
-    store.commit_usage(UsageCommit(usage("r1", 10), draw=GrantDraw(LANG_90, MILLION, 10, NOW)))
+    store.commit_usage(UsageCommit(CallWrite(usage("r1", 10)), draw=GrantDraw(LANG_90, MILLION, 10, NOW)))
     candidate = ExpiryCandidate("a", LANG_90, MILLION, EXPIRES)
     with pytest.raises(GrantMoved) as moved:
         store.expire_grant(candidate, MILLION, EXPIRES, EXPIRES)  # the guess: untouched

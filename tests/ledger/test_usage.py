@@ -11,7 +11,7 @@ from tests.support import IMAGE, LANG_30, LANG_90, MILLION, NO_TRIAL, START, Dyn
 from trial_ledger import InvalidRequest, Ledger, RequestIdConflict, SwitchableClock, UnknownModel
 from trial_ledger.domain.rules import usage_fingerprint
 from trial_ledger.domain.state import UsageRecord
-from trial_ledger.domain.writes import GrantDraw, UsageCommit
+from trial_ledger.domain.writes import CallWrite, GrantDraw, UsageCommit
 from trial_ledger.dynamo.store import LedgerStore
 
 
@@ -128,7 +128,9 @@ def test_concurrent_draw_cannot_overspend(ledger: Ledger, store: LedgerStore, cl
     now = ledger.grants("a")[0]
     rival = UsageRecord("rival", "a", IMAGE, None, 40, 40, 0, 0, "CNY", "0.2", "0", 9, False,
                         "2026-03-01T08:00:00.000Z", "x", "w")  # fmt: skip
-    store.commit_usage(UsageCommit(rival, draw=GrantDraw(IMAGE, now.remaining, 40, "2026-03-01T08:00:00.000Z")))
+    store.commit_usage(
+        UsageCommit(CallWrite(rival), draw=GrantDraw(IMAGE, now.remaining, 40, "2026-03-01T08:00:00.000Z"))
+    )
     result = ledger.record_usage("a", IMAGE, 20, "mine")
     assert (result.free, result.unbilled_overage, result.free_remaining) == (9, 11, 0)
     [grant] = ledger.grants("a")
@@ -233,7 +235,9 @@ def test_an_unsettled_record_is_settled_by_its_replay(ledger: Ledger, store: Led
     ledger.record_usage("a", LANG_90, 100, "first")
     crashed = UsageRecord("lost", "a", LANG_90, None, 7, 7, 0, 0, "CNY", "0.0000024", "0", None, False,
                           "2026-03-01T08:00:00.000Z", usage_fingerprint("a", LANG_90, 7, None), "w-lost")  # fmt: skip
-    store.commit_usage(UsageCommit(crashed, draw=GrantDraw(LANG_90, 0, 7, "2026-03-01T08:00:00.000Z", exact=False)))
+    store.commit_usage(
+        UsageCommit(CallWrite(crashed), draw=GrantDraw(LANG_90, 0, 7, "2026-03-01T08:00:00.000Z", exact=False))
+    )
     assert ledger.usage("a").items[0].free_remaining is None
     replayed = ledger.record_usage("a", LANG_90, 7, "lost")
     assert (replayed.replayed, replayed.free, replayed.free_remaining) == (True, 7, MILLION - 107)
@@ -246,10 +250,12 @@ def test_a_relaxed_draw_that_empties_the_grant_leaves_the_expiry_index(
     ledger.record_usage("a", IMAGE, 10, "first")  # 40 left; this container believes so
     rival = UsageRecord("rival", "a", IMAGE, None, 30, 30, 0, 0, "CNY", "0.2", "0", 10, False,
                         "2026-03-01T08:00:00.000Z", usage_fingerprint("a", IMAGE, 30, None), "w-rival")  # fmt: skip
-    store.commit_usage(UsageCommit(rival, draw=GrantDraw(IMAGE, 40, 30, "2026-03-01T08:00:00.000Z")))
+    store.commit_usage(UsageCommit(CallWrite(rival), draw=GrantDraw(IMAGE, 40, 30, "2026-03-01T08:00:00.000Z")))
     crashed = UsageRecord("mine", "a", IMAGE, None, 10, 10, 0, 0, "CNY", "0.2", "0", None, False,
                           "2026-03-01T08:00:00.000Z", usage_fingerprint("a", IMAGE, 10, None), "w-mine")  # fmt: skip
-    store.commit_usage(UsageCommit(crashed, draw=GrantDraw(IMAGE, 40, 10, "2026-03-01T08:00:00.000Z", exact=False)))
+    store.commit_usage(
+        UsageCommit(CallWrite(crashed), draw=GrantDraw(IMAGE, 40, 10, "2026-03-01T08:00:00.000Z", exact=False))
+    )
     key = {"PK": {"S": "ACCOUNT#a"}, "SK": {"S": f"GRANT#{IMAGE}"}}
     assert "expiry_shard" in dynamodb.get_item(TableName="trial-quota-test", Key=key)["Item"]  # type: ignore[attr-defined]
     replayed = ledger.record_usage("a", IMAGE, 10, "mine")  # the writer died; its replay settles

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .state import GrantState, HoldRecord, UsageRecord
+from .state import CallRecord, GrantState, HoldRecord, UsageRecord
 
 
 class Refused(Exception):
@@ -34,14 +34,26 @@ class AlreadyRecorded(Refused):
 
 
 class Outdated(Refused):
-    """commit_usage: what the attempt expected of the grant or the postpaid switch no longer holds."""
+    """commit_usage, commit_hold: what the attempt expected of the grant, the postpaid switch or
+    the request's own item (a hold appeared on it, or the one read changed) no longer holds."""
 
-    def __init__(self, *, grant_changed: bool, grant: GrantState | None, postpaid_changed: bool) -> None:
-        super().__init__("the grant or the postpaid switch changed")
+    def __init__(
+        self,
+        *,
+        grant_changed: bool,
+        grant: GrantState | None,
+        postpaid_changed: bool,
+        call_changed: bool = False,
+        hold: HoldRecord | None = None,
+    ) -> None:
+        super().__init__("the grant, the postpaid switch or the request's item changed")
         self.grant_changed = grant_changed
         self.grant = grant
         """The grant as it is now when the refusal carried it; None when it must be read."""
         self.postpaid_changed = postpaid_changed
+        self.call_changed = call_changed
+        self.hold = hold
+        """With ``call_changed``: the hold the request's item holds now (None: no item)."""
 
 
 class ExpiryRecorded(Refused):
@@ -57,16 +69,16 @@ class GrantMoved(Refused):
         """The grant as it is now; None if the refusal did not carry it."""
 
 
-class HoldExists(Refused):
-    """commit_hold: the request_id has a hold already; this is it."""
+class CallTaken(Refused):
+    """commit_hold: the request_id names a call already (a hold, a usage, or both); this is it."""
 
-    def __init__(self, hold: HoldRecord) -> None:
-        super().__init__(f"request_id {hold.request_id!r} has a hold")
-        self.hold = hold
+    def __init__(self, call: CallRecord) -> None:
+        super().__init__("the request_id names a call already")
+        self.call = call
 
 
 class HoldEnded(Refused):
-    """close_hold: the hold is no longer open (or a usage settled it); the hold as it is now."""
+    """close_hold: the hold is no longer open and live (or a usage is on its item); as it is now."""
 
     def __init__(self, hold: HoldRecord | None) -> None:
         super().__init__("the hold has ended")
@@ -81,10 +93,14 @@ class BatchRefused(Refused):
         recorded: dict[str, UsageRecord],
         grants: dict[tuple[str, str], GrantState | None],
         profiles: set[str],
+        holds: dict[str, HoldRecord | None] | None = None,
     ) -> None:
         super().__init__(f"{len(recorded)} recorded, {len(grants)} grant(s), {len(profiles)} profile(s) changed")
         self.recorded = recorded
         """request_id -> the usage record that exists for it."""
+        self.holds = holds or {}
+        """request_id -> the hold its item holds now (None: no item), for records whose item was
+        not as planned."""
         self.grants = grants
         """(account_id, model_id) -> the grant as it is now; None when it must be read."""
         self.profiles = profiles

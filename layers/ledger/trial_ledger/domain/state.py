@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..results import Account, ClaimMethod, FundingSource, HoldResult, HoldStatus, UsageResult
+from .hold_periods import period_of
 
 GrantKey = tuple[str, str]
 """A grant's identity: ``(account_id, model_id)``."""
@@ -26,13 +27,13 @@ class ProfileState:
         return Account(self.account_id, self.activated_at, self.postpaid_enabled)
 
 
-@dataclass(frozen=True, slots=True)
-class HeldEntry:
-    """One hold's reservation on its grant: ``units`` reserved until ``until`` (exclusive)."""
+@dataclass(frozen=True, slots=True, order=True)
+class HeldPeriod:
+    """What the holds ending at ``until`` reserve together on their grant, until that instant
+    (exclusive): a period boundary (see hold_periods.py)."""
 
-    request_id: str
-    units: int
     until: str
+    units: int
 
     def is_live(self, now: str) -> bool:
         """A hold reserves from its creation to its ``until`` instant, job or no job (R15)."""
@@ -41,7 +42,8 @@ class HeldEntry:
 
 @dataclass(frozen=True, slots=True)
 class GrantState:
-    """A grant as stored: the claim snapshot plus its running balances and its holds' entries."""
+    """A grant as stored: the claim snapshot, its running balances, and what its holds reserve
+    per hold period (never one entry per hold: the item stays bounded, R13a)."""
 
     account_id: str
     model_id: str
@@ -53,38 +55,34 @@ class GrantState:
     claim_method: ClaimMethod
     claimed_at: str
     expires_at: str
-    holds: tuple[HeldEntry, ...] = ()
-    """The entries of ``held_units``/``held_until``: live and timed-out ones until removed."""
+    holds: tuple[HeldPeriod, ...] = ()
+    """The periods of ``held_units``, soonest first: live and timed-out ones until removed."""
 
     @property
     def held_total(self) -> int:
-        """The stored ``held_total``: every entry's units, timed out or not."""
-        return sum(entry.units for entry in self.holds)
+        """The stored ``held_total``: every period's units, timed out or not."""
+        return sum(period.units for period in self.holds)
 
     @property
     def unreserved(self) -> int:
-        """The stored ``unreserved``: what no entry, live or dead, reserves."""
+        """The stored ``unreserved``: what no period, live or dead, reserves."""
         return self.remaining - self.held_total
 
-    def entry(self, request_id: str) -> HeldEntry | None:
-        return next((entry for entry in self.holds if entry.request_id == request_id), None)
+    def period(self, until: str) -> HeldPeriod | None:
+        return next((period for period in self.holds if period.until == until), None)
 
-    def live_entry(self, request_id: str, now: str) -> HeldEntry | None:
-        entry = self.entry(request_id)
-        return entry if entry is not None and entry.is_live(now) else None
+    def dead_periods(self, now: str) -> tuple[HeldPeriod, ...]:
+        return tuple(period for period in self.holds if not period.is_live(now))
 
-    def dead_entries(self, now: str) -> tuple[HeldEntry, ...]:
-        return tuple(entry for entry in self.holds if not entry.is_live(now))
-
-    def held(self, now: str, except_request: str | None = None) -> int:
+    def held(self, now: str) -> int:
         """Units the live holds reserve at ``now`` (R16: ``0 <= held <= remaining``)."""
         if self.is_past_expiry(now):
             return 0
-        return sum(e.units for e in self.holds if e.is_live(now) and e.request_id != except_request)
+        return sum(period.units for period in self.holds if period.is_live(now))
 
-    def available(self, now: str, except_request: str | None = None) -> int:
-        """Free units no live hold of another request reserves (R13): ``free_remaining``."""
-        return self.usable_remaining(now) - self.held(now, except_request)
+    def available(self, now: str) -> int:
+        """Free units no live hold reserves (R13): ``free_remaining``."""
+        return self.usable_remaining(now) - self.held(now)
 
     def is_past_expiry(self, now: str) -> bool:
         return now >= self.expires_at
@@ -168,11 +166,24 @@ class HoldRecord:
     fingerprint: str
     write_id: str
 
+    @property
+    def period(self) -> str:
+        """The period of its grant's ``held_units`` its units count in."""
+        return period_of(self.expires_at)
+
     def effective_status(self, now: str) -> HoldStatus:
         """An open hold past its ``expires_at`` has ended, whether or not the sweep ran (R15)."""
         if self.status is HoldStatus.OPEN and now >= self.expires_at:
             return HoldStatus.EXPIRED
         return self.status
+
+    def reserves(self, now: str) -> bool:
+        """Open, live, and holding units on its grant: a usage of its request settles it (R14)."""
+        return self.held > 0 and self.effective_status(now) is HoldStatus.OPEN
+
+    def names_another_call(self, account_id: str, model_id: str) -> bool:
+        """A request_id names one call (v3.2): a usage of another account or model conflicts."""
+        return (self.account_id, self.model_id) != (account_id, model_id)
 
     def result(self, replayed: bool, free_available: int | None = None) -> HoldResult:
         available = self.free_available if free_available is None else free_available
@@ -188,6 +199,15 @@ class HoldRecord:
             auto_claimed=self.auto_claimed,
             replayed=replayed,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """What one ``request_id`` names, stored as one item: the call's hold, its usage, or both (a
+    settled hold, or a usage after its hold ended)."""
+
+    hold: HoldRecord | None
+    usage: UsageRecord | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .state import GrantState, HeldEntry, HoldRecord, UsageRecord
+from .hold_periods import period_of
+from .state import GrantState, HeldPeriod, HoldRecord, UsageRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,8 +23,9 @@ class GrantDraw:
     Remainders only ever shrink, so the exact match is a version check: it fails when anything
     touched the grant since it was read, and then the failure carries the grant as it is.
     With ``exact=False`` (used under contention) the condition is only that ``unreserved`` covers
-    what the draw takes beyond its own hold: it cannot lose a race to a writer that leaves enough,
-    but the new remainder is unknown."""
+    what the draw takes beyond the holds it settles: it cannot lose a race to a writer that leaves
+    enough, but the new remainder is unknown. Hold periods move by relative amounts, each proven:
+    a period a settle returns units to still holds them, a cleared period still holds its value."""
 
     model_id: str
     expected_remaining: int
@@ -32,14 +34,12 @@ class GrantDraw:
     exact: bool = True
     expected_held: int = 0
     """``held_total`` as the exact write insists on it (holds move it, never ``remaining``)."""
-    unheld: tuple[str, ...] = ()
-    """The requests drawing without a hold: each proves no hold of it appeared meanwhile."""
-    settles: tuple[HeldEntry, ...] = ()
-    """The drawing requests' own live holds, settled by this draw: removed, unused units return."""
-    clears: tuple[HeldEntry, ...] = ()
-    """Timed-out entries the plan counted as free: removed, and proven still there (ABA)."""
-    adds: HeldEntry | None = None
-    """A new hold's entry."""
+    releases: tuple[HeldPeriod, ...] = ()
+    """Units the settled holds give back, per period (one entry a period)."""
+    clears: tuple[HeldPeriod, ...] = ()
+    """Timed-out periods the plan counted as free: removed, and proven unchanged."""
+    adds: HeldPeriod | None = None
+    """A new hold's units, added to its period."""
 
     @property
     def left(self) -> int:
@@ -50,8 +50,7 @@ class GrantDraw:
     def held_change(self) -> int:
         """How ``held_total`` moves."""
         added = self.adds.units if self.adds else 0
-        settled = sum(entry.units for entry in self.settles)
-        return added - settled - sum(entry.units for entry in self.clears)
+        return added - sum(period.units for period in (*self.releases, *self.clears))
 
     @property
     def held_after(self) -> int:
@@ -60,18 +59,32 @@ class GrantDraw:
 
 
 @dataclass(frozen=True, slots=True)
+class CallWrite:
+    """One usage written onto its request's item: a new item, or the item of the request's hold
+    (a hold of this account and model, settled by the usage when it is live)."""
+
+    usage: UsageRecord
+    hold: HoldRecord | None = None
+    """The hold the call item holds; the write proves it is still as read."""
+    settles: bool = False
+    """The hold was live at the plan's instant: it ends ``settled`` with this usage (R14)."""
+
+
+@dataclass(frozen=True, slots=True)
 class UsageCommit:
     """One usage record and what it changes, written in one transaction or not at all."""
 
-    usage: UsageRecord
+    call: CallWrite
     draw: GrantDraw | None = None
     new_grant: NewGrant | None = None
     expect_no_grant: bool = False
     """Free units were refused because no grant exists (campaign closed): prove it still doesn't."""
     expect_postpaid: bool | None = None
     """The split of the non-free part assumed this postpaid switch: prove it still holds."""
-    settles_hold: str | None = None
-    """The request_id of the open hold item this usage settles (``open`` -> ``settled``)."""
+
+    @property
+    def usage(self) -> UsageRecord:
+        return self.call.usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,20 +93,22 @@ class GrantRun:
 
     account_id: str
     model_id: str
-    usages: tuple[UsageRecord, ...]
+    calls: tuple[CallWrite, ...]
     draw: GrantDraw | None = None
     new_grant: NewGrant | None = None
     expect_no_grant: bool = False
-    settles_holds: tuple[str, ...] = ()
-    """The request_ids of the open hold items these usages settle."""
     expect_postpaid: bool | None = None
     """Some usage split a non-free part by this postpaid switch: prove it still holds."""
 
     @property
+    def usages(self) -> tuple[UsageRecord, ...]:
+        return tuple(call.usage for call in self.calls)
+
+    @property
     def items(self) -> int:
-        """The transaction items this run takes."""
+        """The transaction items this run takes (a settle is its usage's own item)."""
         grant_write = self.draw is not None or self.new_grant is not None or self.expect_no_grant
-        return len(self.usages) + len(self.settles_holds) + int(grant_write)
+        return len(self.calls) + int(grant_write)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,13 +136,25 @@ class HoldCommit:
 
 @dataclass(frozen=True, slots=True)
 class HoldClosing:
-    """End an open hold (release or timeout) and return its units to its grant."""
+    """End an open hold and take its units out of its period: at once for a release (the units
+    return to the grant), at the sweep for a timeout (its period stopped reserving at
+    ``expires_at``; this keeps every period equal to its open holds, R16)."""
 
     request_id: str
     account_id: str
     model_id: str
     held: int
+    expires_at: str
     status: str
     now: str
     due_by: str | None = None
     """A timeout: the hold's ``expires_at`` must be at or before this instant."""
+
+    @property
+    def period(self) -> str:
+        return period_of(self.expires_at)
+
+    @property
+    def with_grant(self) -> bool:
+        """A hold of units: its period is part of the write (while the period is there)."""
+        return self.held > 0

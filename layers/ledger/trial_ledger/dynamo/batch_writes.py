@@ -5,11 +5,10 @@ from __future__ import annotations
 from pynamodb.connection import Connection
 
 from ..domain.refusals import BatchRefused
-from ..domain.state import GrantKey, GrantState
+from ..domain.state import GrantKey, GrantState, HoldRecord, UsageRecord
 from ..domain.writes import BatchCommit
 from . import mapping
-from .grant_writes import postpaid_check, settle_hold, write_grant
-from .items import UsageItem
+from .grant_writes import postpaid_check, write_call, write_grant
 from .keys import account_key
 from .transactions import Cancellation, ItemRef, transaction
 
@@ -21,44 +20,41 @@ class BatchWriter:
         self._connection = connection
 
     def commit(self, commit: BatchCommit) -> None:
-        """Write every run's usages, grant write and hold settles in one transaction. Raises
-        BatchRefused (what each refused item showed) or Contended."""
-        puts: dict[ItemRef, str] = {}
+        """Write every run's usages (settling their holds) and grant write in one transaction.
+        Raises BatchRefused (what each refused item showed) or Contended."""
+        calls: dict[ItemRef, str] = {}
         grant_writes: dict[ItemRef, GrantKey] = {}
-        settles: dict[ItemRef, GrantKey] = {}
         checks: dict[ItemRef, str] = {}
         try:
             with transaction(self._connection) as tx:
                 checks = {postpaid_check(tx, account_key(account_id), expected): account_id
                           for account_id, expected in commit.postpaid_checks.items()}  # fmt: skip
                 for run in commit.runs:
-                    key = (run.account_id, run.model_id)
-                    puts |= {tx.put(mapping.usage_item(usage), UsageItem.pk.does_not_exist()): usage.request_id
-                             for usage in run.usages}  # fmt: skip
-                    if (grant_write := write_grant(tx, key, run)) is not None:
-                        grant_writes[grant_write] = key
-                    settles |= {settle_hold(tx, request_id, run.usages[0].recorded_at): key
-                                for request_id in run.settles_holds}  # fmt: skip
+                    calls |= {write_call(tx, call): call.usage.request_id for call in run.calls}
+                    if (grant_write := write_grant(tx, (run.account_id, run.model_id), run)) is not None:
+                        grant_writes[grant_write] = (run.account_id, run.model_id)
         except Cancellation as cancelled:
-            raise _refusal(cancelled, puts, grant_writes, settles, checks) from None
+            raise _refusal(cancelled, calls, grant_writes, checks) from None
 
 
 def _refusal(
     cancelled: Cancellation,
-    puts: dict[ItemRef, str],
+    calls: dict[ItemRef, str],
     grant_writes: dict[ItemRef, GrantKey],
-    settles: dict[ItemRef, GrantKey],
     checks: dict[ItemRef, str],
 ) -> BatchRefused:
-    recorded = {request_id: record for ref, request_id in puts.items()
-                if (record := mapping.usage_from_raw(cancelled.old_item(ref))) is not None}  # fmt: skip
-    grants: dict[GrantKey, GrantState | None] = {}
-    for ref, key in grant_writes.items():
-        if cancelled.refused(ref):
-            grants[key] = mapping.grant_from_raw(cancelled.old_item(ref))
-    # A hold that is no longer open took its grant entry with it: read the grant again.
-    for ref, key in settles.items():
-        if cancelled.refused(ref):
-            grants.setdefault(key, None)
+    recorded: dict[str, UsageRecord] = {}
+    holds: dict[str, HoldRecord | None] = {}
+    for ref, request_id in calls.items():
+        call = mapping.call_from_raw(cancelled.old_item(ref))
+        if call is not None and call.usage is not None:
+            recorded[request_id] = call.usage
+        elif cancelled.refused(ref):
+            holds[request_id] = call.hold if call is not None else None
+    grants: dict[GrantKey, GrantState | None] = {
+        key: mapping.grant_from_raw(cancelled.old_item(ref))
+        for ref, key in grant_writes.items()
+        if cancelled.refused(ref)
+    }
     profiles = {account_id for ref, account_id in checks.items() if cancelled.refused(ref)}
-    return BatchRefused(recorded, grants, profiles)
+    return BatchRefused(recorded, grants, profiles, holds)

@@ -9,10 +9,11 @@ from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
-from ..domain.state import HeldEntry
-from ..domain.writes import GrantDraw, HoldClosing
+from ..domain.writes import CallWrite, GrantDraw, HoldClosing
 from ..results import HoldStatus
-from .items import AccountProfileItem, GrantItem, HoldItem
+from . import mapping
+from .items import AccountProfileItem, CallItem, GrantItem, HoldItem, UsageItem
+from .mapping import period_key
 
 
 def activation(account_id: str, now: str) -> list[Action]:
@@ -43,29 +44,21 @@ def postpaid_is(enabled: bool) -> Condition:
 
 
 def draw(grant_draw: GrantDraw) -> tuple[list[Action], Condition]:
-    """Take the draw's free units from a grant that has not expired, and move its hold entries.
+    """Take the draw's free units from a grant that has not expired, and move its hold periods.
 
     Exact: ``remaining`` and ``held_total`` must be the expected ones (both are then written as
-    values; at zero the grant also leaves the expiry index), and every timed-out entry the plan
-    counted as free must still be there. Relaxed: ``unreserved`` must only cover what the draw
-    takes beyond its own hold. Either way a plain draw proves its request has no hold (one may
-    have appeared since the plan: it must be settled, not bypassed)."""
+    values; at zero the grant also leaves the expiry index). Relaxed: ``unreserved`` must only
+    cover what the draw takes beyond the holds it settles. Either way each period is moved by a
+    proven relative amount: a settle's period still holds its units, a cleared period its value."""
     d = grant_draw
     condition: Condition = GrantItem.expires_at > d.now
-    actions: list[Action] = [GrantItem.used.set(GrantItem.used + d.free), *_entry_actions(d)]
-    for settled in d.settles:
-        condition &= _holds(settled, d.now)
-    # Every entry holds at least one unit, so an exact draw that pins ``held_total`` at 0 proves
-    # that no hold of any request exists: the proofs one by one are only needed beside holds.
-    if not (d.exact and d.expected_held == 0):
-        cleared = {dead.request_id for dead in d.clears}
-        for request_id in d.unheld:
-            if request_id not in cleared:
-                condition &= _units(request_id).does_not_exist()
+    actions: list[Action] = [GrantItem.used.set(GrantItem.used + d.free), *_period_actions(d)]
+    for period in d.releases:
+        condition &= _period(period.until) >= period.units
+    for period in d.clears:
+        condition &= _period(period.until) == period.units
     if d.exact:
         condition &= (GrantItem.remaining == d.expected_remaining) & (GrantItem.held_total == d.expected_held)
-        for dead in d.clears:
-            condition &= _units(dead.request_id).exists()
         actions += [GrantItem.remaining.set(d.left), GrantItem.held_total.set(d.held_after),
                     GrantItem.unreserved.set(d.left - d.held_after)]  # fmt: skip
         if d.left == 0:
@@ -80,66 +73,65 @@ def draw(grant_draw: GrantDraw) -> tuple[list[Action], Condition]:
     return actions, condition
 
 
-def _holds(entry: HeldEntry, now: str) -> Condition:
-    """The request's hold still reserves ``entry.units`` at ``now``."""
-    units: Condition = _units(entry.request_id) == entry.units
-    both: Condition = units & (_until(entry.request_id) > now)
-    return both
-
-
-def _entry_actions(d: GrantDraw) -> list[Action]:
-    actions: list[Action] = []
-    for gone in (*d.clears, *d.settles):
-        actions += [_units(gone.request_id).remove(), _until(gone.request_id).remove()]
+def _period_actions(d: GrantDraw) -> list[Action]:
+    actions: list[Action] = [_period(period.until).remove() for period in d.clears]
+    for period in d.releases:
+        actions.append(_period(period.until).set(_period(period.until) - period.units))
     if d.adds is not None:
-        actions += [_units(d.adds.request_id).set(d.adds.units), _until(d.adds.request_id).set(d.adds.until)]
+        added = _period(d.adds.until)
+        actions.append(added.set((added | 0) + d.adds.units))
     return actions
 
 
-def _units(request_id: str) -> Path:
-    """``held_units.<request_id>``: every path element is an expression attribute name."""
-    return Path([GrantItem.held_units.attr_name, request_id])
-
-
-def _until(request_id: str) -> Path:
-    return Path([GrantItem.held_until.attr_name, request_id])
+def _period(until: str) -> Path:
+    """``held_units.<period end>``: every path element is an expression attribute name."""
+    return Path([GrantItem.held_units.attr_name, period_key(until)])
 
 
 def return_held(closing: HoldClosing) -> tuple[list[Action], Condition]:
-    """Remove a closing hold's entry and give its units back to ``unreserved``."""
-    rid = closing.request_id
+    """Give a released hold's units back: out of its period, back to ``unreserved``."""
+    period = _period(closing.period)
     actions: list[Action] = [
-        _units(rid).remove(),
-        _until(rid).remove(),
+        period.set(period - closing.held),
         GrantItem.held_total.set(GrantItem.held_total - closing.held),
         GrantItem.unreserved.set(GrantItem.unreserved + closing.held),
     ]
-    entry: Condition = _units(rid) == closing.held
-    return actions, entry
+    holds: Condition = period >= closing.held
+    return actions, holds
 
 
 def close_hold(closing: HoldClosing) -> tuple[list[Action], Condition]:
-    """An open hold item becomes ``closing.status`` and leaves the open-holds index."""
+    """An open hold becomes ``closing.status`` and leaves the open-holds index. A release needs
+    the hold live and no usage on its item; a timeout (the sweep) its ``expires_at`` passed."""
     actions: list[Action] = [
-        HoldItem.status.set(closing.status),
-        HoldItem.closed_at.set(closing.now),
-        HoldItem.open_shard.remove(),
+        CallItem.status.set(closing.status),
+        CallItem.closed_at.set(closing.now),
+        CallItem.open_shard.remove(),
     ]
-    condition: Condition = HoldItem.status == HoldStatus.OPEN.value
+    condition: Condition = CallItem.status == HoldStatus.OPEN.value
     if closing.due_by is not None:
-        condition &= HoldItem.expires_at <= closing.due_by
-    return actions, condition
+        return actions, condition & (CallItem.expires_at <= closing.due_by)
+    live: Condition = (CallItem.expires_at > closing.now) & CallItem.recorded_at.does_not_exist()
+    return actions, condition & live
 
 
-def settle_hold(now: str) -> tuple[list[Action], Condition]:
-    """The hold item of a usage that settles it: ``open`` -> ``settled``."""
-    actions: list[Action] = [
-        HoldItem.status.set(HoldStatus.SETTLED.value),
-        HoldItem.closed_at.set(now),
-        HoldItem.open_shard.remove(),
-    ]
-    is_open: Condition = HoldItem.status == HoldStatus.OPEN.value
-    return actions, is_open
+def usage_on_hold(call: CallWrite) -> tuple[list[Action], Condition]:
+    """A usage written onto its request's hold item: as the plan read it, with no usage yet. A live
+    hold ends ``settled``; an ended hold keeps how it ended (the usage is plain usage, R15)."""
+    hold, now = call.hold, call.usage.recorded_at
+    assert hold is not None
+    actions: list[Action] = [Path(name).set(value) for name, value in mapping.usage_fields(call.usage).items()
+                             if value is not None]  # fmt: skip
+    actions.append(CallItem.item_type.set(UsageItem))
+    same: Condition = (CallItem.item_type == HoldItem) & (CallItem.account_id == hold.account_id) & (
+        CallItem.model_id == hold.model_id)  # fmt: skip
+    if call.settles:
+        actions += [CallItem.status.set(HoldStatus.SETTLED.value), CallItem.closed_at.set(now),
+                    CallItem.open_shard.remove()]  # fmt: skip
+        open_and_live: Condition = (CallItem.status == HoldStatus.OPEN.value) & (CallItem.expires_at > now)
+        return actions, same & open_and_live & (CallItem.held == hold.held)
+    ended: Condition = (CallItem.status != HoldStatus.OPEN.value) | (CallItem.expires_at <= now)
+    return actions, same & ended
 
 
 def expiry(remaining: int, as_of: str, now: str) -> tuple[list[Action], Condition]:
@@ -151,7 +143,6 @@ def expiry(remaining: int, as_of: str, now: str) -> tuple[list[Action], Conditio
         GrantItem.expiry_shard.remove(),
         # Every hold ends by its grant's expires_at: nothing is reserved from then on (R15).
         GrantItem.held_units.set({}),
-        GrantItem.held_until.set({}),
         GrantItem.held_total.set(0),
         GrantItem.unreserved.set(0),
     ]

@@ -1,14 +1,14 @@
 """The transaction items that the single usage, the batch and the hold write share.
 
-The grant's part of a usage write, the draw, the postpaid check, and the settle of a hold."""
+The usage onto its request's item, the grant's part of a usage write, the draw, the postpaid check."""
 
 from __future__ import annotations
 
 from ..domain.state import GrantKey
-from ..domain.writes import GrantDraw, GrantRun, UsageCommit
+from ..domain.writes import CallWrite, GrantDraw, GrantRun, UsageCommit
 from . import expressions, mapping
-from .items import AccountProfileItem, GrantItem, HoldItem
-from .keys import HOLD_SORT_KEY, PROFILE_SORT_KEY, account_key, grant_sort_key, hold_key
+from .items import AccountProfileItem, CallItem, GrantItem, HoldItem
+from .keys import CALL_SORT_KEY, PROFILE_SORT_KEY, account_key, call_key, grant_sort_key
 from .transactions import ItemRef, TransactionItems
 
 
@@ -40,6 +40,10 @@ def postpaid_check(tx: TransactionItems, pk: str, expected: bool) -> ItemRef:
     return tx.check(AccountProfileItem, pk, PROFILE_SORT_KEY, expressions.postpaid_is(expected))
 
 
-def settle_hold(tx: TransactionItems, request_id: str, now: str) -> ItemRef:
-    """The hold item of a usage that settles it: ``open`` -> ``settled``."""
-    return tx.update(HoldItem(hold_key(request_id), HOLD_SORT_KEY), *expressions.settle_hold(now))
+def write_call(tx: TransactionItems, call: CallWrite) -> ItemRef:
+    """The usage onto its request's item: a new item, whose put proves that the request has no
+    hold (one may have appeared since the plan: it must be settled, not bypassed), or the item of
+    the hold the plan read, proven unchanged."""
+    if call.hold is None:
+        return tx.put(mapping.usage_item(call.usage), CallItem.pk.does_not_exist())
+    return tx.update(HoldItem(call_key(call.usage.request_id), CALL_SORT_KEY), *expressions.usage_on_hold(call))

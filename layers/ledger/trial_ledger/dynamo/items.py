@@ -53,7 +53,7 @@ class ExpiryCandidates(GlobalSecondaryIndex["GrantItem"]):
     expires_at = UnicodeAttribute(range_key=True)
 
 
-class OpenHolds(GlobalSecondaryIndex["HoldItem"]):
+class OpenHolds(GlobalSecondaryIndex["CallItem"]):
     """Sparse: only open holds that reserve units carry ``open_shard``."""
 
     class Meta:
@@ -64,7 +64,7 @@ class OpenHolds(GlobalSecondaryIndex["HoldItem"]):
     expires_at = UnicodeAttribute(range_key=True)
 
 
-class UsageByAccount(GlobalSecondaryIndex["UsageItem"]):
+class UsageByAccount(GlobalSecondaryIndex["CallItem"]):
     class Meta:
         index_name = USAGE_BY_ACCOUNT_INDEX
         projection = AllProjection()
@@ -100,38 +100,67 @@ class GrantItem(LedgerItem, discriminator="grant"):
     expiring_soon_notified_at = UnicodeAttribute(null=True)
     """Set once by the nightly run; the table's stream turns it into TrialExpiringSoon."""
     held_units: MapAttribute[str, object] = MapAttribute(default=dict)
-    """request_id -> units of each open hold with units (``held_until`` has the same keys)."""
-    held_until: MapAttribute[str, object] = MapAttribute(default=dict)
-    """request_id -> the hold's ``expires_at``: it reserves nothing from then on."""
+    """Hold period end (epoch seconds) -> the units of the open holds ending then (R13a: bounded,
+    never one entry per hold; see hold_periods.py)."""
     held_total = NumberAttribute(default=0)
-    """The sum of ``held_units`` (timed-out entries included until removed)."""
+    """The sum of ``held_units`` (timed-out periods included until removed)."""
     unreserved = NumberAttribute(default=0)
     """Always ``remaining - held_total``: what relaxed writes may take without knowing the holds."""
     candidates = ExpiryCandidates()
 
 
-class UsageItem(LedgerItem, discriminator="usage"):
-    """One metered invocation, keyed by the caller's request_id; never updated."""
+class CallItem(LedgerItem):
+    """What one request_id names, keyed by it (``USAGE#<request_id>``): a call's hold, its usage, or
+    both. A request_id names one call (contract v3.2): a hold and a usage of one id are one item,
+    so that the conditional put of either proves the other absent, at no extra request.
+
+    ``item_type`` says what it is now: ``hold`` until a usage lands on it, ``usage`` from then on
+    (its hold's attributes, if any, stay)."""
 
     request_id = UnicodeAttribute()
     account_id = UnicodeAttribute()
     model_id = UnicodeAttribute()
+    # The usage record: never changed once written (but its free_remaining, filled in once).
     sub_account_id = UnicodeAttribute(null=True)
-    quantity = NumberAttribute()
-    free = NumberAttribute()
-    billable = NumberAttribute()
-    unbilled_overage = NumberAttribute()
-    currency = UnicodeAttribute()
-    unit_price = UnicodeAttribute()
-    charge = UnicodeAttribute()
+    quantity = NumberAttribute(null=True)
+    free = NumberAttribute(null=True)
+    billable = NumberAttribute(null=True)
+    unbilled_overage = NumberAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+    unit_price = UnicodeAttribute(null=True)
+    charge = UnicodeAttribute(null=True)
     free_remaining = NumberAttribute(null=True)
-    auto_claimed = BooleanAttribute()
-    recorded_at = UnicodeAttribute()
-    fingerprint = UnicodeAttribute()
-    write_id = UnicodeAttribute()
-    usage_account = UnicodeAttribute()
-    usage_order = UnicodeAttribute()
+    auto_claimed = BooleanAttribute(null=True)
+    recorded_at = UnicodeAttribute(null=True)
+    fingerprint = UnicodeAttribute(null=True)
+    write_id = UnicodeAttribute(null=True)
+    usage_account = UnicodeAttribute(null=True)
+    usage_order = UnicodeAttribute(null=True)
     by_account = UsageByAccount()
+    # The hold: its request, what it reserved, how it ended.
+    hold_sub_account_id = UnicodeAttribute(null=True)
+    estimate = NumberAttribute(null=True)
+    held = NumberAttribute(null=True)
+    source = UnicodeAttribute(null=True)
+    free_available = NumberAttribute(null=True)
+    hold_auto_claimed = BooleanAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    expires_at = UnicodeAttribute(null=True)
+    ttl_seconds = NumberAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    closed_at = UnicodeAttribute(null=True)
+    hold_fingerprint = UnicodeAttribute(null=True)
+    hold_write_id = UnicodeAttribute(null=True)
+    open_shard = UnicodeAttribute(null=True)
+    open_holds = OpenHolds()
+
+
+class UsageItem(CallItem, discriminator="usage"):
+    """A call with its usage recorded (and its hold, if it had one)."""
+
+
+class HoldItem(CallItem, discriminator="hold"):
+    """A call with a hold and no usage yet."""
 
 
 class ExpiryItem(LedgerItem, discriminator="expiry"):
@@ -143,26 +172,3 @@ class ExpiryItem(LedgerItem, discriminator="expiry"):
     expires_at = UnicodeAttribute()
     as_of = UnicodeAttribute()
     recorded_at = UnicodeAttribute()
-
-
-class HoldItem(LedgerItem, discriminator="hold"):
-    """One hold, keyed by the caller's request_id: its request, what it reserved, how it ended."""
-
-    request_id = UnicodeAttribute()
-    account_id = UnicodeAttribute()
-    model_id = UnicodeAttribute()
-    sub_account_id = UnicodeAttribute(null=True)
-    estimate = NumberAttribute()
-    held = NumberAttribute()
-    source = UnicodeAttribute()
-    free_available = NumberAttribute(null=True)
-    auto_claimed = BooleanAttribute()
-    created_at = UnicodeAttribute()
-    expires_at = UnicodeAttribute()
-    ttl_seconds = NumberAttribute()
-    status = UnicodeAttribute()
-    closed_at = UnicodeAttribute(null=True)
-    fingerprint = UnicodeAttribute()
-    write_id = UnicodeAttribute()
-    open_shard = UnicodeAttribute(null=True)
-    open_holds = OpenHolds()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 
 PROFILE_SORT_KEY = "PROFILE"
-USAGE_SORT_KEY = "USAGE"
-HOLD_SORT_KEY = "HOLD"
+CALL_SORT_KEY = "USAGE"
 EXPIRY_SHARDS = 16
 """Grants waiting to expire are spread over this many index partitions (see docs/ledger.md)."""
 
@@ -29,14 +28,10 @@ def expiry_sort_key(model_id: str) -> str:
 USAGE_KEY_PREFIX = "USAGE#"
 
 
-def usage_key(request_id: str) -> str:
-    """Partition key of a usage record: the caller's request_id makes it unique."""
+def call_key(request_id: str) -> str:
+    """Partition key of what a request_id names, its hold and its usage: one item per id, ever
+    (usage records written before holds shared it keep their key)."""
     return f"{USAGE_KEY_PREFIX}{request_id}"
-
-
-def hold_key(request_id: str) -> str:
-    """Partition key of a hold: one per request_id, ever."""
-    return f"HOLD#{request_id}"
 
 
 def open_shard_of(request_id: str) -> str:

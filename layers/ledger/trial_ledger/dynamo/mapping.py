@@ -3,25 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import MapAttribute
 
-from ..domain.state import ExpiryCandidate, GrantState, HeldEntry, HoldRecord, OpenHold, ProfileState, UsageRecord
+from ..clock import format_timestamp, parse_timestamp
+from ..domain.state import (
+    CallRecord,
+    ExpiryCandidate,
+    GrantState,
+    HeldPeriod,
+    HoldRecord,
+    OpenHold,
+    ProfileState,
+    UsageRecord,
+)
 from ..domain.writes import NewGrant
 from ..results import ClaimMethod, FundingSource, HoldStatus
-from .items import AccountProfileItem, ExpiryItem, GrantItem, HoldItem, UsageItem
+from .items import AccountProfileItem, CallItem, ExpiryItem, GrantItem, HoldItem, UsageItem
 from .keys import (
-    HOLD_SORT_KEY,
+    CALL_SORT_KEY,
     USAGE_KEY_PREFIX,
-    USAGE_SORT_KEY,
     account_key,
+    call_key,
     expiry_shard_of,
     expiry_sort_key,
     grant_sort_key,
-    hold_key,
     open_shard_of,
-    usage_key,
     usage_order,
 )
 
@@ -56,13 +65,22 @@ def grant_state(item: GrantItem) -> GrantState:
         claim_method=ClaimMethod(item.claim_method),
         claimed_at=item.claimed_at,
         expires_at=item.expires_at,
-        holds=_entries(item),
+        holds=_periods(item),
     )
 
 
-def _entries(item: GrantItem) -> tuple[HeldEntry, ...]:
-    units, until = _as_dict(item.held_units), _as_dict(item.held_until)
-    return tuple(HeldEntry(rid, int(units[rid]), str(until.get(rid, ""))) for rid in sorted(units))
+def _periods(item: GrantItem) -> tuple[HeldPeriod, ...]:
+    units = _as_dict(item.held_units)
+    return tuple(sorted(HeldPeriod(period_until(key), int(held)) for key, held in units.items()))
+
+
+def period_key(until: str) -> str:
+    """A hold period's key in ``held_units``: its end in epoch seconds (short: the item stays small)."""
+    return str(int(parse_timestamp(until).timestamp()))
+
+
+def period_until(key: str) -> str:
+    return format_timestamp(datetime.fromtimestamp(int(key), UTC))
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
@@ -76,8 +94,14 @@ def grant_from_raw(raw: RawItem | None) -> GrantState | None:
     return grant_state(GrantItem.from_raw_data(raw)) if raw else None
 
 
-def usage_from_raw(raw: RawItem | None) -> UsageRecord | None:
-    return usage_record(UsageItem.from_raw_data(raw)) if raw else None
+def call_from_raw(raw: RawItem | None) -> CallRecord | None:
+    """A request's item as a refused write returned it (None: no item, or none returned)."""
+    return call_record(CallItem.from_raw_data(raw)) if raw else None
+
+
+def call_record(item: CallItem) -> CallRecord:
+    hold = hold_record(item) if item.status is not None else None
+    return CallRecord(hold, usage_record(item) if isinstance(item, UsageItem) else None)
 
 
 def expiry_candidate(item: GrantItem) -> ExpiryCandidate:
@@ -102,8 +126,7 @@ def grant_item(grant: NewGrant) -> GrantItem:
         expires_at=state.expires_at,
         # Only a grant with a remainder is in the (sparse) expiry index.
         expiry_shard=expiry_shard_of(state.account_id, state.model_id) if state.remaining > 0 else None,
-        held_units={entry.request_id: entry.units for entry in state.holds},
-        held_until={entry.request_id: entry.until for entry in state.holds},
+        held_units={period_key(period.until): period.units for period in state.holds},
         held_total=state.held_total,
         unreserved=state.unreserved,
     )
@@ -123,31 +146,35 @@ def expiry_item(candidate: ExpiryCandidate, quantity: int, as_of: str, now: str)
 
 
 def usage_item(usage: UsageRecord) -> UsageItem:
-    return UsageItem(
-        usage_key(usage.request_id),
-        USAGE_SORT_KEY,
-        request_id=usage.request_id,
-        account_id=usage.account_id,
-        model_id=usage.model_id,
-        sub_account_id=usage.sub_account_id,
-        quantity=usage.quantity,
-        free=usage.free,
-        billable=usage.billable,
-        unbilled_overage=usage.unbilled_overage,
-        currency=usage.currency,
-        unit_price=usage.unit_price,
-        charge=usage.charge,
-        free_remaining=usage.free_remaining,
-        auto_claimed=usage.auto_claimed,
-        recorded_at=usage.recorded_at,
-        fingerprint=usage.fingerprint,
-        write_id=usage.write_id,
-        usage_account=usage.account_id,
-        usage_order=usage_order(usage.recorded_at, usage.request_id),
-    )
+    """A usage record as a new call item."""
+    return UsageItem(call_key(usage.request_id), CALL_SORT_KEY, **usage_fields(usage))
 
 
-def usage_record(item: UsageItem) -> UsageRecord:
+def usage_fields(usage: UsageRecord) -> dict[str, Any]:
+    """The attributes a usage record sets on its call item (new, or its hold's)."""
+    return {
+        "request_id": usage.request_id,
+        "account_id": usage.account_id,
+        "model_id": usage.model_id,
+        "sub_account_id": usage.sub_account_id,
+        "quantity": usage.quantity,
+        "free": usage.free,
+        "billable": usage.billable,
+        "unbilled_overage": usage.unbilled_overage,
+        "currency": usage.currency,
+        "unit_price": usage.unit_price,
+        "charge": usage.charge,
+        "free_remaining": usage.free_remaining,
+        "auto_claimed": usage.auto_claimed,
+        "recorded_at": usage.recorded_at,
+        "fingerprint": usage.fingerprint,
+        "write_id": usage.write_id,
+        "usage_account": usage.account_id,
+        "usage_order": usage_order(usage.recorded_at, usage.request_id),
+    }
+
+
+def usage_record(item: CallItem) -> UsageRecord:
     return UsageRecord(
         request_id=item.request_id,
         account_id=item.account_id,
@@ -171,55 +198,52 @@ def usage_record(item: UsageItem) -> UsageRecord:
 def hold_item(hold: HoldRecord) -> HoldItem:
     is_open = hold.status is HoldStatus.OPEN and hold.held > 0
     return HoldItem(
-        hold_key(hold.request_id),
-        HOLD_SORT_KEY,
+        call_key(hold.request_id),
+        CALL_SORT_KEY,
         request_id=hold.request_id,
         account_id=hold.account_id,
         model_id=hold.model_id,
-        sub_account_id=hold.sub_account_id,
+        hold_sub_account_id=hold.sub_account_id,
         estimate=hold.estimate,
         held=hold.held,
         source=hold.source.value,
         free_available=hold.free_available,
-        auto_claimed=hold.auto_claimed,
+        hold_auto_claimed=hold.auto_claimed,
         created_at=hold.created_at,
         expires_at=hold.expires_at,
         ttl_seconds=hold.ttl_seconds,
         status=hold.status.value,
         closed_at=hold.closed_at,
-        fingerprint=hold.fingerprint,
-        write_id=hold.write_id,
+        hold_fingerprint=hold.fingerprint,
+        hold_write_id=hold.write_id,
         # Only an open hold that reserves units is in the (sparse) open-holds index.
         open_shard=open_shard_of(hold.request_id) if is_open else None,
     )
 
 
-def hold_record(item: HoldItem) -> HoldRecord:
+def hold_record(item: CallItem) -> HoldRecord:
+    """The hold of a call item that has one (``status`` set)."""
     return HoldRecord(
         request_id=item.request_id,
         account_id=item.account_id,
         model_id=item.model_id,
-        sub_account_id=item.sub_account_id,
+        sub_account_id=item.hold_sub_account_id,
         estimate=int(item.estimate),
         held=int(item.held),
         source=FundingSource(item.source),
         free_available=None if item.free_available is None else int(item.free_available),
-        auto_claimed=bool(item.auto_claimed),
-        created_at=item.created_at,
-        expires_at=item.expires_at,
+        auto_claimed=bool(item.hold_auto_claimed),
+        created_at=str(item.created_at),
+        expires_at=str(item.expires_at),
         ttl_seconds=int(item.ttl_seconds),
         status=HoldStatus(item.status),
         closed_at=item.closed_at,
-        fingerprint=item.fingerprint,
-        write_id=item.write_id,
+        fingerprint=str(item.hold_fingerprint),
+        write_id=str(item.hold_write_id),
     )
 
 
-def hold_from_raw(raw: RawItem | None) -> HoldRecord | None:
-    return hold_record(HoldItem.from_raw_data(raw)) if raw else None
-
-
-def open_hold(item: HoldItem) -> OpenHold:
+def open_hold(item: CallItem) -> OpenHold:
     return OpenHold(item.request_id, item.account_id, item.model_id, int(item.held), item.expires_at)
 
 
@@ -227,8 +251,8 @@ def usage_index_start(account_id: str, after: tuple[str, str]) -> dict[str, Any]
     """The exclusive start key of a usage index query: just after ``(usage_order, request_id)``."""
     order, request_id = after
     return {
-        UsageItem.pk.attr_name: {"S": usage_key(request_id)},
-        UsageItem.sk.attr_name: {"S": USAGE_SORT_KEY},
+        UsageItem.pk.attr_name: {"S": call_key(request_id)},
+        UsageItem.sk.attr_name: {"S": CALL_SORT_KEY},
         UsageItem.usage_order.attr_name: {"S": order},
         UsageItem.usage_account.attr_name: {"S": account_id},
     }

@@ -10,7 +10,7 @@ from typing import Any
 from ..domain.state import ExpiryCandidate, OpenHold, UsageRecord
 from . import mapping
 from .errors import unavailable_on_transient
-from .items import USAGE_BY_ACCOUNT_INDEX, GrantItem, HoldItem, LedgerItem, UsageItem
+from .items import USAGE_BY_ACCOUNT_INDEX, CallItem, GrantItem, LedgerItem, UsageItem
 
 FILTERED_PAGE = 250
 """Records read per Query when listing one model's usage (a filter over the account's)."""
@@ -73,8 +73,10 @@ class IndexQueries:
     ) -> tuple[list[OpenHold], dict[str, Any] | None]:
         """One page of open holds timed out at ``as_of`` in one shard of the sparse index."""
         with unavailable_on_transient():
-            result = HoldItem.open_holds.query(
-                shard, HoldItem.expires_at <= as_of, limit=page_size, page_size=page_size, last_evaluated_key=start
+            # Through the base class: a hold whose item took a usage after it timed out is a
+            # UsageItem, still open until closed here.
+            result = CallItem.open_holds.query(
+                shard, CallItem.expires_at <= as_of, limit=page_size, page_size=page_size, last_evaluated_key=start
             )
             return [mapping.open_hold(item) for item in result], result.last_evaluated_key
 

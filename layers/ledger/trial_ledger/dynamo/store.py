@@ -15,15 +15,23 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from ..domain import refusals
-from ..domain.refusals import ActivationMissing, AlreadyRecorded, ExpiryRecorded, GrantMoved, GrantsExist, Outdated
-from ..domain.state import ExpiryCandidate, GrantState, HoldRecord, ProfileState, UsageRecord
+from ..domain.refusals import (
+    ActivationMissing,
+    AlreadyRecorded,
+    CallTaken,
+    ExpiryRecorded,
+    GrantMoved,
+    GrantsExist,
+    Outdated,
+)
+from ..domain.state import CallRecord, ExpiryCandidate, GrantState, HoldRecord, ProfileState, UsageRecord
 from ..domain.writes import HoldClosing, HoldCommit, NewGrant, UsageCommit
 from . import expressions, mapping
 from .batch_writes import BatchWriter
 from .errors import is_condition_failure, unavailable_on_transient
-from .grant_writes import check_postpaid, draw_grant, settle_hold, write_grant
-from .items import AccountProfileItem, ExpiryItem, GrantItem, HoldItem, LedgerItem, UsageItem
-from .keys import HOLD_SORT_KEY, PROFILE_SORT_KEY, USAGE_SORT_KEY, account_key, grant_sort_key, hold_key, usage_key
+from .grant_writes import check_postpaid, draw_grant, write_call, write_grant
+from .items import AccountProfileItem, CallItem, ExpiryItem, GrantItem, HoldItem, LedgerItem, UsageItem
+from .keys import CALL_SORT_KEY, PROFILE_SORT_KEY, account_key, call_key, grant_sort_key
 from .queries import IndexQueries
 from .transactions import Cancellation, ItemRef, transaction
 
@@ -94,6 +102,19 @@ class LedgerStore:
             read[account_id] = (profile, {grant.model_id: grant for grant in grants})
         return read
 
+    def read_call(
+        self, account_id: str, model_id: str, request_id: str
+    ) -> tuple[ProfileState, GrantState | None, CallRecord | None]:
+        """The account's profile, its grant of ``model_id``, and what ``request_id`` names: one
+        consistent BatchGetItem of three keys."""
+        keys = [(account_key(account_id), PROFILE_SORT_KEY), (account_key(account_id), grant_sort_key(model_id)),
+                (call_key(request_id), CALL_SORT_KEY)]  # fmt: skip
+        with unavailable_on_transient():
+            items = list(LedgerItem.batch_get(keys, consistent_read=True))
+        profile, grants = mapping.profile_and_grants(account_id, [i for i in items if i.pk == keys[0][0]])
+        calls = [mapping.call_record(item) for item in items if isinstance(item, CallItem)]
+        return profile, next(iter(grants), None), next(iter(calls), None)
+
     def read_whole_account(self, account_id: str) -> tuple[ProfileState, list[GrantState]]:
         """The profile and every grant of the account: one strongly consistent Query."""
         with unavailable_on_transient():
@@ -117,35 +138,36 @@ class LedgerStore:
             raise GrantsExist({grant.model_id: grant for grant in existing if grant is not None}) from None
 
     def commit_usage(self, commit: UsageCommit) -> None:
-        """Record one usage and its draw on the grant atomically. Raises AlreadyRecorded (the
-        request_id's record), Outdated (an expectation failed), or Contended."""
+        """Record one usage (on its request's item) and its draw on the grant atomically. Raises
+        AlreadyRecorded (the request_id's record), Outdated (an expectation failed: the grant, the
+        postpaid switch, or the request's item), or Contended."""
         usage, pk = commit.usage, account_key(commit.usage.account_id)
         try:
             with transaction(self._connection) as tx:
                 profile_check = check_postpaid(tx, pk, commit.expect_postpaid)
-                usage_put = tx.put(mapping.usage_item(usage), UsageItem.pk.does_not_exist())
+                call_write = write_call(tx, commit.call)
                 grant_write = write_grant(tx, (usage.account_id, usage.model_id), commit)
-                if commit.settles_hold is not None:
-                    settle_hold(tx, commit.settles_hold, usage.recorded_at)
         except Cancellation as cancelled:
-            if recorded := mapping.usage_from_raw(cancelled.old_item(usage_put)):
-                raise AlreadyRecorded(recorded) from None
+            call = mapping.call_from_raw(cancelled.old_item(call_write))
+            if call is not None and call.usage is not None:
+                raise AlreadyRecorded(call.usage) from None
             raise Outdated(
-                # A hold item that is no longer open: its grant entry went too (read it again).
-                grant_changed=cancelled.refused(grant_write) or not cancelled.refused(profile_check),
+                grant_changed=cancelled.refused(grant_write),
                 grant=mapping.grant_from_raw(cancelled.old_item(grant_write)),
                 postpaid_changed=cancelled.refused(profile_check),
+                call_changed=cancelled.refused(call_write),
+                hold=call.hold if call is not None else None,
             ) from None
 
     def settle_free_remaining(self, request_id: str, free_remaining: int) -> int:
         """Fill in a usage record's ``free_remaining`` once; returns the value that stands (ours,
         or the one a concurrent replay settled first)."""
-        item = UsageItem(usage_key(request_id), USAGE_SORT_KEY)
+        item = UsageItem(call_key(request_id), CALL_SORT_KEY)
         return self._settle_once(item, UsageItem.free_remaining, free_remaining, lambda: self.get_usage(request_id))
 
     def settle_free_available(self, request_id: str, free_available: int) -> int:
         """Fill in a hold's ``free_available`` once (after a relaxed hold); returns what stands."""
-        item = HoldItem(hold_key(request_id), HOLD_SORT_KEY)
+        item = HoldItem(call_key(request_id), CALL_SORT_KEY)
         return self._settle_once(item, HoldItem.free_available, free_available, lambda: self.get_hold(request_id))
 
     def _settle_once(self, item: Any, attribute: Any, value: int, read: Callable[[], Any]) -> int:
@@ -160,54 +182,58 @@ class LedgerStore:
         return value
 
     def commit_hold(self, commit: HoldCommit) -> None:
-        """Put a hold and its reservation atomically. Raises HoldExists (the request_id's hold),
-        Outdated (an expectation failed), or Contended."""
+        """Put a hold and its reservation atomically. Raises CallTaken (the request_id names a
+        call already: a hold, a usage, or both), Outdated (an expectation failed), or Contended."""
         hold, pk = commit.hold, account_key(commit.hold.account_id)
         grant_write = None
         try:
             with transaction(self._connection) as tx:
                 profile_check = check_postpaid(tx, pk, commit.expect_postpaid)
-                hold_put = tx.put(mapping.hold_item(hold), HoldItem.pk.does_not_exist())
+                hold_put = tx.put(mapping.hold_item(hold), CallItem.pk.does_not_exist())
                 if commit.new_grant is not None:
                     grant_write = tx.put(mapping.grant_item(commit.new_grant), GrantItem.pk.does_not_exist())
                 if commit.draw is not None:
                     grant_write = draw_grant(tx, pk, commit.draw)
         except Cancellation as cancelled:
-            if existing := mapping.hold_from_raw(cancelled.old_item(hold_put)):
-                raise refusals.HoldExists(existing) from None
+            if existing := mapping.call_from_raw(cancelled.old_item(hold_put)):
+                raise CallTaken(existing) from None
             raise Outdated(
                 grant_changed=cancelled.refused(grant_write),
                 grant=mapping.grant_from_raw(cancelled.old_item(grant_write)),
                 postpaid_changed=cancelled.refused(profile_check),
             ) from None
 
+    def get_call(self, request_id: str) -> CallRecord | None:
+        """What the request_id names: its hold, its usage, or both; None if nothing."""
+        item = _get(CallItem, call_key(request_id), CALL_SORT_KEY)
+        return mapping.call_record(item) if item else None
+
     def get_hold(self, request_id: str) -> HoldRecord | None:
-        item = _get(HoldItem, hold_key(request_id), HOLD_SORT_KEY)
-        return mapping.hold_record(item) if item else None
+        call = self.get_call(request_id)
+        return call.hold if call else None
+
+    def get_usage(self, request_id: str) -> UsageRecord | None:
+        call = self.get_call(request_id)
+        return call.usage if call else None
 
     def close_hold(self, closing: HoldClosing, with_grant: bool) -> None:
-        """End an open hold: the item's status, and (``with_grant``) its entry's units back to its
-        grant, atomically; a hold of 0 units proves no usage settled it. Raises HoldEnded (the
-        item is no longer open, or its usage exists) or GrantMoved (the grant has no such entry)."""
-        hold = HoldItem(hold_key(closing.request_id), HOLD_SORT_KEY)
-        grant_write = usage_check = None
+        """End an open hold: the item's status and, ``with_grant``, its units out of its period,
+        atomically. A release needs the hold live with no usage on its item; a timeout (the sweep)
+        its ``expires_at`` passed. Raises HoldEnded (the hold as it is now, when known) or
+        GrantMoved (its period no longer holds its units: removed once timed out, or expired)."""
+        hold = HoldItem(call_key(closing.request_id), CALL_SORT_KEY)
+        grant_write = None
         try:
             with transaction(self._connection) as tx:
-                if not with_grant and closing.due_by is None:
-                    condition = UsageItem.pk.does_not_exist()
-                    usage_check = tx.check(UsageItem, usage_key(closing.request_id), USAGE_SORT_KEY, condition)
                 hold_write = tx.update(hold, *expressions.close_hold(closing))
                 if with_grant:
                     grant = GrantItem(account_key(closing.account_id), grant_sort_key(closing.model_id))
                     grant_write = tx.update(grant, *expressions.return_held(closing))
         except Cancellation as cancelled:
-            if cancelled.refused(hold_write) or cancelled.refused(usage_check):
-                raise refusals.HoldEnded(mapping.hold_from_raw(cancelled.old_item(hold_write))) from None
+            if cancelled.refused(hold_write):
+                call = mapping.call_from_raw(cancelled.old_item(hold_write))
+                raise refusals.HoldEnded(call.hold if call else None) from None
             raise GrantMoved(mapping.grant_from_raw(cancelled.old_item(grant_write))) from None
-
-    def get_usage(self, request_id: str) -> UsageRecord | None:
-        item = _get(UsageItem, usage_key(request_id), USAGE_SORT_KEY)
-        return mapping.usage_record(item) if item else None
 
     def expire_grant(self, candidate: ExpiryCandidate, remaining: int, as_of: str, now: str) -> None:
         """Move the whole remainder (exactly ``remaining``) to ``expired`` and write the expiry

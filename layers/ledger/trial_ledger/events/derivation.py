@@ -75,7 +75,8 @@ def derive_events(
     kind = new.get("item_type")
     if kind == GRANT_ITEM:
         return _grant_events(old or None, new, thresholds, committed_at)
-    if kind == USAGE_ITEM and not old:
+    # A usage is recorded once: a new call item, or a hold's item that becomes a usage (a settle).
+    if kind == USAGE_ITEM and (old or {}).get("item_type") != USAGE_ITEM:
         return _usage_events(new)
     return []
 

@@ -15,7 +15,7 @@ from ..domain.planning.batch import Pending, plan_batch
 from ..domain.planning.draws import Attempt
 from ..domain.planning.usage import CheckedUsage
 from ..domain.refusals import BatchRefused, Contended
-from ..domain.state import GrantKey, GrantState, ProfileState, UsageRecord
+from ..domain.state import GrantKey, GrantState, HoldRecord, ProfileState, UsageRecord
 from ..errors import InvalidRequest, LedgerError, RequestIdConflict, TemporarilyUnavailable, UnknownModel
 from ..limits import MAX_RECORDS_PER_BATCH
 from ..results import RecordOutcome, RecordRefusal, UsageAsk, UsageResult
@@ -96,7 +96,8 @@ class UsageBatches:
                 continue
             led.add(request.request_id)
             key = (request.account_id, request.model.model_id)
-            groups.setdefault(key, deque()).append(_Lead(index, Pending(request, uuid.uuid4().hex)))
+            pending = Pending(request, uuid.uuid4().hex, self._context.snapshots.hold(request.request_id))
+            groups.setdefault(key, deque()).append(_Lead(index, pending))
         return groups, followers
 
     def _write(self, groups: dict[GrantKey, deque[_Lead]], answers: _Answers) -> None:
@@ -133,6 +134,7 @@ class UsageBatches:
             for usage in planned.run.usages:
                 lead = groups[key].popleft()
                 answers.recorded(lead.index, lead.pending.request, usage.result(replayed=False))
+                self._context.snapshots.forget_hold(usage.request_id)
             self._remember(known, key, planned.grant_after)
         _drop_answered(groups)
         return True
@@ -145,10 +147,11 @@ class UsageBatches:
         lost: Counter[GrantKey],
         answers: _Answers,
     ) -> bool:
-        """Answer the leads whose request_id was recorded before; take in the grants and switches
-        as they are. True when nothing but recorded request_ids stood in the way."""
+        """Answer the leads whose request_id was recorded before; take in the holds, grants and
+        switches as they are. True when nothing but the records' own items stood in the way."""
         for key, leads in groups.items():
-            groups[key] = deque(lead for lead in leads if not self._recorded_before(lead, refused.recorded, answers))
+            groups[key] = deque(lead for lead in leads if not self._recorded_before(lead, refused.recorded, answers)
+                                and not self._hold_found(lead, refused.holds, answers))  # fmt: skip
         _drop_answered(groups)
         for key, grant in refused.grants.items():
             lost[key] += 1
@@ -158,8 +161,9 @@ class UsageBatches:
                 self._remember(known, key, grant)
         for account_id in refused.profiles:
             known.profiles.pop(account_id, None)
-        # Progress without a pause only when records were answered and nothing else changed.
-        return bool(refused.recorded) and not (refused.grants or refused.profiles)
+        # Progress without a pause only when records were answered or their holds learnt, and
+        # nothing else changed.
+        return bool(refused.recorded or refused.holds) and not (refused.grants or refused.profiles)
 
     def _recorded_before(self, lead: _Lead, recorded: dict[str, UsageRecord], answers: _Answers) -> bool:
         request = lead.pending.request
@@ -173,6 +177,19 @@ class UsageBatches:
         else:
             answers.recorded(lead.index, request, result)
         return True
+
+    def _hold_found(self, lead: _Lead, holds: dict[str, HoldRecord | None], answers: _Answers) -> bool:
+        """Take in the hold a lead's item holds (it settles it, or lands on it once it ended);
+        True when that answers the lead: the hold names another call (v3.2)."""
+        request = lead.pending.request
+        if request.request_id not in holds:
+            return False
+        hold = holds[request.request_id] or self._context.store.get_hold(request.request_id)
+        if hold is not None and hold.names_another_call(request.account_id, request.model.model_id):
+            answers.refused(lead.index, request.request_id, RequestIdConflict(request.request_id))
+            return True
+        lead.pending = replace(lead.pending, hold=hold)
+        return False
 
     def _known(self, groups: dict[GrantKey, deque[_Lead]]) -> _Known:
         """What this container's snapshots know of the batch's grants and profiles."""

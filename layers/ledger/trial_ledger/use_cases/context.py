@@ -8,7 +8,7 @@ from datetime import datetime
 from ..clock import Clock, format_timestamp
 from ..config.catalog import Catalog, ModelSpec
 from ..domain.rules import require_id
-from ..domain.state import GrantState, ProfileState
+from ..domain.state import CallRecord, GrantState, ProfileState
 from ..dynamo.store import LedgerStore
 from ..errors import UnknownModel
 from ..retry import Backoff
@@ -41,6 +41,16 @@ class LedgerContext:
         self.snapshots.remember_profile(profile)
         self.snapshots.remember_grant(account_id, model_id, grant)
         return profile, grant
+
+    def read_for_call(
+        self, account_id: str, model_id: str, request_id: str
+    ) -> tuple[ProfileState, GrantState | None, CallRecord | None]:
+        """The profile, the grant and what the request_id names, in one consistent read;
+        the profile and grant remembered as this container's snapshots."""
+        profile, grant, call = self.store.read_call(account_id, model_id, request_id)
+        self.snapshots.remember_profile(profile)
+        self.snapshots.remember_grant(account_id, model_id, grant)
+        return profile, grant, call
 
     def model(self, account_id: str, model_id: str, sub_account_id: str | None) -> ModelSpec:
         """The catalog entry a gateway call names, once its ids are valid."""

@@ -22,8 +22,9 @@ class HoldSweep:
     def sweep(self, as_of: datetime, keep_going: Callable[[], bool], page_size: int) -> SweepReport:
         """Close every open hold whose ``expires_at`` is at or before ``as_of``.
 
-        A timed-out hold already reserves nothing (its grant's available units ignore it); this
-        only writes its end: the item reads ``expired`` and leaves the index, its grant entry goes.
+        A timed-out hold already reserves nothing (its grant's available units ignore its period);
+        this only writes its end: the item reads ``expired`` and leaves the index, and its units
+        leave its period (the grant's next write removes the emptied period).
         Stops early (``complete: False``) when ``keep_going`` says so; the next call carries on."""
         as_of_text, store, budget = format_timestamp(as_of), self._context.store, TimeBudget(keep_going)
 
@@ -36,16 +37,16 @@ class HoldSweep:
 
     def close_one(self, hold: OpenHold, as_of: str) -> bool:
         """Close one timed-out hold; False when it had ended otherwise meanwhile."""
-        closing = HoldClosing(hold.request_id, hold.account_id, hold.model_id, hold.held,
+        closing = HoldClosing(hold.request_id, hold.account_id, hold.model_id, hold.held, hold.expires_at,
                               HoldStatus.EXPIRED.value, self._context.now_text(), due_by=as_of)  # fmt: skip
-        with_grant = True
+        with_grant = closing.with_grant
         for _ in self._context.backoff.tries():
             try:
                 self._context.store.close_hold(closing, with_grant=with_grant)
             except HoldEnded:
                 return False
             except GrantMoved:
-                # The entry is gone already (an exact write removed it, or the grant expired).
+                # Its period is gone already (a write removed it once timed out, or the grant expired).
                 with_grant = False
             except Contended:
                 pass

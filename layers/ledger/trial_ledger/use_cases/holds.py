@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 
-from ..domain.planning.draws import Attempt
+from ..domain.planning.draws import Attempt, after_draw
 from ..domain.planning.hold import CheckedHold, HoldPlan, plan_hold
-from ..domain.refusals import Contended, GrantMoved, HoldEnded, HoldExists, Outdated
+from ..domain.refusals import CallTaken, Contended, GrantMoved, HoldEnded, Outdated
 from ..domain.rules import hold_fingerprint, require_id, require_quantity
-from ..domain.state import GrantState, HoldRecord
-from ..domain.writes import HoldClosing
+from ..domain.state import CallRecord, GrantState, HeldPeriod, HoldRecord
+from ..domain.writes import GrantDraw, HoldClosing
 from ..errors import AdmissionRefused, HoldNotFound, InvalidRequest, RequestIdConflict, TemporarilyUnavailable
 from ..limits import HOLD_TTL_RANGE
 from ..results import HoldAsk, HoldResult, HoldStatus, ReleaseResult
@@ -41,13 +40,14 @@ class Holds:
                 return self._refused(request, plan)
             try:
                 self._context.store.commit_hold(plan.commit)
-            except HoldExists as refusal:
-                return self._held_before(refusal.hold, request, plan)
+            except CallTaken as refusal:
+                return self._taken(refusal.call, request, plan)
             except Outdated as refusal:
                 known.learn(refusal)
             except Contended:
                 pass
             else:
+                self._context.snapshots.remember_hold(plan.commit.hold)
                 return self._answer(plan.commit.hold, plan.grant_after, replayed=False)
         raise TemporarilyUnavailable("holds on this grant kept conflicting; retry with the same request_id")
 
@@ -57,38 +57,32 @@ class Holds:
         if hold is None:
             raise HoldNotFound(request_id)
         now = self._context.now_text()
-        closing = HoldClosing(request_id, hold.account_id, hold.model_id, hold.held, HoldStatus.RELEASED.value, now)
+        closing = HoldClosing(request_id, hold.account_id, hold.model_id, hold.held, hold.expires_at,
+                              HoldStatus.RELEASED.value, now)  # fmt: skip
         for _ in self._context.backoff.tries():
-            if (status := self._ended(hold, now)) is not None:
+            if (status := hold.effective_status(now)) is not HoldStatus.OPEN:
                 return ReleaseResult(request_id, status)
             try:
-                self._context.store.close_hold(closing, with_grant=hold.held > 0)
+                self._context.store.close_hold(closing, with_grant=closing.with_grant)
             except HoldEnded as ended:
-                hold = ended.hold or replace(hold, status=HoldStatus.SETTLED)
+                hold = ended.hold or self._context.store.get_hold(request_id) or hold
             except GrantMoved:
-                # Its entry is gone: the grant expired, or a write removed the timed-out entry.
+                # Its period no longer holds it: the grant expired meanwhile, and the hold with it.
                 return ReleaseResult(request_id, HoldStatus.EXPIRED)
             except Contended:
                 pass
             else:
-                self._forget_entry(hold)
+                self._forget(hold, now)
                 return ReleaseResult(request_id, HoldStatus.RELEASED)
         raise TemporarilyUnavailable("releasing this hold kept conflicting; retry")
 
-    def _forget_entry(self, hold: HoldRecord) -> None:
-        """The grant this container last saw, less the released entry (still an expectation)."""
+    def _forget(self, hold: HoldRecord, now: str) -> None:
+        """The grant this container last saw, less the released units (still an expectation)."""
+        self._context.snapshots.forget_hold(hold.request_id)
         seen = self._context.snapshots.grant(hold.account_id, hold.model_id)
-        if isinstance(seen, GrantState):
-            holds = tuple(entry for entry in seen.holds if entry.request_id != hold.request_id)
-            self._context.snapshots.remember_grant(hold.account_id, hold.model_id, replace(seen, holds=holds))
-
-    def _ended(self, hold: HoldRecord, now: str) -> HoldStatus | None:
-        """How the hold ended, or None while it is open and live."""
-        status = hold.effective_status(now)
-        if status is HoldStatus.EXPIRED and hold.held == 0 and hold.status is HoldStatus.OPEN:
-            # A hold of 0 units is never in a grant: its usage, if any, settled it.
-            return HoldStatus.SETTLED if self._context.store.get_usage(hold.request_id) else status
-        return None if status is HoldStatus.OPEN else status
+        if isinstance(seen, GrantState) and hold.held > 0:
+            returned = GrantDraw(hold.model_id, seen.remaining, 0, now, releases=(HeldPeriod(hold.period, hold.held),))
+            self._context.snapshots.remember_grant(hold.account_id, hold.model_id, after_draw(seen, returned))
 
     def _request(self, ask: HoldAsk) -> CheckedHold:
         spec = self._context.model(ask.account_id, ask.model_id, ask.sub_account_id)
@@ -114,16 +108,19 @@ class Holds:
 
     def _refused(self, request: CheckedHold, plan: HoldPlan) -> HoldResult:
         """Nothing to hold and postpaid off: a replay still answers with its first hold."""
-        if (existing := self._context.store.get_hold(request.request_id)) is not None:
-            return self._held_before(existing, request, plan)
+        if (existing := self._context.store.get_call(request.request_id)) is not None:
+            return self._taken(existing, request, plan)
         assert plan.refusal is not None
         raise AdmissionRefused(plan.refusal.value, request.model.model_id)
 
-    def _held_before(self, hold: HoldRecord, request: CheckedHold, plan: HoldPlan) -> HoldResult:
-        """The answer when the request_id has a hold: ours, a replay, or a conflict."""
-        if plan.commit is not None and hold.write_id == plan.commit.hold.write_id:
+    def _taken(self, call: CallRecord, request: CheckedHold, plan: HoldPlan) -> HoldResult:
+        """The answer when the request_id names a call already: our hold (a lost response), a
+        replay of its hold, or a conflict: another hold, or a call already metered (v3.2: its
+        hold could never settle)."""
+        hold = call.hold
+        if hold is not None and plan.commit is not None and hold.write_id == plan.commit.hold.write_id:
             return self._answer(plan.commit.hold, plan.grant_after, replayed=False)
-        if hold.fingerprint != request.fingerprint:
+        if hold is None or hold.fingerprint != request.fingerprint:
             raise RequestIdConflict(request.request_id) from None
         return self._answer(hold, None, replayed=True)
 

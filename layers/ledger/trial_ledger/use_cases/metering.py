@@ -55,12 +55,17 @@ class Metering:
             grant=seen if isinstance(seen, GrantState) else None,
             grant_known=seen is not None,
             profile=self._context.snapshots.profile(account_id),
+            hold=self._context.snapshots.hold(request_id),
         )
         for _ in self._context.backoff.tries():
             profile = known.profile
             if profile is None or not known.grant_known:
-                profile = self._read(request, known)
-            plan = plan_usage(request, known.grant, profile, self._attempt(known.lost_races))
+                profile, recorded = self._read(request, known)
+                if recorded is not None:
+                    return self.recorded_before(recorded, request, "")
+            if known.hold is not None and known.hold.names_another_call(account_id, model_id):
+                raise RequestIdConflict(request_id)  # a request_id names one call (R14)
+            plan = plan_usage(request, known.grant, profile, self._attempt(known.lost_races), known.hold)
             try:
                 self._context.store.commit_usage(plan.commit)
             except AlreadyRecorded as refusal:
@@ -70,6 +75,7 @@ class Metering:
             except Contended:
                 pass
             else:
+                self._context.snapshots.forget_hold(request_id)
                 return self._answer(plan.commit.usage, plan.grant_after, replayed=False)
         raise TemporarilyUnavailable("usage on this grant kept conflicting; retry with the same request_id")
 
@@ -83,11 +89,15 @@ class Metering:
         fingerprint = usage_fingerprint(account_id, model_id, quantity, sub_account_id)
         return CheckedUsage(spec, account_id, quantity, request_id, sub_account_id, fingerprint)
 
-    def _read(self, request: CheckedUsage, known: Known) -> ProfileState:
-        """Read the grant and profile (a cold container, or a refusal that did not carry them)."""
-        profile, known.grant = self._context.read_grant(request.account_id, request.model.model_id)
+    def _read(self, request: CheckedUsage, known: Known) -> tuple[ProfileState, UsageRecord | None]:
+        """Read the grant, the profile and the request's own item in one request (a cold container,
+        or a refusal that did not carry them); the usage when the request_id has one already."""
+        profile, known.grant, call = self._context.read_for_call(
+            request.account_id, request.model.model_id, request.request_id
+        )
         known.profile, known.grant_known = profile, True
-        return profile
+        known.hold = call.hold if call is not None else None
+        return profile, call.usage if call is not None else None
 
     def _attempt(self, lost_races: int) -> Attempt:
         now = self._context.clock.now()

@@ -10,7 +10,7 @@ import threading
 from collections import OrderedDict
 from typing import Final
 
-from ..domain.state import GrantState, ProfileState
+from ..domain.state import GrantState, HoldRecord, ProfileState
 
 
 class _Absent:
@@ -26,6 +26,7 @@ class SnapshotCache:
         self._lock = threading.Lock()
         self._grants: OrderedDict[tuple[str, str], GrantState | _Absent] = OrderedDict()
         self._profiles: OrderedDict[str, ProfileState] = OrderedDict()
+        self._holds: OrderedDict[str, HoldRecord] = OrderedDict()
 
     def grant(self, account_id: str, model_id: str) -> GrantState | _Absent | None:
         """The last seen grant, ABSENT if it was seen missing, None if never seen."""
@@ -35,6 +36,19 @@ class SnapshotCache:
     def profile(self, account_id: str) -> ProfileState | None:
         with self._lock:
             return self._profiles.get(account_id)
+
+    def hold(self, request_id: str) -> HoldRecord | None:
+        """The hold this container took for ``request_id`` and has not seen end: its settle then
+        needs no read (elsewhere the usage's write is refused with the hold, and planned again)."""
+        with self._lock:
+            return self._holds.get(request_id)
+
+    def remember_hold(self, hold: HoldRecord) -> None:
+        self._put(self._holds, hold.request_id, hold)
+
+    def forget_hold(self, request_id: str) -> None:
+        with self._lock:
+            self._holds.pop(request_id, None)
 
     def remember_grant(self, account_id: str, model_id: str, grant: GrantState | None) -> None:
         self._put(self._grants, (account_id, model_id), ABSENT if grant is None else grant)

@@ -9,19 +9,17 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from ..state import GrantKey, GrantState, ProfileState
+from ..state import GrantKey, GrantState, HoldRecord, ProfileState
 from ..writes import BatchCommit, GrantDraw, GrantRun, NewGrant
-from .draws import Attempt
+from .draws import Attempt, released
 from .usage import CheckedUsage, UsagePlan, plan_usage
 
 MAX_TRANSACTION_ITEMS = 100
 """TransactWriteItems takes at most 100 items (and never the same item twice)."""
 
 MAX_HOLD_PATHS_PER_WRITE = 40
-"""Hold entries one grant write may name (settled, cleared, or proven absent): keeps its condition
-and update expressions well inside DynamoDB's 4 KB and 300 operators."""
-
-"""(account_id, model_id)."""
+"""Hold periods one grant write may name (given units back, or cleared): keeps its condition and
+update expressions well inside DynamoDB's 4 KB and 300 operators."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +28,8 @@ class Pending:
 
     request: CheckedUsage
     write_id: str
+    hold: HoldRecord | None = None
+    """The request's hold, when its item is known to hold one (of this account and model)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,7 @@ def plan_run(
     for pending in records:
         grant_now = plans[-1].grant_after if plans else grant
         exact = replace(attempt, relaxed=False, write_id=pending.write_id)
-        plan = plan_usage(pending.request, grant_now, profile, exact)
+        plan = plan_usage(pending.request, grant_now, profile, exact, pending.hold)
         if not _fits([*plans, plan], room):
             break
         plans.append(plan)
@@ -106,19 +106,18 @@ def merge(account_id: str, model_id: str, plans: Sequence[UsagePlan]) -> GrantRu
     return GrantRun(
         account_id=account_id,
         model_id=model_id,
-        usages=tuple(commit.usage for commit in commits),
+        calls=tuple(commit.call for commit in commits),
         # The first record claims the trial (R3); the grant it puts already carries every draw.
         draw=combined(draws) if draws and claimed is None else None,
         new_grant=NewGrant(plans[-1].grant_after, claimed.claimed_by) if claimed and plans[-1].grant_after else None,
         expect_no_grant=first.expect_no_grant,
-        settles_holds=tuple(commit.settles_hold for commit in commits if commit.settles_hold),
         expect_postpaid=next((c.expect_postpaid for c in commits if c.expect_postpaid is not None), None),
     )
 
 
 def combined(draws: Sequence[GrantDraw]) -> GrantDraw:
     """Consecutive exact draws of one grant as one: the first one's expectations, every draw's
-    units, settles, clears and proofs."""
+    units, the units its settles give back (one entry a period), and its clears."""
     first = draws[0]
     assert all(draw.exact for draw in draws), "a batch plans exact draws only"
     return GrantDraw(
@@ -128,9 +127,8 @@ def combined(draws: Sequence[GrantDraw]) -> GrantDraw:
         first.now,
         exact=True,
         expected_held=first.expected_held,
-        unheld=tuple(request_id for draw in draws for request_id in draw.unheld),
-        settles=tuple(entry for draw in draws for entry in draw.settles),
-        clears=tuple(entry for draw in draws for entry in draw.clears),
+        releases=released(tuple(period for draw in draws for period in draw.releases)),
+        clears=tuple(period for draw in draws for period in draw.clears),
     )
 
 
@@ -138,11 +136,10 @@ def _fits(plans: Sequence[UsagePlan], room: int) -> bool:
     commits = [plan.commit for plan in plans]
     draws = [commit.draw for commit in commits if commit.draw is not None]
     grant_write = bool(draws) or commits[0].new_grant is not None or commits[0].expect_no_grant
-    items = len(commits) + sum(commit.settles_hold is not None for commit in commits) + int(grant_write)
+    items = len(commits) + int(grant_write)
     return items <= room and (not draws or hold_paths(combined(draws)) <= MAX_HOLD_PATHS_PER_WRITE)
 
 
 def hold_paths(draw: GrantDraw) -> int:
-    """Hold entries the grant write names (proofs only beside holds: see expressions.draw)."""
-    proofs = len(draw.unheld) if draw.expected_held else 0
-    return len(draw.settles) + len(draw.clears) + proofs
+    """Hold periods the grant write names."""
+    return len(draw.releases) + len(draw.clears)

@@ -1,13 +1,13 @@
 """What the usage, batch and hold plans share.
 
-The circumstances of an attempt, the timed-out entries a write clears, and the grant a draw leaves."""
+The circumstances of an attempt, the timed-out periods a write clears, and the grant a draw leaves."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from ..state import GrantState, HeldEntry
+from ..state import GrantState, HeldPeriod
 from ..writes import GrantDraw
 
 
@@ -23,25 +23,35 @@ class Attempt:
 
 
 MAX_CLEARS_PER_WRITE = 25
-"""Timed-out entries one exact write removes; any beyond count as reserved until a later write."""
+"""Timed-out periods one write removes; any beyond count as reserved until a later write. A write
+that opens a new period clears too, so a grant never keeps more than about two TTLs of periods."""
 
 
-def dead_to_clear(
-    grant: GrantState, now: str, keep: HeldEntry | None = None, first: str | None = None
-) -> tuple[tuple[HeldEntry, ...], int]:
-    """The timed-out entries an exact write removes (and proves still there), and the units of
-    those it leaves for a later write, which the plan keeps counting as reserved. The entry of
-    request ``first`` comes first: a draw of that request must clear it (its proof of no hold
-    would fail on it forever)."""
-    dead = sorted((entry for entry in grant.dead_entries(now) if entry != keep), key=lambda e: e.request_id != first)
+def dead_to_clear(grant: GrantState, now: str) -> tuple[tuple[HeldPeriod, ...], int]:
+    """The timed-out periods a write removes (and proves unchanged), oldest first, and the units
+    of those it leaves for a later write, which the plan keeps counting as reserved."""
     if grant.is_past_expiry(now):
         return (), 0
-    return tuple(dead[:MAX_CLEARS_PER_WRITE]), sum(entry.units for entry in dead[MAX_CLEARS_PER_WRITE:])
+    dead = grant.dead_periods(now)
+    return dead[:MAX_CLEARS_PER_WRITE], sum(period.units for period in dead[MAX_CLEARS_PER_WRITE:])
 
 
 def after_draw(grant: GrantState, draw: GrantDraw) -> GrantState:
     """The grant as ``draw`` leaves it."""
-    gone = {entry.request_id for entry in (*draw.clears, *draw.settles)}
-    holds = tuple(entry for entry in grant.holds if entry.request_id not in gone)
-    holds += (draw.adds,) if draw.adds else ()
+    units = {period.until: period.units for period in grant.holds}
+    for period in draw.releases:
+        units[period.until] = units.get(period.until, 0) - period.units  # a stale snapshot may lack it
+    for period in draw.clears:
+        units.pop(period.until, None)
+    if draw.adds is not None:
+        units[draw.adds.until] = units.get(draw.adds.until, 0) + draw.adds.units
+    holds = tuple(HeldPeriod(until, held) for until, held in sorted(units.items()))
     return replace(grant, used=grant.used + draw.free, remaining=grant.remaining - draw.free, holds=holds)
+
+
+def released(periods: tuple[HeldPeriod, ...]) -> tuple[HeldPeriod, ...]:
+    """Releases of several settles as one entry per period."""
+    units: dict[str, int] = {}
+    for period in periods:
+        units[period.until] = units.get(period.until, 0) + period.units
+    return tuple(HeldPeriod(until, held) for until, held in sorted(units.items()))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
 
 from ...clock import format_timestamp
 from ...config.catalog import ModelSpec
 from ...results import ClaimMethod, FundingSource, HoldStatus, StopReason
+from ..hold_periods import hold_expiry
 from ..rules import new_grant, stop_reason
-from ..state import GrantState, HeldEntry, HoldRecord, ProfileState
+from ..state import GrantState, HeldPeriod, HoldRecord, ProfileState
 from ..writes import GrantDraw, HoldCommit, NewGrant
 from .draws import Attempt, after_draw, dead_to_clear
 
@@ -36,43 +36,43 @@ class HoldPlan:
 
 
 def plan_hold(request: CheckedHold, grant: GrantState | None, profile: ProfileState, attempt: Attempt) -> HoldPlan:
-    """Reserve ``min(estimate, available)`` (claiming the trial on first use, R3); with nothing
-    available, a hold of 0 units funded by postpaid, or the stop reason (R7, ``free_quota_held``)."""
+    """Reserve ``min(estimate, available)`` (claiming the trial on first use, R3) in the period its
+    ``expires_at`` rounds up to (R13a); with nothing available, a hold of 0 units funded by
+    postpaid, or the stop reason (R7, ``free_quota_held``)."""
     now = format_timestamp(attempt.now)
-    until = format_timestamp(attempt.now + timedelta(seconds=request.ttl_seconds))
     if grant is None and request.model.trial is not None and attempt.campaign_open:
-        return _first_hold(request, attempt, until)
-    # A replay meets its own entry: never removed and re-added in one write (overlapping paths);
-    # the hold's put is refused anyway and answers with the first hold.
-    own = grant.entry(request.request_id) if grant else None
-    clears, still_dead = dead_to_clear(grant, now, keep=own) if grant else ((), 0)
+        return _first_hold(request, attempt)
+    clears, still_dead = dead_to_clear(grant, now) if grant else ((), 0)
     available = max(grant.available(now) - still_dead, 0) if grant else 0
     if available == 0:
         if not profile.postpaid_enabled:
             reason = stop_reason(request.model, grant, now, attempt.campaign_open) or StopReason.EXHAUSTED
             return HoldPlan(None, reason, grant)
-        record = replace(_record(request, attempt, 0, until), free_available=0)
+        # A hold of 0 units reserves nothing: no grant's validity cuts it short.
+        expires_at = hold_expiry(attempt.now, request.ttl_seconds, None)
+        record = replace(_record(request, attempt, 0, expires_at), free_available=0)
         return HoldPlan(HoldCommit(record, expect_postpaid=True), None, grant)
     assert grant is not None
     held = min(request.estimate, available)
-    entry = HeldEntry(request.request_id, held, min(until, grant.expires_at))
+    record = _record(request, attempt, held, hold_expiry(attempt.now, request.ttl_seconds, grant.expires_at))
+    adds = HeldPeriod(record.period, held)
     # Under contention a hold that ``unreserved`` fully covers no longer insists on the exact
     # remainder and holds; it cannot reserve what another hold or a draw took (see docs/ledger.md).
+    # A hold that opens a new period clears timed-out ones either way: the periods stay bounded.
     exact = not (attempt.relaxed and held == request.estimate and held <= grant.unreserved)
+    clearing = exact or grant.period(adds.until) is None
     draw = GrantDraw(request.model.model_id, grant.remaining, 0, now, exact=exact, expected_held=grant.held_total,
-                     clears=clears if exact else (), adds=entry)  # fmt: skip
-    free_available = available - held if exact else None
-    record = replace(_record(request, attempt, held, entry.until), free_available=free_available)
+                     clears=clears if clearing else (), adds=adds)  # fmt: skip
+    record = replace(record, free_available=available - held if exact else None)
     return HoldPlan(HoldCommit(record, draw=draw), None, after_draw(grant, draw))
 
 
-def _first_hold(request: CheckedHold, attempt: Attempt, until: str) -> HoldPlan:
-    """The first use of a trial model claims it with the hold's entry already in it."""
+def _first_hold(request: CheckedHold, attempt: Attempt) -> HoldPlan:
+    """The first use of a trial model claims it with the hold's period already in it."""
     fresh = new_grant(request.account_id, request.model, ClaimMethod.AUTO, attempt.now)
     held = min(request.estimate, fresh.remaining)
-    entry = HeldEntry(request.request_id, held, min(until, fresh.expires_at))
-    claimed = replace(fresh, holds=(entry,))
-    record = _record(request, attempt, held, entry.until)
+    record = _record(request, attempt, held, hold_expiry(attempt.now, request.ttl_seconds, fresh.expires_at))
+    claimed = replace(fresh, holds=(HeldPeriod(record.period, held),))
     record = replace(record, free_available=fresh.remaining - held, auto_claimed=True)
     commit = HoldCommit(record, new_grant=NewGrant(claimed, request.sub_account_id))
     return HoldPlan(commit, None, claimed)

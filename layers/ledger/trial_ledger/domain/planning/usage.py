@@ -6,10 +6,10 @@ from dataclasses import dataclass, replace
 
 from ...clock import format_timestamp
 from ...config.catalog import ModelSpec
-from ...results import ClaimMethod
+from ...results import ClaimMethod, HoldStatus
 from ..rules import Split, charge_for, format_money, new_grant, split_usage
-from ..state import GrantState, HeldEntry, ProfileState, UsageRecord
-from ..writes import GrantDraw, NewGrant, UsageCommit
+from ..state import GrantState, HeldPeriod, HoldRecord, ProfileState, UsageRecord
+from ..writes import CallWrite, GrantDraw, NewGrant, UsageCommit
 from .draws import Attempt, after_draw, dead_to_clear
 
 
@@ -41,21 +41,29 @@ class _FreeUnits:
     expect_no_grant: bool = False
 
 
-def plan_usage(request: CheckedUsage, grant: GrantState | None, profile: ProfileState, attempt: Attempt) -> UsagePlan:
+def plan_usage(
+    request: CheckedUsage,
+    grant: GrantState | None,
+    profile: ProfileState,
+    attempt: Attempt,
+    hold: HoldRecord | None = None,
+) -> UsagePlan:
     """Free first (R6) from ``grant`` (or from the trial claimed on first use, R3), the rest
     billable or unbilled overage by ``profile``'s postpaid switch; with the conditions that make
-    the commit fail if the grant or the switch are no longer what this plan assumed."""
+    the commit fail if the grant, the switch or the request's item are no longer what this plan
+    assumed. ``hold`` is the request's hold, when its item holds one (of this account and model):
+    live, the usage settles it (R14); ended, the usage is plain usage on the same item."""
     now = format_timestamp(attempt.now)
-    free_units = _free_units(request, grant, attempt, now)
+    settles = hold is not None and hold.effective_status(now) is HoldStatus.OPEN
+    own = hold if settles and hold is not None and hold.held > 0 else None
+    free_units = _free_units(request, grant, attempt, now, own)
     split = split_usage(request.quantity, free_units.free, profile.postpaid_enabled)
-    draw = free_units.draw
     commit = UsageCommit(
-        usage=_record(request, split, free_units, now, attempt.write_id),
-        draw=draw,
+        call=CallWrite(_record(request, split, free_units, now, attempt.write_id), hold, settles),
+        draw=free_units.draw,
         new_grant=free_units.new_grant,
         expect_no_grant=free_units.expect_no_grant,
         expect_postpaid=profile.postpaid_enabled if split.free < request.quantity else None,
-        settles_hold=draw.settles[0].request_id if draw is not None and draw.settles else None,
     )
     return UsagePlan(commit, free_units.grant_after)
 
@@ -85,9 +93,11 @@ def _record(request: CheckedUsage, split: Split, free_units: _FreeUnits, now: st
     )
 
 
-def _free_units(request: CheckedUsage, grant: GrantState | None, attempt: Attempt, now: str) -> _FreeUnits:
+def _free_units(
+    request: CheckedUsage, grant: GrantState | None, attempt: Attempt, now: str, own: HoldRecord | None
+) -> _FreeUnits:
     if grant is not None:
-        return _draw(request, grant, attempt.relaxed, now)
+        return _draw(request, grant, attempt.relaxed, now, own)
     if request.model.trial is not None and attempt.campaign_open:
         fresh = new_grant(request.account_id, request.model, ClaimMethod.AUTO, attempt.now)
         free = min(request.quantity, fresh.remaining)
@@ -98,28 +108,23 @@ def _free_units(request: CheckedUsage, grant: GrantState | None, attempt: Attemp
     return _FreeUnits(0, None, expect_no_grant=request.model.trial is not None)
 
 
-def _draw(request: CheckedUsage, grant: GrantState, relaxed: bool, now: str) -> _FreeUnits:
-    """Its own live hold's units first, then what no other live hold reserves (R14)."""
-    rid = request.request_id
-    own = grant.live_entry(rid, now)
-    clears, still_dead = dead_to_clear(grant, now, keep=own, first=rid)
-    free = min(request.quantity, max(grant.available(now, except_request=rid) - still_dead, 0))
+def _draw(request: CheckedUsage, grant: GrantState, relaxed: bool, now: str, own: HoldRecord | None) -> _FreeUnits:
+    """Its own live hold's units first, then what no live hold reserves (R14)."""
+    own_units = own.held if own is not None else 0
+    clears, still_dead = dead_to_clear(grant, now)
+    free = min(request.quantity, own_units + max(grant.available(now) - still_dead, 0))
     if not free and grant.usable_remaining(now) == 0:
         return _FreeUnits(0, grant)  # exhausted or past expiry: for good, whatever the snapshot
     # Nothing free while a remainder is left means other requests' holds reserve all of it: a
     # belief about holds, which a stale snapshot gets wrong (a hold released or taken elsewhere).
     # It is written as an exact draw of 0 units, so that the grant proves it or refuses.
     # Under contention a draw that its hold and ``unreserved`` fully cover stops insisting on the
-    # exact remainder and holds (which others keep changing); a draw that may empty the grant,
-    # or meets a timed-out entry of its own request, stays exact (see docs/ledger.md).
-    taken = free - (own.units if own else 0)
+    # exact remainder and holds (which others keep changing); a draw that may empty the grant
+    # stays exact (see docs/ledger.md).
+    taken = free - own_units
     covered = taken <= 0 or taken < grant.unreserved
-    exact = not (relaxed and free == request.quantity and covered and _no_dead_own(grant, rid, own))
+    exact = not (relaxed and free == request.quantity and covered)
+    releases = (HeldPeriod(own.period, own_units),) if own is not None else ()
     draw = GrantDraw(request.model.model_id, grant.remaining, free, now, exact=exact,
-                     expected_held=grant.held_total, unheld=() if own else (rid,), settles=(own,) if own else (),
-                     clears=clears if exact else ())  # fmt: skip
+                     expected_held=grant.held_total, releases=releases, clears=clears if exact else ())  # fmt: skip
     return _FreeUnits(free, after_draw(grant, draw), draw=draw)
-
-
-def _no_dead_own(grant: GrantState, request_id: str, own: HeldEntry | None) -> bool:
-    return own is not None or grant.entry(request_id) is None
