@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from infra.local.template import load_template
 from tests.support import LANG_90
 from tests.support.local_stack import LocalStack
 
@@ -139,6 +140,45 @@ def test_a_chunked_body_over_the_limit_is_refused(stack: LocalStack) -> None:
 def test_methods_no_route_has_are_a_problem_not_a_server_page(stack: LocalStack, method: str) -> None:
     [response] = exchange(stack, request(method, "/v1/account", {"X-Account-Id": "http-methods"}))
     assert_problem(response, 404, "not_found")
+
+
+def cors_configuration() -> tuple[str, dict[str, Any]]:
+    """The first allowed origin and the CorsConfiguration, as template.yaml has them."""
+    template = load_template()
+    [api] = [resource for resource in template["Resources"].values() if resource["Type"] == "AWS::Serverless::HttpApi"]
+    configuration = api["Properties"]["CorsConfiguration"]
+    return template["Parameters"][configuration["AllowOrigins"]["Ref"]]["Default"].split(",")[0], configuration
+
+
+def preflight(stack: LocalStack, origin: str) -> tuple[int, dict[str, str], Any]:
+    headers = {"Origin": origin, "Access-Control-Request-Method": "GET",
+               "Access-Control-Request-Headers": "authorization"}  # fmt: skip
+    [response] = exchange(stack, request("OPTIONS", "/v1/trials", headers))
+    return response
+
+
+def test_a_cors_preflight_from_an_allowed_origin_is_answered_from_the_template(stack: LocalStack) -> None:
+    origin, configuration = cors_configuration()
+    status, headers, body = preflight(stack, origin)
+    assert (status, body) == (204, None)
+    assert {name: value for name, value in headers.items() if name.startswith("access-control-")} == {
+        "access-control-allow-origin": origin,
+        "access-control-allow-methods": ",".join(configuration["AllowMethods"]),
+        "access-control-allow-headers": ",".join(configuration["AllowHeaders"]).lower(),
+        "access-control-max-age": str(configuration["MaxAge"]),
+    }
+    answer = stack.call("GET", "/v1/trials", headers={"X-Account-Id": "http-cors", "Origin": origin})
+    assert answer.headers["access-control-allow-origin"] == origin  # API Gateway adds it to the function's answer
+
+
+def test_a_cors_preflight_from_any_other_origin_gets_no_allow_headers(stack: LocalStack) -> None:
+    status, headers, body = preflight(stack, "https://elsewhere.example")
+    assert (status, body) == (204, None)
+    assert [name for name in headers if name.startswith("access-control-")] == []
+    answer = stack.call(
+        "GET", "/v1/trials", headers={"X-Account-Id": "http-cors", "Origin": "https://elsewhere.example"}
+    )
+    assert "access-control-allow-origin" not in answer.headers
 
 
 def test_head_is_answered_without_a_body(stack: LocalStack) -> None:
