@@ -1,6 +1,7 @@
 """The local stack's HTTP framing, over raw sockets: every request is framed once, exactly as sent,
 and every malformed one is answered with a problem+json 4xx and a closed connection, never a hang,
-a reset or a second request made of its body."""
+a reset or a second request made of its body. CORS preflights are answered from template.yaml's
+CorsConfiguration, as API Gateway answers them."""
 
 from __future__ import annotations
 
