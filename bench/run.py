@@ -44,7 +44,7 @@ from bench import baseline, capacity, report  # noqa: E402
 from bench.item_size import item_size  # noqa: E402
 from infra.local.lambda_container import LAYER_DIRS, ROOT  # noqa: E402
 from infra.local.template import create_ledger_table, table_definition  # noqa: E402
-from infra.testing import moto_transactions  # noqa: E402
+from infra.testing import dynamo_limits, moto_transactions  # noqa: E402
 from infra.testing.dynamo_meter import DynamoMeter, ItemImages  # noqa: E402
 from trial_ledger import ClaimMethod, HoldAsk, Ledger, SwitchableClock, UsageAsk, UsageResult  # noqa: E402
 from trial_ledger.config.settings import load_catalog  # noqa: E402
@@ -57,6 +57,7 @@ from trial_ledger.dynamo.store import LedgerStore  # noqa: E402
 from trial_ledger.retry import Backoff  # noqa: E402
 
 moto_transactions.install()  # without it moto deep-copies the whole table per transaction
+dynamo_limits.install()  # what DynamoDB refuses, moto refuses too
 RESULTS = ROOT / "bench" / "results.json"
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 CLOSE = datetime(2026, 12, 31, 15, 59, 59, tzinfo=UTC)

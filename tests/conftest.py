@@ -1,4 +1,5 @@
-"""Shared fixtures: a moto DynamoDB table built from template.yaml, a frozen clock, a ledger."""
+"""Shared fixtures: a moto DynamoDB table built from template.yaml, held to DynamoDB's limits
+(infra/testing/dynamo_limits.py), a frozen clock, a ledger."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from botocore.client import BaseClient
 from moto import mock_aws
 
 from infra.local.template import create_ledger_table
-from infra.testing import moto_transactions
+from infra.testing import dynamo_limits, moto_transactions
 from tests.support import CAMPAIGN_CLOSE, START, DynamoCalls
 from trial_ledger import Ledger, SwitchableClock
 from trial_ledger.config.catalog import default_catalog_document, parse_catalog
@@ -42,6 +43,7 @@ from trial_ledger.retry import Backoff
 
 TABLE_NAME = os.environ["TABLE_NAME"]
 moto_transactions.install()
+dynamo_limits.install()  # every moto of the suite refuses what DynamoDB refuses
 
 
 @pytest.fixture

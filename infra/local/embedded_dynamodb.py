@@ -1,6 +1,7 @@
 """An embedded DynamoDB endpoint: moto's server app in a background thread of this process,
 serving one request at a time, so every DynamoDB operation is atomic as it is on AWS even when
-many HTTP clients call the API at once. Its state lives as long as the process."""
+many HTTP clients call the API at once, and refusing what DynamoDB refuses
+(infra/testing/dynamo_limits.py). Its state lives as long as the process."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from infra.local.routes import stream_sources
 from infra.local.streams import StreamPoller
 from infra.local.template import LEDGER_TABLE, create_ledger_table
-from infra.testing import moto_transactions
+from infra.testing import dynamo_limits, moto_transactions
 
 
 class _QuietRequestHandler(MotoRequestHandler):
@@ -25,6 +26,7 @@ class _QuietRequestHandler(MotoRequestHandler):
 class EmbeddedDynamoDB:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         moto_transactions.install()
+        dynamo_limits.install()  # refuses what DynamoDB refuses (items over 400 KB, ...)
         # threaded=False: the server takes the next request only when the last one is answered.
         self._server: BaseWSGIServer = make_server(
             host, port, DomainDispatcherApplication(create_backend_app), threaded=False,

@@ -4,7 +4,10 @@ template.yaml routes it to, with the authorizer context filled in from the local
 Console routes take the root account from ``X-Account-Id`` (required, once) and the caller from
 ``X-Sub-Account-Id`` (optional, once): they stand for the JWT's account claim and ``sub``. Gateway
 routes get the inference gateway's IAM identity. A function that fails is answered as API Gateway
-answers it: 500 ``{"message": "Internal Server Error"}``."""
+answers it: 500 ``{"message": "Internal Server Error"}``. A CORS preflight (``OPTIONS`` with
+``Origin`` and ``Access-Control-Request-Method``) is answered by the gateway itself from the
+template's ``CorsConfiguration``, as API Gateway does: 204, with the allow headers only for an
+allowed origin; a function's answer to an allowed origin carries ``Access-Control-Allow-Origin``."""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from urllib.parse import parse_qsl, unquote
 from infra.local.events import GATEWAY_ROLE_ARN, http_event
 from infra.local.lambda_container import ContainerServices, FunctionCode
 from infra.local.lambda_pool import ContainerHost, FunctionError, FunctionPool
-from infra.local.routes import Function, Route, Schedule, functions, routes, schedules
+from infra.local.routes import Function, Route, Schedule, cors, functions, routes, schedules
 from trial_edge.problem_catalogue import PROBLEM_JSON, problem_body, status_of
 
 DEFAULT_MAX_CONTAINERS = 8
@@ -79,6 +82,7 @@ class LocalGateway:
         self.pools = {logical_id: self._pool(function) for logical_id, function in functions().items()}
         self._routes: dict[tuple[str, str], Route] = {(route.method, route.path): route for route in routes()}
         self.schedules: list[Schedule] = schedules()
+        self.cors = cors()
 
     def _pool(self, function: Function) -> FunctionPool:
         code = FunctionCode(function.code_dir, function.handler, attach_to_emulator)
@@ -108,6 +112,20 @@ class LocalGateway:
         return None, {}
 
     def handle(self, request: LocalRequest) -> Reply:
+        headers = request.headers()
+        if self.cors is not None and request.method == "OPTIONS" and "origin" in headers \
+                and "access-control-request-method" in headers:  # fmt: skip
+            return Reply(int(HTTPStatus.NO_CONTENT), self.cors.preflight_headers(headers["origin"]), b"")
+        return self._invoke(request)
+
+    def _cors_headers(self, request: LocalRequest) -> dict[str, str]:
+        """What API Gateway adds to a function's answer to a cross-origin request (replacing the function's own)."""
+        origin = request.headers().get("origin")
+        if self.cors is None or origin is None or not self.cors.allows(origin):
+            return {}
+        return {"Access-Control-Allow-Origin": self.cors.preflight_headers(origin)["Access-Control-Allow-Origin"]}
+
+    def _invoke(self, request: LocalRequest) -> Reply:
         route, params = self._match(request.method, request.path)
         if route is None:
             return problem_reply("not_found", f"no route {request.method} {request.path}")
@@ -124,7 +142,9 @@ class LocalGateway:
         except FunctionError:
             return json_reply({"message": "Internal Server Error"}, HTTPStatus.INTERNAL_SERVER_ERROR)
         text = raw.get("body") or ""
-        return Reply(int(raw["statusCode"]), dict(raw.get("headers") or {}), text.encode())
+        return Reply(
+            int(raw["statusCode"]), dict(raw.get("headers") or {}) | self._cors_headers(request), text.encode()
+        )
 
     def _identity(self, route: Route, request: LocalRequest) -> dict[str, Any] | Reply:
         if route.iam:

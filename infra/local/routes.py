@@ -1,5 +1,5 @@
 """The functions of template.yaml and their event sources (HTTP routes, schedules, the table's
-stream): the one table the local stack serves from."""
+stream), and the HTTP API's CORS configuration: the one table the local stack serves from."""
 
 from __future__ import annotations
 
@@ -50,6 +50,51 @@ class StreamSource:
     maximum_retry_attempts: int
     report_batch_item_failures: bool
     bisect_on_error: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Cors:
+    """The HTTP API's ``CorsConfiguration``, its parameters read at their defaults."""
+
+    allow_origins: tuple[str, ...]
+    allow_methods: tuple[str, ...]
+    allow_headers: tuple[str, ...]
+    max_age: int | None
+
+    def allows(self, origin: str) -> bool:
+        return "*" in self.allow_origins or origin in self.allow_origins
+
+    def preflight_headers(self, origin: str) -> dict[str, str]:
+        """What API Gateway answers a preflight from ``origin`` with: nothing for an origin not allowed."""
+        if not self.allows(origin):
+            return {}
+        headers = {"Access-Control-Allow-Origin": "*" if "*" in self.allow_origins else origin,
+                   "Access-Control-Allow-Methods": ",".join(self.allow_methods),
+                   "Access-Control-Allow-Headers": ",".join(name.lower() for name in self.allow_headers)}  # fmt: skip
+        return headers | ({"Access-Control-Max-Age": str(self.max_age)} if self.max_age is not None else {})
+
+
+def _resolved(path: Path, value: Any) -> tuple[str, ...]:
+    """A list of the template, a ``!Ref`` to a parameter read at its default (split if a list)."""
+    if isinstance(value, dict) and "Ref" in value:
+        parameter = load_template(path)["Parameters"][value["Ref"]]
+        default = str(parameter.get("Default", ""))
+        return tuple(part.strip() for part in default.split(",")) if "List" in parameter["Type"] else (default,)
+    return tuple(str(item) for item in value) if isinstance(value, list) else (str(value),)
+
+
+def cors(path: Path = TEMPLATE_PATH) -> Cors | None:
+    """The ``CorsConfiguration`` of the template's HTTP API, or None if it has none."""
+    configurations = [api.get("CorsConfiguration") for api in _resources(path, "AWS::Serverless::HttpApi").values()]
+    configuration = next((found for found in configurations if isinstance(found, dict)), None)
+    if configuration is None:
+        return None
+    return Cors(
+        allow_origins=_resolved(path, configuration.get("AllowOrigins", [])),
+        allow_methods=_resolved(path, configuration.get("AllowMethods", [])),
+        allow_headers=_resolved(path, configuration.get("AllowHeaders", [])),
+        max_age=int(configuration["MaxAge"]) if "MaxAge" in configuration else None,
+    )
 
 
 def _resources(path: Path, kind: str) -> dict[str, dict[str, Any]]:

@@ -29,7 +29,8 @@ class _TablesNotCopied:
         return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
 
-def _snapshot(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[_Snapshot]:
+def snapshot(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[_Snapshot]:
+    """A copy of each item the transaction's entries name (``None`` where there is none yet)."""
     taken: list[_Snapshot] = []
     for entry in transact_items:
         operation, request = next(iter(entry.items()))
@@ -43,14 +44,14 @@ def _snapshot(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) ->
     return taken
 
 
-def _stream_lengths(snapshots: list[_Snapshot]) -> list[tuple[Any, int]]:
+def stream_lengths(snapshots: list[_Snapshot]) -> list[tuple[Any, int]]:
     shards = {id(table.stream_shard): table.stream_shard for table, *_ in snapshots if table.stream_shard is not None}
     return [(shard, len(shard.items)) for shard in shards.values()]
 
 
-def _restore(snapshots: list[_Snapshot], stream_lengths: list[tuple[Any, int]]) -> None:
-    for shard, length in stream_lengths:
-        del shard.items[length:]  # the records of writes that never committed
+def restore(snapshots: list[_Snapshot], lengths: list[tuple[Any, int]]) -> None:
+    """Put the items back as ``snapshot`` took them, then drop every stream record added since
+    (moto's own delete of an item the write had created adds one too)."""
     for table, hash_value, range_value, item in reversed(snapshots):
         if item is None:
             if table.get_item(hash_value, range_value) is not None:
@@ -59,6 +60,8 @@ def _restore(snapshots: list[_Snapshot], stream_lengths: list[tuple[Any, int]]) 
             table.items[hash_value][range_value] = item
         else:
             table.items[hash_value] = item
+    for shard, length in lengths:
+        del shard.items[length:]  # the records of writes that never committed
 
 
 def install() -> None:
@@ -68,12 +71,12 @@ def install() -> None:
     original = DynamoDBBackend.transact_write_items
 
     def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-        snapshots = _snapshot(self, transact_items)
-        stream_lengths = _stream_lengths(snapshots)
+        snapshots = snapshot(self, transact_items)
+        lengths = stream_lengths(snapshots)
         try:
             original(self, transact_items)
         except Exception:
-            _restore(snapshots, stream_lengths)
+            restore(snapshots, lengths)
             raise
 
     transact_write_items._item_snapshots = True  # type: ignore[attr-defined]

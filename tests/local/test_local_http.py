@@ -1,6 +1,7 @@
 """The local stack's HTTP framing, over raw sockets: every request is framed once, exactly as sent,
 and every malformed one is answered with a problem+json 4xx and a closed connection, never a hang,
-a reset or a second request made of its body."""
+a reset or a second request made of its body. CORS preflights are answered from template.yaml's
+CorsConfiguration, as API Gateway answers them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from infra.local.template import load_template
 from tests.support import LANG_90
 from tests.support.local_stack import LocalStack
 
@@ -141,6 +143,45 @@ def test_methods_no_route_has_are_a_problem_not_a_server_page(stack: LocalStack,
     assert_problem(response, 404, "not_found")
 
 
+def cors_configuration() -> tuple[str, dict[str, Any]]:
+    """The first allowed origin and the CorsConfiguration, as template.yaml has them."""
+    template = load_template()
+    [api] = [resource for resource in template["Resources"].values() if resource["Type"] == "AWS::Serverless::HttpApi"]
+    configuration = api["Properties"]["CorsConfiguration"]
+    return template["Parameters"][configuration["AllowOrigins"]["Ref"]]["Default"].split(",")[0], configuration
+
+
+def preflight(stack: LocalStack, origin: str) -> tuple[int, dict[str, str], Any]:
+    headers = {"Origin": origin, "Access-Control-Request-Method": "GET",
+               "Access-Control-Request-Headers": "authorization"}  # fmt: skip
+    [response] = exchange(stack, request("OPTIONS", "/v1/trials", headers))
+    return response
+
+
+def test_a_cors_preflight_from_an_allowed_origin_is_answered_from_the_template(stack: LocalStack) -> None:
+    origin, configuration = cors_configuration()
+    status, headers, body = preflight(stack, origin)
+    assert (status, body) == (204, None)
+    assert {name: value for name, value in headers.items() if name.startswith("access-control-")} == {
+        "access-control-allow-origin": origin,
+        "access-control-allow-methods": ",".join(configuration["AllowMethods"]),
+        "access-control-allow-headers": ",".join(configuration["AllowHeaders"]).lower(),
+        "access-control-max-age": str(configuration["MaxAge"]),
+    }
+    answer = stack.call("GET", "/v1/trials", headers={"X-Account-Id": "http-cors", "Origin": origin})
+    assert answer.headers["access-control-allow-origin"] == origin  # API Gateway adds it to the function's answer
+
+
+def test_a_cors_preflight_from_any_other_origin_gets_no_allow_headers(stack: LocalStack) -> None:
+    status, headers, body = preflight(stack, "https://elsewhere.example")
+    assert (status, body) == (204, None)
+    assert [name for name in headers if name.startswith("access-control-")] == []
+    answer = stack.call(
+        "GET", "/v1/trials", headers={"X-Account-Id": "http-cors", "Origin": "https://elsewhere.example"}
+    )
+    assert "access-control-allow-origin" not in answer.headers
+
+
 def test_head_is_answered_without_a_body(stack: LocalStack) -> None:
     [(status, headers, body)] = exchange(stack, request("HEAD", "/v1/account", {"X-Account-Id": "http-head"}))
     assert (status, headers["content-type"], body) == (404, "application/problem+json", None)
@@ -164,6 +205,7 @@ def test_an_identity_header_sent_twice_is_refused(stack: LocalStack, header: str
     "now", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "1969-12-31T23:59:59Z", "not a time", 5, None]
 )
 def test_the_test_clock_refuses_instants_it_cannot_keep(stack: LocalStack, now: Any) -> None:
+    before = stack.call("GET", "/_local/clock").body  # the module's stack is frozen at its STACK_CLOCK
     answer = stack.call("PUT", "/_local/clock", {"now": now})
     assert (answer.status, answer.body["code"]) == (422, "validation_error")
-    assert stack.call("GET", "/_local/clock").body["frozen"] is False
+    assert stack.call("GET", "/_local/clock").body == before
