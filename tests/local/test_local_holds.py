@@ -7,8 +7,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import boto3
 import pytest
 
+from infra.testing.dynamo_sizes import item_size
 from tests.support import IMAGE, LANG_90, MILLION
 from tests.support.local_stack import LocalStack
 
@@ -103,3 +105,74 @@ def test_holds_time_out_and_the_sweep_closes_them(stack: LocalStack) -> None:
     assert (swept.status, swept.body["closed_holds"], swept.body["complete"]) == (200, 10, True)
     assert stack.call("POST", "/_local/hold-sweeps").body["closed_holds"] == 0
     assert stack.call("DELETE", "/v1/holds/c-0").body == {"request_id": "c-0", "status": "expired"}
+
+
+LIVE_HOLDS = 2_000
+LONG = 128
+
+
+def _grant_bytes(stack: LocalStack, account: str) -> int:
+    """The grant item as the embedded DynamoDB stores it, sized by DynamoDB's rules."""
+    client = boto3.client("dynamodb", endpoint_url=stack.dynamodb_url, region_name="us-east-1",
+                          aws_access_key_id="local", aws_secret_access_key="local")  # fmt: skip
+    key = {"PK": {"S": f"ACCOUNT#{account}"}, "SK": {"S": f"GRANT#{LANG_90}"}}
+    return item_size(client.get_item(TableName=stack.table, Key=key, ConsistentRead=True)["Item"])
+
+
+def test_2000_live_holds_with_the_longest_ids_on_one_grant(stack: LocalStack) -> None:
+    """R13a over HTTP: 32 clients take 2,000 live holds of 1 unit on one grant (128-character
+    account and request ids), then settle half and release half with plain usage mixed in; every
+    answer is its own request's, and the grant item stays within 2 KB at every step."""
+    account = "e2e-holds-d-".ljust(LONG, "x")
+    stack.gateway("/v1/authorizations", {"account_id": account, "model_id": LANG_90})
+    sizes: list[int] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            sizes.append(_grant_bytes(stack, account))
+
+    def ids(client: int) -> list[str]:
+        return [f"d-{client:02d}-{n:04d}-".ljust(LONG, "r") for n in range(client, LIVE_HOLDS, CLIENTS)]
+
+    def take(client: int) -> list[str]:
+        for n, rid in enumerate(ids(client)):
+            answer = stack.gateway("/v1/holds", hold(account, LANG_90, rid, 1, ttl_seconds=300 + 53 * n))
+            assert answer.status == 200, answer.body
+            assert (answer.body["request_id"], answer.body["account_id"], answer.body["held"]) == (rid, account, 1)
+        return ids(client)
+
+    def end(client: int) -> int:
+        free = 0
+        for n, rid in enumerate(ids(client)):
+            if n % 2:
+                answer = stack.call("DELETE", f"/v1/holds/{rid}")
+                assert answer.body == {"request_id": rid, "status": "released"}
+            else:
+                usage = {"account_id": account, "model_id": LANG_90, "quantity": 1, "request_id": rid}
+                answer = stack.gateway("/v1/usage", usage)
+                assert (answer.body["request_id"], answer.body["free"], answer.body["billable"]) == (rid, 1, 0)
+                free += 1
+            if n % 5 == 0:
+                plain = {"account_id": account, "model_id": LANG_90, "quantity": 7, "request_id": f"p-{rid[:100]}"}
+                answer = stack.gateway("/v1/usage", plain)
+                assert (answer.body["request_id"], answer.body["free"]) == (plain["request_id"], 7)
+                free += 7
+        return free
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            taken = [rid for rids in pool.map(take, range(CLIENTS)) for rid in rids]
+            assert len(set(taken)) == LIVE_HOLDS
+            [grant] = stack.console("GET", "/v1/trials", account).body["grants"]
+            assert grant["held"] == LIVE_HOLDS
+            free = sum(pool.map(end, range(CLIENTS)))
+    finally:
+        stop.set()
+        watcher.join()
+    assert sizes
+    assert max(sizes) <= 2_048, max(sizes)
+    [grant] = stack.console("GET", "/v1/trials", account).body["grants"]
+    assert (grant["held"], grant["used"]) == (0, free)
