@@ -38,4 +38,6 @@ def test_every_operation_documents_its_errors_and_security() -> None:
     results = document["components"]["schemas"]["UsageBatchOut"]["properties"]["results"]["items"]["anyOf"]
     assert results == [{"$ref": "#/components/schemas/UsageOut"}, {"$ref": "#/components/schemas/RecordRefusalOut"}]
     records = document["components"]["schemas"]["UsageBatchRequest"]["properties"]["records"]
-    assert (records["minItems"], records["maxItems"], records["items"]["type"]) == (1, 100, "object")
+    # Any JSON value: a record that is not a usage body is refused in its place, not the batch.
+    assert (records["minItems"], records["maxItems"], records["items"]) == (1, 100, {})
+    assert "in its place" in records["description"]

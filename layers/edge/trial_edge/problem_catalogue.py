@@ -28,7 +28,9 @@ class ProblemKind:
 
 CATALOGUE: dict[str, ProblemKind] = {
     "malformed_json": ProblemKind(
-        HTTPStatus.BAD_REQUEST, "Malformed JSON", "the body is not UTF-8 JSON (RFC 8259: no NaN or Infinity)"
+        HTTPStatus.BAD_REQUEST,
+        "Malformed JSON",
+        "the body is not UTF-8 JSON (RFC 8259: no NaN or Infinity), or an object in it repeats a key",
     ),
     "malformed_request": ProblemKind(
         HTTPStatus.BAD_REQUEST,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupp
 from trial_edge.identity import Unauthenticated
 from trial_edge.problem_catalogue import PROBLEM_JSON, problem_body, status_of
 from trial_edge.response_models import FieldError
+from trial_edge.strict_json import loads, out_of_range_message
 from trial_ledger import InvalidRequest, LedgerError, TemporarilyUnavailable
 
 
@@ -42,10 +43,16 @@ def _field_name(location: tuple[Any, ...]) -> str:
     return field_path([part for part in location if part not in ("body", "query", "path", "header")])
 
 
+def issue_message(issue: Mapping[str, Any]) -> str:
+    """What a Pydantic validation issue says to the client; an integer too long to be any number
+    of the contract (``trial_edge.strict_json``) is "out of range", not "not an integer"."""
+    return out_of_range_message(issue) or str(issue.get("msg", ""))
+
+
 def json_api(logger: Logger) -> APIGatewayHttpResolver:
     """A resolver that validates requests against the routes' Pydantic models and answers every
-    error as problem+json."""
-    app = APIGatewayHttpResolver(enable_validation=True)
+    error as problem+json. It parses bodies as the body guard does (``trial_edge.strict_json``)."""
+    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=loads)
     install_problem_handlers(app, logger)
     return app
 
@@ -58,7 +65,7 @@ def install_problem_handlers(app: APIGatewayHttpResolver, logger: Logger) -> Non
         issues = list(error.errors())
         if any(issue.get("type") == "json_invalid" for issue in issues):
             return problem("malformed_json", "the body is not valid JSON")
-        fields = [FieldError(field=_field_name(tuple(issue.get("loc", ()))), message=str(issue.get("msg", "")))
+        fields = [FieldError(field=_field_name(tuple(issue.get("loc", ()))), message=issue_message(issue))
                   for issue in issues]  # fmt: skip
         return problem("validation_error", "the request does not match the schema", errors=fields)
 

@@ -3,9 +3,9 @@ with the limits of trial_ledger.limits."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from trial_ledger import HoldAsk
 from trial_ledger.limits import HOLD_TTL_RANGE, ID_PATTERN, MAX_MODELS_PER_CLAIM, MAX_QUANTITY, MAX_RECORDS_PER_BATCH
@@ -80,12 +80,15 @@ class UsageBatchRequest(StrictBody):
     ]}]})  # fmt: skip
 
     records: Annotated[
-        list[dict[str, JsonValue]],
+        list[Any],
         Field(
             min_length=1,
             max_length=MAX_RECORDS_PER_BATCH,
-            description="Each record is a body of POST /v1/usage (UsageRequest); one that breaks that schema "
-            "is answered in its place with a validation_error result, the others are recorded.",
+            description="Each record is meant to be a body of POST /v1/usage (UsageRequest). A record that "
+            "breaks that schema, whatever it holds (another type, a number out of range, an unknown field), "
+            "is answered in its place with a validation_error result and its neighbours are recorded; so "
+            "the schema of a record here is any JSON value. The whole batch is refused only for its envelope: "
+            "no records, 0 or more than 100 of them, an unknown field, or a body nested deeper than 32 levels.",
         ),
     ]
 
