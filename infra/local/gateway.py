@@ -16,7 +16,7 @@ from http import HTTPStatus
 from multiprocessing.context import SpawnContext
 from types import ModuleType
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 from infra.local.events import GATEWAY_ROLE_ARN, http_event
 from infra.local.lambda_container import ContainerServices, FunctionCode
@@ -93,7 +93,9 @@ class LocalGateway:
         self._routes[(method, path)] = Route(method, path, name, iam=True)
 
     def _match(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
-        """The route of ``method path`` and its path parameters (``/v1/holds/{request_id}``)."""
+        """The route of ``method path`` and its path parameters (``/v1/holds/{request_id}``). The
+        path arrives decoded (``infra.local.server``), as API Gateway hands it on: a parameter is
+        its segment as it is, never decoded a second time (``%2541`` is ``%41``, not ``A``)."""
         if (route := self._routes.get((method, path))) is not None:
             return route, {}
         segments = path.split("/")
@@ -101,7 +103,7 @@ class LocalGateway:
             pattern = route_path.split("/")
             if route_method != method or "{" not in route_path or len(pattern) != len(segments):
                 continue
-            params = {p[1:-1]: unquote(s) for p, s in zip(pattern, segments, strict=True) if p.startswith("{")}
+            params = {p[1:-1]: s for p, s in zip(pattern, segments, strict=True) if p.startswith("{")}
             fixed = all(p == s for p, s in zip(pattern, segments, strict=True) if not p.startswith("{"))
             if fixed and all(params.values()):
                 return route, params

@@ -352,6 +352,16 @@ CORPUS: list[Case] = [
     release("request-id-129-chars", "h" * 129),
     release("request-id-leading-dot", ".h1"),
     release("request-id-unicode", "h\u00e9"),
+    # API Gateway hands the path decoded: characters no id has must still reach the route (they
+    # were a 404 "no such route": Powertools matched a path segment with \w and a few symbols).
+    release("request-id-nul", "h\u00001"),
+    release("request-id-control", "h\u00071"),
+    release("request-id-snowman", "h\u2603"),
+    release("request-id-emoji", "h\U0001f600"),
+    release("request-id-copyright", "h\u00a9"),
+    release("request-id-quote", 'h"1'),
+    release("request-id-backslash", "h\\1"),
+    release("request-id-replacement-char", "h\ufffd"),
     # --- GET /v1/usage query parameters ---
     listing("limit-zero", {"limit": "0"}),
     listing("limit-101", {"limit": "101"}),

@@ -141,6 +141,33 @@ def test_methods_no_route_has_are_a_problem_not_a_server_page(stack: LocalStack,
     assert_problem(response, 404, "not_found")
 
 
+@pytest.mark.parametrize(
+    ("segment", "status", "code"),
+    [
+        ("h%00", 422, "validation_error"),
+        ("h%07", 422, "validation_error"),
+        ("h%C3%A9", 422, "validation_error"),
+        ("h%C2%A9", 422, "validation_error"),
+        ("h%E2%98%83", 422, "validation_error"),
+        ("h%F0%9F%98%80", 422, "validation_error"),
+        ("h%FF", 422, "validation_error"),
+        ("h%22", 422, "validation_error"),
+        ("h%5C1", 422, "validation_error"),
+        ("h%2541", 422, "validation_error"),
+        ("never-held-1", 404, "hold_not_found"),
+    ],
+)
+def test_a_hold_id_in_the_path_is_answered_by_its_route(
+    stack: LocalStack, segment: str, status: int, code: str
+) -> None:
+    """Issue 27: a NUL or a character no id has (here ``©``, ``☃``, an emoji, a quote, a backslash)
+    was 404 "no such route"; the route answers, 422 naming the field, or hold_not_found."""
+    [response] = exchange(stack, request("DELETE", f"/v1/holds/{segment}", {}))
+    assert_problem(response, status, code)
+    if status == 422:
+        assert [error["field"] for error in response[2]["errors"]] == ["request_id"]
+
+
 def test_head_is_answered_without_a_body(stack: LocalStack) -> None:
     [(status, headers, body)] = exchange(stack, request("HEAD", "/v1/account", {"X-Account-Id": "http-head"}))
     assert (status, headers["content-type"], body) == (404, "application/problem+json", None)
