@@ -8,6 +8,7 @@ answers it: 500 ``{"message": "Internal Server Error"}``."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -116,10 +117,11 @@ class LocalGateway:
         identity = self._identity(route, request)
         if isinstance(identity, Reply):
             return identity
+        body, base64_encoded = _event_body(request.body)
         event = http_event(
-            request.method, request.path, route_key=f"{route.method} {route.path}",
-            body=request.body.decode("utf-8", errors="replace") if request.body else None,
-            query=_query(request.query_string), headers=request.headers(), path_parameters=params, **identity,
+            request.method, request.path, route_key=f"{route.method} {route.path}", body=body,
+            is_base64_encoded=base64_encoded, query=_query(request.query_string), headers=request.headers(),
+            path_parameters=params, **identity,
         )  # fmt: skip
         try:
             raw = self.pools[route.function].invoke(event)
@@ -159,6 +161,19 @@ class LocalGateway:
     def close(self) -> None:
         for pool in self.pools.values():
             pool.close()
+
+
+def _event_body(body: bytes) -> tuple[str | None, bool]:
+    """The event's ``body`` and ``isBase64Encoded``: text when the bytes are UTF-8, else base64, as
+    API Gateway hands on a body that is not text. The function then finds the bytes as they were
+    sent, and answers 400 malformed_json for JSON that is not UTF-8, as in AWS; decoding them here
+    with replacement characters made such a body valid JSON with a U+FFFD in a string (a 422)."""
+    if not body:
+        return None, False
+    try:
+        return body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode("ascii"), True
 
 
 def _query(query_string: str) -> dict[str, str] | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -191,6 +192,47 @@ def test_an_identity_header_sent_twice_is_refused(stack: LocalStack, header: str
     "now", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "1969-12-31T23:59:59Z", "not a time", 5, None]
 )
 def test_the_test_clock_refuses_instants_it_cannot_keep(stack: LocalStack, now: Any) -> None:
+    before = stack.call("GET", "/_local/clock").body
     answer = stack.call("PUT", "/_local/clock", {"now": now})
     assert (answer.status, answer.body["code"]) == (422, "validation_error")
-    assert stack.call("GET", "/_local/clock").body["frozen"] is False
+    assert stack.call("GET", "/_local/clock").body == before  # still frozen at the module's clock
+
+
+def test_the_test_clock_reads_json_as_the_functions_do(stack: LocalStack) -> None:
+    before = stack.call("GET", "/_local/clock").body
+    for body in (b'{"now": "2026-01-01T00:00:00Z", "now": "2027-01-01T00:00:00Z"}', b'{"now": ', b'{"now": "\xff"}'):
+        answer = stack.call("PUT", "/_local/clock", body)
+        assert (answer.status, answer.body["code"]) == (400, "malformed_json"), body
+    assert stack.call("GET", "/_local/clock").body == before
+
+
+def usage_text(request_id: str) -> bytes:
+    return json.dumps(
+        {"account_id": "http-json", "model_id": LANG_90, "quantity": 10, "request_id": request_id}
+    ).encode()
+
+
+MALFORMED_BODIES: dict[str, tuple[str, Callable[[str], bytes]]] = {
+    "repeated-key": ("/v1/usage", lambda rid: usage_text(rid)[:-1] + b', "quantity": 1000000}'),
+    "not-utf8-ff": ("/v1/usage", lambda rid: usage_text(rid).replace(b"http-json", b"http\xff-json", 1)),
+    "not-utf8-truncated": ("/v1/usage", lambda rid: usage_text(rid).replace(b"http-json", b"http\xc3-json", 1)),
+    "batch-repeated-key": ("/v1/usage/batch", lambda rid: b'{"records": [' + usage_text(rid) + b'], "records": []}'),
+    "batch-not-utf8": (
+        "/v1/usage/batch",
+        lambda rid: b'{"records": [' + usage_text(rid).replace(b"http", b"\xe9", 1) + b"]}",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED_BODIES))
+def test_a_body_with_a_repeated_key_or_bytes_not_utf8_is_malformed_json(stack: LocalStack, case: str) -> None:
+    """Issue 27, locally as in Lambda: a repeated key was resolved by its last value, and bytes that
+    are not UTF-8 inside a JSON string were decoded with replacement characters (a 422). Both are
+    400 malformed_json, and nothing is written: the same request_id, sent well formed, is new."""
+    path, make = MALFORMED_BODIES[case]
+    body = make(f"http-json-{case}")
+    [response] = exchange(stack, request("POST", path, {"Content-Type": "application/json",
+                                                        "Content-Length": str(len(body))}, body))  # fmt: skip
+    assert_problem(response, 400, "malformed_json")
+    again = stack.gateway("/v1/usage", json.loads(usage_text(f"http-json-{case}")))
+    assert (again.status, again.body["replayed"]) == (200, False)
