@@ -12,10 +12,10 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 
 from trial_edge.identity import Unauthenticated
-from trial_edge.problem_catalogue import PROBLEM_JSON, problem_body, status_of
+from trial_edge.problem_catalogue import PROBLEM_JSON, problem_body, status_of, stop_detail
 from trial_edge.response_models import FieldError
 from trial_edge.strict_json import loads, out_of_range_message
-from trial_ledger import InvalidRequest, LedgerError, TemporarilyUnavailable
+from trial_ledger import AdmissionRefused, InvalidRequest, LedgerError, TemporarilyUnavailable
 
 
 def problem(
@@ -104,11 +104,17 @@ def install_problem_handlers(app: APIGatewayHttpResolver, logger: Logger) -> Non
 
 
 def _install_ledger_problems(app: APIGatewayHttpResolver) -> None:
-    """The ledger's refusals: a refused argument, unavailability (with Retry-After), a domain error."""
+    """The ledger's refusals: a refused argument, a stop reason (R7), unavailability (with
+    Retry-After), a domain error."""
 
     @app.exception_handler(InvalidRequest)
     def refused_argument(error: InvalidRequest) -> Response[str]:
         return problem("validation_error", error.detail, errors=[FieldError(field=error.field, message=error.detail)])
+
+    @app.exception_handler(AdmissionRefused)
+    def refused_admission(error: AdmissionRefused) -> Response[str]:
+        # The detail and its advice come from the catalogue, not from the ledger's message.
+        return problem(error.code, stop_detail(error.code, error.model_id))
 
     @app.exception_handler(TemporarilyUnavailable)
     def unavailable(error: TemporarilyUnavailable) -> Response[str]:

@@ -26,13 +26,18 @@ EVERY_ROUTE = (
 with a body is checked too), and the store can fail under any of them."""
 
 
+def _described(code: str) -> str:
+    kind = CATALOGUE[code]
+    return f"{kind.description} ({kind.advice})" if kind.advice else kind.description
+
+
 def _example(code: str) -> dict[str, Any]:
     return {"summary": CATALOGUE[code].title, "value": problem_body(code, "...")}
 
 
 def _problem_response(codes: list[str]) -> OpenAPIResponse:
     response: OpenAPIResponse = {
-        "description": "; ".join(f"{code}: {CATALOGUE[code].description}" for code in codes),
+        "description": "; ".join(f"{code}: {_described(code)}" for code in codes),
         "content": {PROBLEM_JSON: {"model": Problem, "examples": {code: _example(code) for code in codes}}},
     }
     if "temporarily_unavailable" in codes:
