@@ -23,7 +23,7 @@ from trial_edge.response_models import (
     model_out,
     usage_record_out,
 )
-from trial_edge.responses import problems
+from trial_edge.responses import link, problems
 from trial_edge.snapstart import install_hooks
 from trial_edge.telemetry import count_by
 from trial_ledger import Ledger
@@ -36,29 +36,59 @@ ledger = Ledger()
 install_hooks(app, ledger, priming_route=("POST", "/v1/trials/claims"))
 
 
-@app.get("/v1/models", summary="The catalog, with whether the caller may claim each trial", responses=problems())
+@app.get(
+    "/v1/models",
+    operation_id="list_models",
+    summary="The catalog, with whether the caller may claim each trial",
+    responses=problems(),
+)
 def list_models() -> ModelsOut:
     availability = ledger.availability(console_caller(app.current_event).account_id)
     return ModelsOut(models=[model_out(spec, availability[model_id]) for model_id, spec in ledger.catalog.items()])
 
 
-@app.get("/v1/account", summary="The caller's root account", responses=problems())
+@app.get("/v1/account", operation_id="get_account", summary="The caller's root account", responses=problems())
 def get_account() -> AccountOut:
     return account_out(ledger.account(console_caller(app.current_event).account_id))
 
 
-@app.post("/v1/account/activation", summary="Activate TokenHub (idempotent)", responses=problems())
+@app.post(
+    "/v1/account/activation",
+    operation_id="activate",
+    summary="Activate TokenHub (idempotent)",
+    responses=problems(
+        links={
+            "TurnPostpaidOn": link(
+                "set_postpaid", "postpaid, which needs the activation", request_body={"enabled": True}
+            )
+        }
+    ),
+)
 def activate() -> AccountOut:
     return account_out(ledger.activate(console_caller(app.current_event).account_id))
 
 
-@app.put("/v1/account/postpaid", summary="Turn postpaid billing on or off", responses=problems("account_not_activated"))
+@app.put(
+    "/v1/account/postpaid",
+    operation_id="set_postpaid",
+    summary="Turn postpaid billing on or off",
+    responses=problems("account_not_activated"),
+)
 def set_postpaid(request: Annotated[PostpaidRequest, Body()]) -> AccountOut:
     return account_out(ledger.set_postpaid(console_caller(app.current_event).account_id, request.enabled))
 
 
 @app.post(
-    "/v1/trials/claims", summary="Claim free trials from the gallery", responses=problems("account_not_activated")
+    "/v1/trials/claims",
+    operation_id="claim_trials",
+    summary="Claim free trials from the gallery",
+    responses=problems(
+        "account_not_activated",
+        links={
+            "Grants": link("list_grants", "the caller's grants, the claimed ones among them"),
+            "ClaimAgain": link("claim_trials", "the same claim again: already_claimed", request_body="$request.body"),
+        },
+    ),
 )
 def claim_trials(request: Annotated[ClaimRequest, Body()]) -> ClaimsOut:
     caller = console_caller(app.current_event)
@@ -68,15 +98,35 @@ def claim_trials(request: Annotated[ClaimRequest, Body()]) -> ClaimsOut:
     return ClaimsOut(results=[claim_result_out(outcome) for outcome in outcomes])
 
 
-@app.get("/v1/trials", summary="The caller's grants, in their effective state", responses=problems())
+@app.get(
+    "/v1/trials",
+    operation_id="list_grants",
+    summary="The caller's grants, in their effective state",
+    responses=problems(),
+)
 def list_grants() -> GrantsOut:
     return GrantsOut(grants=[grant_out(grant) for grant in ledger.grants(console_caller(app.current_event).account_id)])
 
 
-@app.get("/v1/usage", summary="The caller's usage records, newest first", responses=problems())
+@app.get(
+    "/v1/usage",
+    operation_id="list_usage",
+    summary="The caller's usage records, newest first",
+    responses=problems(
+        links={
+            "NextPage": link(
+                "list_usage",
+                "the next page, while next_cursor is not null",
+                parameters={"cursor": "$response.body#/next_cursor"},
+            )
+        }
+    ),
+)
 def list_usage(
     limit: Annotated[int, Query(ge=1, le=MAX_USAGE_PAGE)] = DEFAULT_USAGE_PAGE,
-    cursor: Annotated[str | None, Query(max_length=600)] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=600, description="opaque: the next_cursor of the page before (else 422)")
+    ] = None,
     model_id: Annotated[str | None, Query(pattern=ID_PATTERN.pattern, max_length=128)] = None,
 ) -> UsagePageOut:
     page = ledger.usage(console_caller(app.current_event).account_id, model_id=model_id, limit=limit, cursor=cursor)

@@ -23,7 +23,7 @@ from trial_edge.response_models import (
     release_out,
     usage_out,
 )
-from trial_edge.responses import problems
+from trial_edge.responses import link, problems
 from trial_edge.snapstart import install_hooks
 from trial_edge.telemetry import count_by, count_usage
 from trial_edge.usage_batch import batch_out, parse_records, record_in_order
@@ -37,8 +37,17 @@ ledger = Ledger()
 install_hooks(app, ledger, priming_route=("POST", "/v1/usage"))
 
 
+HELD_CALL = {
+    "account_id": "$response.body#/account_id",
+    "model_id": "$response.body#/model_id",
+    "request_id": "$response.body#/request_id",
+}
+"""The call a hold or a usage names, for the links between them."""
+
+
 @app.post(
     "/v1/authorizations",
+    operation_id="authorize",
     summary="May this account invoke this model now? Claims the trial on first use",
     responses=problems(*StopReason, "unknown_model"),
 )
@@ -56,8 +65,22 @@ def authorize(request: Annotated[AuthorizationRequest, Body()]) -> Authorization
 
 @app.post(
     "/v1/usage",
+    operation_id="record_usage",
     summary="Record one invocation (idempotent by request_id)",
-    responses=problems("unknown_model", "request_id_conflict"),
+    responses=problems(
+        "unknown_model",
+        "request_id_conflict",
+        links={
+            "Replay": link(
+                "record_usage", "the same usage again: the first result, replayed", request_body="$request.body"
+            ),
+            "HoldForTheMeteredCall": link(
+                "take_hold",
+                "a hold for a call already metered",
+                request_body=HELD_CALL | {"estimate": "$response.body#/quantity"},
+            ),
+        },
+    ),
 )
 def record_usage(request: Annotated[UsageRequest, Body()]) -> UsageOut:
     gateway_caller(app.current_event)
@@ -70,8 +93,17 @@ def record_usage(request: Annotated[UsageRequest, Body()]) -> UsageOut:
 
 @app.post(
     "/v1/usage/batch",
+    operation_id="record_usage_batch",
     summary="Record up to 100 invocations in order, as if one by one (each idempotent by request_id)",
-    responses=problems(),
+    responses=problems(
+        links={
+            "Retry": link(
+                "record_usage_batch",
+                "the same batch again: the recorded records replayed",
+                request_body="$request.body",
+            ),
+        }
+    ),
 )
 def record_usage_batch(request: Annotated[UsageBatchRequest, Body()]) -> UsageBatchOut:
     gateway_caller(app.current_event)
@@ -85,8 +117,24 @@ def record_usage_batch(request: Annotated[UsageBatchRequest, Body()]) -> UsageBa
 
 @app.post(
     "/v1/holds",
+    operation_id="take_hold",
     summary="Reserve free units for a call before it runs (idempotent by request_id)",
-    responses=problems(*StopReason, "unknown_model", "request_id_conflict"),
+    responses=problems(
+        *StopReason,
+        "unknown_model",
+        "request_id_conflict",
+        links={
+            "Settle": link(
+                "record_usage",
+                "the call's usage, which settles the hold",
+                request_body=HELD_CALL | {"quantity": "$response.body#/estimate"},
+            ),
+            "Release": link(
+                "release_hold", "end the hold without usage", parameters={"request_id": "$response.body#/request_id"}
+            ),
+            "Replay": link("take_hold", "the same hold again: the first hold, replayed", request_body="$request.body"),
+        },
+    ),
 )
 def take_hold(request: Annotated[HoldRequest, Body()]) -> HoldOut:
     gateway_caller(app.current_event)
@@ -102,8 +150,18 @@ def take_hold(request: Annotated[HoldRequest, Body()]) -> HoldOut:
 
 @app.delete(
     "/v1/holds/<request_id>",
+    operation_id="release_hold",
     summary="End a live hold without usage; or say how it had ended",
-    responses=problems("hold_not_found"),
+    responses=problems(
+        "hold_not_found",
+        links={
+            "HowItEnded": link(
+                "release_hold",
+                "the same release again: how the hold ended",
+                parameters={"request_id": "$response.body#/request_id"},
+            ),
+        },
+    ),
 )
 def release_hold(
     request_id: Annotated[str, Path(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)],

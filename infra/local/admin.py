@@ -4,7 +4,6 @@ and the events that reached the local event bus."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import asdict
 from urllib.parse import parse_qs
@@ -13,6 +12,7 @@ from infra.local.bus import LocalBus
 from infra.local.gateway import LocalGateway, LocalRequest, Reply, json_reply, problem_reply
 from infra.local.lambda_pool import FunctionError
 from infra.local.shared_clock import ClockOutOfRange
+from trial_edge.strict_json import loads
 from trial_ledger import format_timestamp, parse_timestamp
 
 
@@ -39,8 +39,12 @@ class LocalAdmin:
         return json_reply({"now": format_timestamp(self.clock.now()), "frozen": self.clock.frozen})
 
     def freeze_clock(self, request: LocalRequest) -> Reply:
+        try:  # JSON as the functions read it: UTF-8, RFC 8259, no repeated key
+            document = loads(request.body or b"{}")
+        except (ValueError, RecursionError):
+            return problem_reply("malformed_json", 'the body is not valid JSON: send {"now": "<ISO-8601 instant>"}')
         try:
-            now = json.loads(request.body or b"{}").get("now")
+            now = document.get("now")
             self.clock.freeze(parse_timestamp(now))
         except ClockOutOfRange as out_of_range:
             return problem_reply("validation_error", str(out_of_range))

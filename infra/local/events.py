@@ -24,6 +24,7 @@ def http_event(
     jwt_claims: dict[str, Any] | None = None,
     iam_principal: str | None = None,
     path_parameters: dict[str, str] | None = None,
+    is_base64_encoded: bool = False,
 ) -> dict[str, Any]:
     lowered = {name.lower(): value for name, value in (headers or {}).items()}
     if body is not None:
@@ -35,7 +36,7 @@ def http_event(
         "rawQueryString": urlencode(query or {}),
         "headers": lowered,
         "requestContext": _request_context(method, path, route_key or f"{method} {path}", lowered),
-        "isBase64Encoded": False,
+        "isBase64Encoded": is_base64_encoded,
     }
     authorizer = _authorizer(jwt_claims, iam_principal)
     if authorizer is not None:

@@ -11,6 +11,7 @@ allowed origin; a function's answer to an allowed origin carries ``Access-Contro
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +20,7 @@ from http import HTTPStatus
 from multiprocessing.context import SpawnContext
 from types import ModuleType
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 from infra.local.events import GATEWAY_ROLE_ARN, http_event
 from infra.local.lambda_container import ContainerServices, FunctionCode
@@ -97,7 +98,9 @@ class LocalGateway:
         self._routes[(method, path)] = Route(method, path, name, iam=True)
 
     def _match(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
-        """The route of ``method path`` and its path parameters (``/v1/holds/{request_id}``)."""
+        """The route of ``method path`` and its path parameters (``/v1/holds/{request_id}``). The
+        path arrives decoded (``infra.local.server``), as API Gateway hands it on: a parameter is
+        its segment as it is, never decoded a second time (``%2541`` is ``%41``, not ``A``)."""
         if (route := self._routes.get((method, path))) is not None:
             return route, {}
         segments = path.split("/")
@@ -105,7 +108,7 @@ class LocalGateway:
             pattern = route_path.split("/")
             if route_method != method or "{" not in route_path or len(pattern) != len(segments):
                 continue
-            params = {p[1:-1]: unquote(s) for p, s in zip(pattern, segments, strict=True) if p.startswith("{")}
+            params = {p[1:-1]: s for p, s in zip(pattern, segments, strict=True) if p.startswith("{")}
             fixed = all(p == s for p, s in zip(pattern, segments, strict=True) if not p.startswith("{"))
             if fixed and all(params.values()):
                 return route, params
@@ -132,10 +135,11 @@ class LocalGateway:
         identity = self._identity(route, request)
         if isinstance(identity, Reply):
             return identity
+        body, base64_encoded = _event_body(request.body)
         event = http_event(
-            request.method, request.path, route_key=f"{route.method} {route.path}",
-            body=request.body.decode("utf-8", errors="replace") if request.body else None,
-            query=_query(request.query_string), headers=request.headers(), path_parameters=params, **identity,
+            request.method, request.path, route_key=f"{route.method} {route.path}", body=body,
+            is_base64_encoded=base64_encoded, query=_query(request.query_string), headers=request.headers(),
+            path_parameters=params, **identity,
         )  # fmt: skip
         try:
             raw = self.pools[route.function].invoke(event)
@@ -177,6 +181,19 @@ class LocalGateway:
     def close(self) -> None:
         for pool in self.pools.values():
             pool.close()
+
+
+def _event_body(body: bytes) -> tuple[str | None, bool]:
+    """The event's ``body`` and ``isBase64Encoded``: text when the bytes are UTF-8, else base64, as
+    API Gateway hands on a body that is not text. The function then finds the bytes as they were
+    sent, and answers 400 malformed_json for JSON that is not UTF-8, as in AWS; decoding them here
+    with replacement characters made such a body valid JSON with a U+FFFD in a string (a 422)."""
+    if not body:
+        return None, False
+    try:
+        return body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode("ascii"), True
 
 
 def _query(query_string: str) -> dict[str, str] | None:

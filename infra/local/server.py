@@ -88,6 +88,13 @@ def _too_large() -> Reply:
                          f"bodies are limited to {MAX_BODY_BYTES} bytes")  # fmt: skip
 
 
+def _decoded_path(environ: dict[str, Any]) -> str:
+    """The path as API Gateway hands it to a function (``rawPath``, ``pathParameters``): percent-
+    decoded, as text. WSGI's ``PATH_INFO`` is decoded too, but as one latin-1 character per byte of
+    its UTF-8 (werkzeug replaces bytes that are not UTF-8 with U+FFFD): ``é`` arrives as ``Ã©``."""
+    return (environ.get("PATH_INFO") or "/").encode("latin-1").decode("utf-8", errors="replace")
+
+
 def _answer(gateway: LocalGateway, admin: Any, console: LocalConsole, environ: dict[str, Any]) -> Reply:
     if refused := _framing_problem(environ):
         return refused
@@ -100,7 +107,7 @@ def _answer(gateway: LocalGateway, admin: Any, console: LocalConsole, environ: d
                              "the body did not arrive in full (short, stalled or badly chunked)")  # fmt: skip
     if len(body) > MAX_BODY_BYTES:
         return _too_large()
-    request = LocalRequest(environ["REQUEST_METHOD"], environ.get("PATH_INFO") or "/", environ.get("QUERY_STRING", ""),
+    request = LocalRequest(environ["REQUEST_METHOD"], _decoded_path(environ), environ.get("QUERY_STRING", ""),
                            environ[RAW_HEADERS], body)  # fmt: skip
     if console.serves(request):
         return console.handle(request)

@@ -54,6 +54,25 @@ def test_held_refusal_replay_and_conflict() -> None:
     assert (reply.status, reply.code) == (409, "request_id_conflict")
 
 
+def test_free_quota_held_says_that_a_retry_will_work() -> None:
+    """Issue 27: the detail of free_quota_held read "enable postpaid to continue", like a stop that
+    only postpaid ends; its units come back when the other calls end, so it says to retry."""
+    gateway("POST", "/v1/holds", hold(50))
+    for path, body in (
+        ("/v1/holds", hold(1, "h2")),
+        ("/v1/authorizations", {"account_id": "acct-1", "model_id": IMAGE}),
+    ):
+        reply = gateway("POST", path, body)
+        assert (reply.status, reply.code) == (402, "free_quota_held")
+        assert reply.body["detail"] == (
+            f"free quota held for model '{IMAGE}'; retryable: retry when those calls end, as their holds return "
+            "what they do not use (or enable postpaid to continue now)"
+        )
+    gateway("POST", "/v1/usage", {"account_id": "acct-1", "model_id": IMAGE, "quantity": 50, "request_id": "h1"})
+    exhausted = gateway("POST", "/v1/authorizations", {"account_id": "acct-1", "model_id": IMAGE})
+    assert exhausted.body["detail"] == f"free quota exhausted for model '{IMAGE}'; enable postpaid to continue"
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -1,5 +1,6 @@
 """POST /v1/usage/batch through the consume function, with IAM-authorized events."""
 
+import json
 from typing import Any
 
 import pytest
@@ -55,18 +56,57 @@ def test_the_same_records_one_by_one_give_the_same_answers() -> None:
         assert one.body | {"account_id": "acct-1", "request_id": many["request_id"]} == many
 
 
+def test_a_record_out_of_range_anywhere_is_refused_in_its_place() -> None:
+    """Issue 27: an 11-digit quantity, or any number past the body guard's range even in an unknown
+    field, made the whole batch a 422, and its retry failed the same way. Each such record, and
+    one that is not an object at all, is now refused in its place; its neighbours are recorded,
+    and the retried batch answers them as replays."""
+    records = [
+        json.dumps(usage(1, "r1")),
+        json.dumps(usage(12_345_678_901, "r2")),
+        json.dumps(usage(1, "r3")).replace('"quantity": 1', '"quantity": ' + "9" * 5000),
+        json.dumps(usage(1, "r4", note={"n": 10**30})),
+        "5",
+        json.dumps(usage(2, "r6")),
+    ]
+    body = '{"records": [' + ", ".join(records) + "]}"
+    first = gateway("POST", "/v1/usage/batch", body)
+    assert first.status == 200, first.body
+    results = first.body["results"]
+    assert [(r["request_id"], r.get("code")) for r in results] == [
+        ("r1", None), ("r2", "validation_error"), ("r3", "validation_error"), ("r4", "validation_error"),
+        (None, "validation_error"), ("r6", None)]  # fmt: skip
+    assert results[1]["detail"] == "quantity: out of range: 11 digits, and no number here exceeds 1,000,000,000"
+    assert results[2]["detail"].startswith("quantity: out of range: 5000 digits")
+    assert results[3]["detail"] == "note: Extra inputs are not permitted"
+    assert results[4]["detail"].startswith("record: must be a JSON object")
+    assert (results[0]["free"], results[5]["free"], results[5]["free_remaining"]) == (1, 2, 47)
+    again = gateway("POST", "/v1/usage/batch", body).body["results"]
+    assert again == [r | {"replayed": True} if "replayed" in r else r for r in results]
+
+
 @pytest.mark.parametrize(
     "body",
     [
         {},
         {"records": []},
         {"records": [usage(1, f"r{n}") for n in range(101)]},
-        {"records": [usage(1, "r1"), 5]},
         {"records": usage(1, "r1")},
         {"records": [usage(1, "r1")], "extra": True},
+        {"records": [usage(1, "r1")], "extra": 10**30},
         [usage(1, "r1")],
+        '{"records": [' + json.dumps(usage(1, "r1", note=[])).replace("[]", "[" * 31 + "]" * 31) + "]}",
     ],
-    ids=["no-records", "empty", "over-100", "not-an-object", "not-a-list", "unknown-field", "bare-list"],
+    ids=[
+        "no-records",
+        "empty",
+        "over-100",
+        "not-a-list",
+        "unknown-field",
+        "unknown-field-out-of-range",
+        "bare-list",
+        "nested-past-the-guard",
+    ],
 )
 def test_an_envelope_that_breaks_the_schema_writes_nothing(body: Any) -> None:
     reply = gateway("POST", "/v1/usage/batch", body)

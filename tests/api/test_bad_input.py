@@ -30,7 +30,7 @@ pytestmark = [
 TABLE_NAME = os.environ["TABLE_NAME"]
 LEAKS = ("Traceback", ".py", "pynamodb", "botocore")
 BIG = "x" * (300 * 1024)
-"""300 KB: under the local server's 1 MB and API Gateway's 10 MB body limits, so it reaches the handler."""
+"""300 KB: under the local server's 1 MiB and API Gateway's 10 MB body limits, so it reaches the handler."""
 
 MALFORMED = (400, "malformed_json")
 INVALID = (422, "validation_error")
@@ -138,6 +138,16 @@ HUGE = "9" * 5000
 """Valid JSON, but past Python's 4,300-digit limit for converting a string to an integer."""
 
 
+def repeated(body: dict[str, Any], field: str, value: Any) -> str:
+    """``body`` as JSON text with ``field`` sent a second time, holding ``value``, at the end."""
+    return json.dumps(body)[:-1] + f", {json.dumps(field)}: {json.dumps(value)}}}"
+
+
+SECOND_RECORD_REPEATS_A_KEY = (
+    '{"records": [' + json.dumps(USAGE_OK) + ", " + repeated(with_usage(request_id="r2"), "request_id", "r3") + "]}"
+)
+
+
 def cursor_of(value: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
@@ -167,6 +177,20 @@ CORPUS: list[Case] = [
     usage("infinity", json.dumps(USAGE_OK).replace('"quantity": 10', '"quantity": Infinity'), MALFORMED),
     # A raw tab inside a JSON string (not the escape \\t): not JSON.
     usage("literal-tab-in-string", json.dumps(USAGE_OK).replace('"acct-1"', '"acct\t1"'), MALFORMED),
+    # --- an object that repeats a key, at any depth: 400 on every route with a body (contract v3.2) ---
+    usage("repeated-quantity", repeated(USAGE_OK, "quantity", 1_000_000), MALFORMED),
+    usage("repeated-same-value", repeated(USAGE_OK, "quantity", 10), MALFORMED),
+    usage("repeated-account-id", repeated(USAGE_OK, "account_id", "acct-2"), MALFORMED),
+    usage("repeated-key-nested", repeated(USAGE_OK, "note", "x").replace('"x"', '{"a": 1, "a": 2}'), MALFORMED),
+    usage("repeated-300kb-key", json.dumps({BIG: 1})[:-1] + f', "{BIG}": 2}}', MALFORMED),
+    postpaid("repeated-enabled", repeated({"enabled": False}, "enabled", True), MALFORMED),
+    claims("repeated-models", repeated(CLAIMS_OK, "models", [LANG_90_B]), MALFORMED),
+    authorization("repeated-model-id", repeated(AUTHZ_OK, "model_id", LANG_90_B), MALFORMED),
+    holding("repeated-estimate", repeated(HOLD_OK, "estimate", 1_000_000), MALFORMED),
+    holding("repeated-ttl", repeated(HOLD_OK | {"ttl_seconds": 60}, "ttl_seconds", 3600), MALFORMED),
+    batch("repeated-records", repeated({"records": [USAGE_OK]}, "records", [with_usage(request_id="r2")]), MALFORMED),
+    batch("record-repeated-quantity", '{"records": [' + repeated(USAGE_OK, "quantity", 10**6) + "]}", MALFORMED),
+    batch("second-record-repeated-key", SECOND_RECORD_REPEATS_A_KEY, MALFORMED),
     # --- JSON that is not an object: 422 ---
     postpaid("json-string", '"enabled"'),
     postpaid("json-array", "[true]"),
@@ -315,14 +339,12 @@ CORPUS: list[Case] = [
     batch("records-101", {"records": [with_usage(request_id=f"r{n}") for n in range(101)]}),
     batch("records-null", {"records": None}),
     batch("records-object", {"records": USAGE_OK}),
-    batch("record-number", {"records": [USAGE_OK, 5]}),
-    batch("record-string", {"records": [USAGE_OK, "r1"]}),
-    batch("record-null", {"records": [USAGE_OK, None]}),
-    batch("record-array", {"records": [[USAGE_OK]]}),
+    # (a record that is not a usage body, a number or a 5,000-digit quantity included, is a result in
+    # its place: test_bad_records_in_a_batch_are_refused_in_place_and_write_nothing)
     batch("unknown-field", {"records": [USAGE_OK], "atomic": True}),
     batch("array-body", json.dumps([{"records": [USAGE_OK]}])),
     batch("nested-33", '{"records": [' + nested(31) + "]}"),
-    batch("quantity-huge-digits", json.dumps({"records": [USAGE_OK]}).replace('"quantity": 10', f'"quantity": {HUGE}')),
+    batch("record-nested-33", '{"records": [' + json.dumps(USAGE_OK)[:-1] + ', "note": ' + nested(31) + "}]}"),
     batch("truncated", '{"records": [', MALFORMED),
     batch("form-body", FORM_BODY, UNSUPPORTED, content_type="application/x-www-form-urlencoded"),
     # --- DELETE /v1/holds/{request_id}: the id rules apply to the path ---
@@ -330,6 +352,16 @@ CORPUS: list[Case] = [
     release("request-id-129-chars", "h" * 129),
     release("request-id-leading-dot", ".h1"),
     release("request-id-unicode", "h\u00e9"),
+    # API Gateway hands the path decoded: characters no id has must still reach the route (they
+    # were a 404 "no such route": Powertools matched a path segment with \w and a few symbols).
+    release("request-id-nul", "h\u00001"),
+    release("request-id-control", "h\u00071"),
+    release("request-id-snowman", "h\u2603"),
+    release("request-id-emoji", "h\U0001f600"),
+    release("request-id-copyright", "h\u00a9"),
+    release("request-id-quote", 'h"1'),
+    release("request-id-backslash", "h\\1"),
+    release("request-id-replacement-char", "h\ufffd"),
     # --- GET /v1/usage query parameters ---
     listing("limit-zero", {"limit": "0"}),
     listing("limit-101", {"limit": "101"}),
@@ -481,22 +513,37 @@ def test_bad_input_is_refused_and_writes_nothing(case: Case, dynamodb: Any, hand
         assert reply.body["errors"], "a 422 names the offending fields"
 
 
+def bad_usage_records() -> list[str]:
+    """Every usage body of the corpus that is a 422 on its own and an object (as JSON text: some
+    hold integers of 5,000 digits), then records that are not objects at all."""
+    texts = [case.body if isinstance(case.body, str) else json.dumps(case.body) for case in CORPUS
+             if case.path == "/v1/usage" and case.expected == INVALID and case.content_type is None
+             and case.body is not None and (case.body.startswith("{") if isinstance(case.body, str)
+                                            else isinstance(case.body, dict))]  # fmt: skip
+    return [*texts, "5", '"r1"', "null", "true", "[" + json.dumps(USAGE_OK) + "]", "[]"]
+
+
 def test_bad_records_in_a_batch_are_refused_in_place_and_write_nothing(dynamodb: Any, handlers: Ledger) -> None:
-    """Every usage body of the corpus as a record of one batch: each answered with its own
-    validation_error (its request_id when that is an id), nothing written, nothing leaked. An
-    integer past the body guard's bounds refuses the whole body (the batch-quantity-huge-digits
-    case): it is left out here."""
-    records = [case.body for case in CORPUS if case.path == "/v1/usage" and case.expected == INVALID
-               and isinstance(case.body, dict) and case.content_type is None
-               and not any(type(value) is int and abs(value) > 10**10 for value in case.body.values())]  # fmt: skip
-    assert len(records) >= 25
+    """Every bad usage body of the corpus as a record of one batch, numbers past any range and
+    records that are not objects included: each answered with its own validation_error (its
+    request_id when that is an id), nothing written, nothing leaked. The deep-nesting cases are
+    the exception: a body past the guard's depth refuses the whole batch (batch-record-nested-33)."""
+    records = [text for text in bad_usage_records() if "[[[[" not in text]
+    assert len(records) >= 35
+    assert any(HUGE in text for text in records)
+    assert any(str(10**30) in text for text in records)
     before = item_count(dynamodb)
-    reply = send(batch("bad-records", {"records": records}, (200, "")))
+    reply = send(batch("bad-records", '{"records": [' + ", ".join(records) + "]}", (200, "")))
     assert reply.status == 200, reply.body
     results = reply.body["results"]
     assert [(r["status"], r["code"]) for r in results] == [(422, "validation_error")] * len(records)
-    expected_ids = [r.get("request_id") if r.get("request_id") in ("r1",) else None for r in records]
+    parsed = [json.loads(text) if HUGE not in text else {"request_id": "r1"} for text in records]
+    expected_ids = [r.get("request_id") if isinstance(r, dict) and r.get("request_id") == "r1" else None
+                    for r in parsed]  # fmt: skip
     assert [r["request_id"] for r in results] == expected_ids
+    out_of_range = [r["detail"] for r, text in zip(results, records, strict=True) if HUGE in text]
+    assert out_of_range
+    assert all("out of range: 5000 digits" in detail for detail in out_of_range), out_of_range
     text = json.dumps(reply.body, ensure_ascii=False)
     assert not any(leak in text for leak in LEAKS)
     assert BIG not in text, "a refused record echoes a 300 KB input back"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -182,6 +183,33 @@ def test_a_cors_preflight_from_any_other_origin_gets_no_allow_headers(stack: Loc
     assert "access-control-allow-origin" not in answer.headers
 
 
+@pytest.mark.parametrize(
+    ("segment", "status", "code"),
+    [
+        ("h%00", 422, "validation_error"),
+        ("h%07", 422, "validation_error"),
+        ("h%C3%A9", 422, "validation_error"),
+        ("h%C2%A9", 422, "validation_error"),
+        ("h%E2%98%83", 422, "validation_error"),
+        ("h%F0%9F%98%80", 422, "validation_error"),
+        ("h%FF", 422, "validation_error"),
+        ("h%22", 422, "validation_error"),
+        ("h%5C1", 422, "validation_error"),
+        ("h%2541", 422, "validation_error"),
+        ("never-held-1", 404, "hold_not_found"),
+    ],
+)
+def test_a_hold_id_in_the_path_is_answered_by_its_route(
+    stack: LocalStack, segment: str, status: int, code: str
+) -> None:
+    """Issue 27: a NUL or a character no id has (here ``©``, ``☃``, an emoji, a quote, a backslash)
+    was 404 "no such route"; the route answers, 422 naming the field, or hold_not_found."""
+    [response] = exchange(stack, request("DELETE", f"/v1/holds/{segment}", {}))
+    assert_problem(response, status, code)
+    if status == 422:
+        assert [error["field"] for error in response[2]["errors"]] == ["request_id"]
+
+
 def test_head_is_answered_without_a_body(stack: LocalStack) -> None:
     [(status, headers, body)] = exchange(stack, request("HEAD", "/v1/account", {"X-Account-Id": "http-head"}))
     assert (status, headers["content-type"], body) == (404, "application/problem+json", None)
@@ -209,3 +237,43 @@ def test_the_test_clock_refuses_instants_it_cannot_keep(stack: LocalStack, now: 
     answer = stack.call("PUT", "/_local/clock", {"now": now})
     assert (answer.status, answer.body["code"]) == (422, "validation_error")
     assert stack.call("GET", "/_local/clock").body == before
+
+
+def test_the_test_clock_reads_json_as_the_functions_do(stack: LocalStack) -> None:
+    before = stack.call("GET", "/_local/clock").body
+    for body in (b'{"now": "2026-01-01T00:00:00Z", "now": "2027-01-01T00:00:00Z"}', b'{"now": ', b'{"now": "\xff"}'):
+        answer = stack.call("PUT", "/_local/clock", body)
+        assert (answer.status, answer.body["code"]) == (400, "malformed_json"), body
+    assert stack.call("GET", "/_local/clock").body == before
+
+
+def usage_text(request_id: str) -> bytes:
+    return json.dumps(
+        {"account_id": "http-json", "model_id": LANG_90, "quantity": 10, "request_id": request_id}
+    ).encode()
+
+
+MALFORMED_BODIES: dict[str, tuple[str, Callable[[str], bytes]]] = {
+    "repeated-key": ("/v1/usage", lambda rid: usage_text(rid)[:-1] + b', "quantity": 1000000}'),
+    "not-utf8-ff": ("/v1/usage", lambda rid: usage_text(rid).replace(b"http-json", b"http\xff-json", 1)),
+    "not-utf8-truncated": ("/v1/usage", lambda rid: usage_text(rid).replace(b"http-json", b"http\xc3-json", 1)),
+    "batch-repeated-key": ("/v1/usage/batch", lambda rid: b'{"records": [' + usage_text(rid) + b'], "records": []}'),
+    "batch-not-utf8": (
+        "/v1/usage/batch",
+        lambda rid: b'{"records": [' + usage_text(rid).replace(b"http", b"\xe9", 1) + b"]}",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED_BODIES))
+def test_a_body_with_a_repeated_key_or_bytes_not_utf8_is_malformed_json(stack: LocalStack, case: str) -> None:
+    """Issue 27, locally as in Lambda: a repeated key was resolved by its last value, and bytes that
+    are not UTF-8 inside a JSON string were decoded with replacement characters (a 422). Both are
+    400 malformed_json, and nothing is written: the same request_id, sent well formed, is new."""
+    path, make = MALFORMED_BODIES[case]
+    body = make(f"http-json-{case}")
+    [response] = exchange(stack, request("POST", path, {"Content-Type": "application/json",
+                                                        "Content-Length": str(len(body))}, body))  # fmt: skip
+    assert_problem(response, 400, "malformed_json")
+    again = stack.gateway("/v1/usage", json.loads(usage_text(f"http-json-{case}")))
+    assert (again.status, again.body["replayed"]) == (200, False)

@@ -2,40 +2,50 @@
 
 Every operation of the document is fuzzed in all of Schemathesis' phases (the document's examples,
 the coverage phase's boundary and negative cases, random positive and negative fuzzing, and
-stateful sequences over the links it infers), with a fixed seed and a bounded number of examples
-per operation. The run must end without a server error or a response the document does not
-describe, and the ledger audit must pass over everything the run wrote.
+stateful sequences over the document's links and those Schemathesis infers), with a fixed seed and
+a bounded number of examples per operation and steps per scenario. The run must end without a
+server error or a response the document does not describe, and the ledger audit must pass over
+everything the run wrote.
 
 Checks (see `st run --help`), and why the others are off:
 
 - on: ``not_a_server_error``, ``status_code_conformance``, ``content_type_conformance``,
-  ``response_schema_conformance``, ``response_headers_conformance``, ``negative_data_rejection``
-  (a request the document forbids must be a 4xx: the contract's "a body or query that breaks the
-  schema is 422").
-- ``positive_data_acceptance`` off: a schema-valid request is not always a 2xx here, by design.
-  JSON Schema counts ``4307.0`` as an integer but the bodies are strict (docs/api.md: ``10.0`` is
-  not a quantity); any string of up to 600 characters is a schema-valid ``cursor`` but only the
-  service's own cursors are accepted; and 402/403/404/409 are the contract's business answers.
+  ``response_schema_conformance``, ``response_headers_conformance``;
+  ``negative_data_rejection`` (a request the document forbids must be a 4xx: the contract's "a
+  body or query that breaks the schema is 422"); ``positive_data_acceptance`` (a request the
+  document allows must not be refused as malformed: 2xx, or one of the contract's business
+  answers 402/403/404/409, listed in CONFIG; so every constraint the service enforces must be in
+  the document, which is how ``uniqueItems`` on a claim's models was found missing);
+  ``use_after_free`` and ``ensure_resource_availability`` over the stateful phase's links (a hold
+  taken is there for its release; a read after a DELETE would be flagged, and a DELETE after a
+  DELETE is R15's "how it ended", which the check itself allows).
+- ``positive_data_acceptance`` has two exceptions, both in CONFIG with their reasons: a ``cursor``
+  of ``GET /v1/usage`` is opaque (only a ``next_cursor`` is accepted, which no schema can
+  describe), so a generated one is a 422 there; and integers travel as integer literals, which
+  JSON Schema 2020-12 cannot state (it counts ``4307.0`` as an integer): the run loads
+  ``tests/support/schemathesis_hooks.py``, which spells whole floats as integers before each call.
 - ``ignored_auth`` and ``missing_required_header`` off, and no generated security parameters: the
   only required header is the security schemes' ``Authorization``, which API Gateway's JWT
   authorizer and IAM check before a handler runs. Locally the identity is ``X-Account-Id`` and no
   token is verified, so these would test the emulator, not the service.
+- ``object_level_authorization`` off: it needs a second identity the document describes, and the
+  document's identities are tokens the local stack does not read (one ``X-Account-Id`` per run);
+  the gateway routes have one caller by design, the inference gateway. Isolation between accounts
+  is ``tests/local/test_local_isolation.py``'s.
 - ``unsupported_method`` and ``allow_header_conformance`` off: the contract answers a method a
   route does not have with 404 ``not_found`` (docs/api.md, Errors), not 405 with ``Allow``. The
-  coverage phase still sends those requests, and they must not be 5xx.
-- ``use_after_free``, ``ensure_resource_availability``, ``object_level_authorization`` off: the one
-  resource addressed by id, a hold (``DELETE /v1/holds/{request_id}``), answers a DELETE after a
-  DELETE with how the hold ended (200 ``released``), by design (R15), not 404; and there is one
-  caller identity per run.
+  coverage phase still sends those requests, every method it knows included, and they must not
+  be 5xx: the local server hands every method to the gateway, which answers 404 (``HEAD`` without
+  a body); in AWS, API Gateway answers them itself (CORS preflight, or 404 for no route).
 
-The coverage phase's unexpected methods are limited to those the emulator's HTTP server
-implements: it answers OPTIONS, TRACE and QUERY itself with a 501 before any handler runs, and in
-AWS API Gateway answers them (CORS preflight, or 404 for no route).
+Bodies Schemathesis cannot send are the bad-input corpus's (``tests/api/test_bad_input.py``): an
+object with a repeated key, bytes that are not UTF-8, 5,000-digit integers.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -53,8 +63,10 @@ pytestmark = pytest.mark.e2e
 
 OPENAPI = ROOT / "docs" / "openapi.json"
 SEED = 20260301
-MAX_EXAMPLES = 50
-"""Per operation and phase: 1,074 requests with this seed, about 25 s on two cores."""
+MAX_EXAMPLES = 100
+"""Per operation and phase (see the figures in docs/reliability.md)."""
+MAX_STEPS = 10
+"""Per stateful scenario: a hold, its settle, its release and their replays fit."""
 CHECKS = [
     "not_a_server_error",
     "status_code_conformance",
@@ -62,11 +74,25 @@ CHECKS = [
     "response_schema_conformance",
     "response_headers_conformance",
     "negative_data_rejection",
+    "positive_data_acceptance",
+    "use_after_free",
+    "ensure_resource_availability",
 ]
-CONFIG = """
-[phases.coverage]
-unexpected-methods = ["get", "put", "post", "delete", "patch"]
+CONFIG = f"""
+# The contract's business answers to a well-formed request: a stop reason (402), no activation
+# (403), an unknown model or hold (404), a request_id recorded with another body (409).
+[checks.positive_data_acceptance]
+expected-statuses = ["2xx", "402", "403", "404", "409"]
+
+# A cursor is opaque: only the next_cursor of a page is one (else 422).
+[[operations]]
+include-name = "GET /v1/usage"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "422"]
+
+[phases.stateful]
+max-steps = {MAX_STEPS}
 """
+HOOKS = "tests.support.schemathesis_hooks"
 BODY_OPERATIONS = {
     "PUT /v1/account/postpaid",
     "POST /v1/trials/claims",
@@ -132,7 +158,8 @@ def run_schemathesis(url: str, workdir: Path) -> tuple[subprocess.CompletedProce
         "--report", "ndjson", "--report-ndjson-path", str(events_path),
     ]  # fmt: skip
     # cwd: Schemathesis and Hypothesis leave their own directories behind; keep them out of the repo.
-    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=600, check=False)
+    env = os.environ | {"SCHEMATHESIS_HOOKS": HOOKS, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert events_path.is_file(), f"schemathesis did not run (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
     events = [json.loads(line) for line in events_path.read_text().splitlines() if line.strip()]
     return done, events

@@ -150,8 +150,8 @@ def test_the_documented_id_rule_is_the_id_pattern(name: str) -> None:
 def test_the_local_body_limit_is_the_emulators() -> None:
     from infra.local.server import MAX_BODY_BYTES
 
-    [megabytes] = re.findall(r"bodies over (\d+) MB", text_of("docs/api.md"))
-    assert int(megabytes) * 1024 * 1024 == MAX_BODY_BYTES
+    [(mebibytes, exact)] = re.findall(r"bodies over (\d+) MiB \(([\d,]+) bytes\)", text_of("docs/api.md"))
+    assert int(mebibytes) * 1024 * 1024 == int(exact.replace(",", "")) == MAX_BODY_BYTES
 
 
 def test_the_corpus_size_is_the_documented_one() -> None:

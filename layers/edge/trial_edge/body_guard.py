@@ -6,10 +6,14 @@ belongs here: a body is a JSON object, sent as JSON, or it is refused:
 
 - a Content-Type that is not JSON (``application/json`` or ``type/subtype+json``, in any case, with
   any parameters; no Content-Type is JSON too): 415;
-- not UTF-8, not JSON, or JSON with ``NaN``/``Infinity`` (not JSON by RFC 8259): 400;
+- not UTF-8, not JSON, JSON with ``NaN``/``Infinity`` (not JSON by RFC 8259), or an object that
+  repeats a key, at any depth: 400 (``trial_edge.strict_json``);
 - JSON that is not an object (an array, a string, a number): 422;
-- JSON nested deeper than 32 levels, or holding an integer with more digits than any number of
-  the contract: 422 naming the field (``trial_edge.json_bounds``).
+- JSON nested deeper than 32 levels: 422 naming the field (``trial_edge.json_bounds``).
+
+An integer with more digits than any number of the contract is not refused here: the parser keeps
+it as a marker that validation refuses where it stands (a field of the body; in a batch, the
+record it is in, in its place).
 
 An accepted body reaches Powertools with ``Content-Type: application/json``, the only spelling
 its parser takes for JSON."""
@@ -18,22 +22,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from trial_edge.json_bounds import first_out_of_bounds, is_out_of_bounds, parse_int, too_deep
+from trial_edge.json_bounds import first_too_deep, is_too_deep, too_deep
 from trial_edge.problems import problem
 from trial_edge.response_models import FieldError
+from trial_edge.strict_json import RepeatedKey, loads
 
 _logger = Logger(child=True)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def is_json_media_type(content_type: str) -> bool:
@@ -47,8 +47,7 @@ def is_json_media_type(content_type: str) -> bool:
 
 def _parse(event: dict[str, Any]) -> Any:
     raw = event["body"]
-    text = base64.b64decode(raw, validate=True).decode("utf-8") if event.get("isBase64Encoded") else raw
-    return json.loads(text, parse_constant=_reject_constant, parse_int=parse_int)
+    return loads(base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw)
 
 
 def refuse_unacceptable_body(event: dict[str, Any]) -> Response[str] | None:
@@ -62,6 +61,8 @@ def refuse_unacceptable_body(event: dict[str, Any]) -> Response[str] | None:
         value = _parse(event)
     except RecursionError:
         return problem("validation_error", "the body nests too deep", errors=[too_deep(())])
+    except RepeatedKey as repeated:
+        return problem("malformed_json", f"the body is not valid JSON: {repeated.msg}")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return problem("malformed_json", "the body is not valid JSON")
     return _refuse_shape(value)
@@ -75,8 +76,8 @@ def _refuse_shape(value: Any) -> Response[str] | None:
             "the body must be a JSON object",
             errors=[FieldError(field="body", message="must be a JSON object")],
         )
-    if is_out_of_bounds(value):
-        return problem("validation_error", "the body is out of bounds", errors=[first_out_of_bounds(value)])
+    if is_too_deep(value):
+        return problem("validation_error", "the body nests too deep", errors=[first_too_deep(value)])
     return None
 
 

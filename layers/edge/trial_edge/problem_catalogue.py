@@ -24,11 +24,19 @@ class ProblemKind:
     """When it is answered: the OpenAPI response description."""
     local_only: bool = False
     """Answered only by the local stack's HTTP layer (API Gateway frames and identifies in AWS)."""
+    advice: str = ""
+    """What the caller can do about it, for the stop reasons (R7): the end of their ``detail``
+    (``trial_edge.problems``) and of their OpenAPI description. This table is its one source."""
+
+
+ENABLE_POSTPAID = "enable postpaid to continue"
 
 
 CATALOGUE: dict[str, ProblemKind] = {
     "malformed_json": ProblemKind(
-        HTTPStatus.BAD_REQUEST, "Malformed JSON", "the body is not UTF-8 JSON (RFC 8259: no NaN or Infinity)"
+        HTTPStatus.BAD_REQUEST,
+        "Malformed JSON",
+        "the body is not UTF-8 JSON (RFC 8259: no NaN or Infinity), or an object in it repeats a key",
     ),
     "malformed_request": ProblemKind(
         HTTPStatus.BAD_REQUEST,
@@ -48,21 +56,29 @@ CATALOGUE: dict[str, ProblemKind] = {
         "no usable identity: no account claim, a sub that is not an id, or no IAM principal",
     ),
     "free_quota_exhausted": ProblemKind(
-        HTTPStatus.PAYMENT_REQUIRED, "Free quota exhausted", "the trial is used up and postpaid is off"
+        HTTPStatus.PAYMENT_REQUIRED,
+        "Free quota exhausted",
+        "the trial is used up and postpaid is off",
+        advice=ENABLE_POSTPAID,
     ),
     "free_quota_expired": ProblemKind(
-        HTTPStatus.PAYMENT_REQUIRED, "Free quota expired", "the trial's validity has ended and postpaid is off"
+        HTTPStatus.PAYMENT_REQUIRED,
+        "Free quota expired",
+        "the trial's validity has ended and postpaid is off",
+        advice=ENABLE_POSTPAID,
     ),
     "no_free_quota": ProblemKind(
         HTTPStatus.PAYMENT_REQUIRED,
         "No free quota",
         "the model has no trial, or the campaign closed before one was claimed, and postpaid is off",
+        advice=ENABLE_POSTPAID,
     ),
     "free_quota_held": ProblemKind(
         HTTPStatus.PAYMENT_REQUIRED,
         "Free quota held",
-        "free units remain but live holds of other requests reserve all of them and postpaid is off; "
-        "retry when those calls end",
+        "free units remain but live holds of other requests reserve all of them and postpaid is off",
+        advice="retryable: retry when those calls end, as their holds return what they do not use "
+        "(or enable postpaid to continue now)",
     ),
     "account_not_activated": ProblemKind(
         HTTPStatus.FORBIDDEN, "Account not activated", "the account has not activated TokenHub"
@@ -104,6 +120,11 @@ CATALOGUE: dict[str, ProblemKind] = {
 def status_of(code: str) -> int:
     """The HTTP status of a problem ``code`` (KeyError for a code the catalogue lacks)."""
     return int(CATALOGUE[code].status)
+
+
+def stop_detail(code: str, model_id: str) -> str:
+    """The ``detail`` of a stop reason (R7) for ``model_id``: what happened, and its advice."""
+    return f"{code.replace('_', ' ')} for model {model_id!r}; {CATALOGUE[code].advice}"
 
 
 def problem_type(code: str) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -11,9 +12,10 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 
 from trial_edge.identity import Unauthenticated
-from trial_edge.problem_catalogue import PROBLEM_JSON, problem_body, status_of
+from trial_edge.problem_catalogue import PROBLEM_JSON, problem_body, status_of, stop_detail
 from trial_edge.response_models import FieldError
-from trial_ledger import InvalidRequest, LedgerError, TemporarilyUnavailable
+from trial_edge.strict_json import loads, out_of_range_message
+from trial_ledger import AdmissionRefused, InvalidRequest, LedgerError, TemporarilyUnavailable
 
 
 def problem(
@@ -42,10 +44,29 @@ def _field_name(location: tuple[Any, ...]) -> str:
     return field_path([part for part in location if part not in ("body", "query", "path", "header")])
 
 
+def issue_message(issue: Mapping[str, Any]) -> str:
+    """What a Pydantic validation issue says to the client; an integer too long to be any number
+    of the contract (``trial_edge.strict_json``) is "out of range", not "not an integer"."""
+    return out_of_range_message(issue) or str(issue.get("msg", ""))
+
+
+class HttpResolver(APIGatewayHttpResolver):
+    """Powertools' resolver, with a path parameter that is any non-empty path segment.
+
+    API Gateway has routed the request before the function runs, and hands it the path decoded;
+    Powertools routes again, matching a parameter with ``\\w`` and a few symbols, so an id with a
+    NUL, a control character, a symbol (``©``, ``☃``), a quote or a backslash matched no route and
+    was a 404 "no such route". The route answers it instead: 422 when it breaks the id rules."""
+
+    @staticmethod
+    def _compile_regex(rule: str, base_regex: str = r"^{}\Z") -> re.Pattern[str]:
+        return re.compile(base_regex.format(re.sub(r"<(\w+)>", r"(?P<\1>[^/]+)", rule)))
+
+
 def json_api(logger: Logger) -> APIGatewayHttpResolver:
     """A resolver that validates requests against the routes' Pydantic models and answers every
-    error as problem+json."""
-    app = APIGatewayHttpResolver(enable_validation=True)
+    error as problem+json. It parses bodies as the body guard does (``trial_edge.strict_json``)."""
+    app = HttpResolver(enable_validation=True, json_body_deserializer=loads)
     install_problem_handlers(app, logger)
     return app
 
@@ -58,7 +79,7 @@ def install_problem_handlers(app: APIGatewayHttpResolver, logger: Logger) -> Non
         issues = list(error.errors())
         if any(issue.get("type") == "json_invalid" for issue in issues):
             return problem("malformed_json", "the body is not valid JSON")
-        fields = [FieldError(field=_field_name(tuple(issue.get("loc", ()))), message=str(issue.get("msg", "")))
+        fields = [FieldError(field=_field_name(tuple(issue.get("loc", ()))), message=issue_message(issue))
                   for issue in issues]  # fmt: skip
         return problem("validation_error", "the request does not match the schema", errors=fields)
 
@@ -83,11 +104,17 @@ def install_problem_handlers(app: APIGatewayHttpResolver, logger: Logger) -> Non
 
 
 def _install_ledger_problems(app: APIGatewayHttpResolver) -> None:
-    """The ledger's refusals: a refused argument, unavailability (with Retry-After), a domain error."""
+    """The ledger's refusals: a refused argument, a stop reason (R7), unavailability (with
+    Retry-After), a domain error."""
 
     @app.exception_handler(InvalidRequest)
     def refused_argument(error: InvalidRequest) -> Response[str]:
         return problem("validation_error", error.detail, errors=[FieldError(field=error.field, message=error.detail)])
+
+    @app.exception_handler(AdmissionRefused)
+    def refused_admission(error: AdmissionRefused) -> Response[str]:
+        # The detail and its advice come from the catalogue, not from the ledger's message.
+        return problem(error.code, stop_detail(error.code, error.model_id))
 
     @app.exception_handler(TemporarilyUnavailable)
     def unavailable(error: TemporarilyUnavailable) -> Response[str]:

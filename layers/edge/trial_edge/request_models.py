@@ -3,14 +3,19 @@ with the limits of trial_ledger.limits."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from trial_ledger import HoldAsk
 from trial_ledger.limits import HOLD_TTL_RANGE, ID_PATTERN, MAX_MODELS_PER_CLAIM, MAX_QUANTITY, MAX_RECORDS_PER_BATCH
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)]
+INTEGER_LITERAL = (
+    'An integer literal: `10`, never `10.0`, `1e1` or `"10"` (JSON Schema calls 10.0 an integer; this API does not).'
+)
+"""What the document says of an integer field: no JSON Schema keyword can tell ``10`` from ``10.0``."""
+Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY, description=INTEGER_LITERAL)]
 
 
 class StrictBody(BaseModel):
@@ -23,7 +28,10 @@ class StrictBody(BaseModel):
 class ClaimRequest(StrictBody):
     model_config = ConfigDict(json_schema_extra={"examples": [{"models": ["hunyuan-turbo", "hunyuan-image"]}]})
 
-    models: Annotated[list[Id], Field(min_length=1, max_length=MAX_MODELS_PER_CLAIM)]
+    # uniqueItems: the validator below refuses duplicates, and the document must say so.
+    models: Annotated[
+        list[Id], Field(min_length=1, max_length=MAX_MODELS_PER_CLAIM, json_schema_extra={"uniqueItems": True})
+    ]
 
     @field_validator("models")
     @classmethod
@@ -68,7 +76,7 @@ class UsageRequest(StrictBody):
 
     account_id: Id
     model_id: Id
-    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+    quantity: Quantity
     request_id: Id
     sub_account_id: Id | None = None
 
@@ -77,15 +85,19 @@ class UsageBatchRequest(StrictBody):
     model_config = ConfigDict(json_schema_extra={"examples": [{"records": [
         {"account_id": "100012345678", "model_id": "hunyuan-turbo", "quantity": 1834, "request_id": "req-5f0c2a"},
         {"account_id": "100012345678", "model_id": "hunyuan-image", "quantity": 2, "request_id": "req-5f0c2b"},
+        {"account_id": "100012345678", "model_id": "hunyuan-turbo", "quantity": 10**11, "request_id": "req-5f0c2c"},
     ]}]})  # fmt: skip
 
     records: Annotated[
-        list[dict[str, JsonValue]],
+        list[Any],
         Field(
             min_length=1,
             max_length=MAX_RECORDS_PER_BATCH,
-            description="Each record is a body of POST /v1/usage (UsageRequest); one that breaks that schema "
-            "is answered in its place with a validation_error result, the others are recorded.",
+            description="Each record is meant to be a body of POST /v1/usage (UsageRequest). A record that "
+            "breaks that schema, whatever it holds (another type, a number out of range, an unknown field), "
+            "is answered in its place with a validation_error result and its neighbours are recorded; so "
+            "the schema of a record here is any JSON value. The whole batch is refused only for its envelope: "
+            "no records, 0 or more than 100 of them, an unknown field, or a body nested deeper than 32 levels.",
         ),
     ]
 
@@ -98,9 +110,11 @@ class HoldRequest(StrictBody):
     account_id: Id
     model_id: Id
     request_id: Id
-    estimate: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+    estimate: Quantity
     sub_account_id: Id | None = None
-    ttl_seconds: Annotated[int, Field(ge=HOLD_TTL_RANGE.start, le=HOLD_TTL_RANGE.stop - 1)] | None = None
+    ttl_seconds: (
+        Annotated[int, Field(ge=HOLD_TTL_RANGE.start, le=HOLD_TTL_RANGE.stop - 1, description=INTEGER_LITERAL)] | None
+    ) = None
 
 
 def hold_ask(request: HoldRequest) -> HoldAsk:

@@ -1,5 +1,7 @@
 """OpenAPI response declarations shared by the routes: which problems each route can answer, with
-their descriptions and examples taken from the problem catalogue."""
+their descriptions and examples taken from the problem catalogue, and the links of a 200 to the
+operations that use what it answered (a hold's settle and release, a usage's replay, the next
+page): clients and the stateful fuzzing follow them."""
 
 from __future__ import annotations
 
@@ -24,13 +26,18 @@ EVERY_ROUTE = (
 with a body is checked too), and the store can fail under any of them."""
 
 
+def _described(code: str) -> str:
+    kind = CATALOGUE[code]
+    return f"{kind.description} ({kind.advice})" if kind.advice else kind.description
+
+
 def _example(code: str) -> dict[str, Any]:
     return {"summary": CATALOGUE[code].title, "value": problem_body(code, "...")}
 
 
 def _problem_response(codes: list[str]) -> OpenAPIResponse:
     response: OpenAPIResponse = {
-        "description": "; ".join(f"{code}: {CATALOGUE[code].description}" for code in codes),
+        "description": "; ".join(f"{code}: {_described(code)}" for code in codes),
         "content": {PROBLEM_JSON: {"model": Problem, "examples": {code: _example(code) for code in codes}}},
     }
     if "temporarily_unavailable" in codes:
@@ -38,10 +45,26 @@ def _problem_response(codes: list[str]) -> OpenAPIResponse:
     return response
 
 
-def problems(*codes: str) -> dict[int, OpenAPIResponse]:
-    """The 200 response (its schema comes from the route's return type) and one response per status
-    of the route's own problem ``codes`` and of the problems every route can answer."""
-    responses: dict[int, OpenAPIResponse] = {200: {"description": "OK"}}
+def link(operation_id: str, description: str, parameters: dict[str, str] | None = None,
+         request_body: Any = None) -> dict[str, Any]:  # fmt: skip
+    """An OpenAPI link to the operation ``operation_id``; values are runtime expressions
+    (``$response.body#/request_id``) or constants."""
+    found: dict[str, Any] = {"operationId": operation_id, "description": description}
+    if parameters:
+        found["parameters"] = parameters
+    if request_body is not None:
+        found["requestBody"] = request_body
+    return found
+
+
+def problems(*codes: str, links: dict[str, dict[str, Any]] | None = None) -> dict[int, OpenAPIResponse]:
+    """The 200 response (its schema comes from the route's return type, its ``links`` are given)
+    and one response per status of the route's own problem ``codes`` and of the problems every
+    route can answer."""
+    ok: OpenAPIResponse = {"description": "OK"}
+    if links:
+        ok["links"] = links
+    responses: dict[int, OpenAPIResponse] = {200: ok}
     answered = sorted({*codes, *EVERY_ROUTE}, key=lambda code: (status_of(code), code))
     for status, same_status in groupby(answered, key=status_of):
         responses[status] = _problem_response(list(same_status))

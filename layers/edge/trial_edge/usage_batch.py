@@ -1,5 +1,6 @@
 """The records of POST /v1/usage/batch: each validated as a POST /v1/usage body, and the answers
-put back in the request's order."""
+put back in the request's order. A record that is not such a body, whatever it holds (another
+JSON type, an integer too long for any number, an unknown field), is refused in its place."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from trial_edge.problem_catalogue import status_of
-from trial_edge.problems import field_path
+from trial_edge.problems import field_path, issue_message
 from trial_edge.request_models import UsageRequest
 from trial_edge.response_models import RecordRefusalOut, UsageBatchOut, usage_out
 from trial_ledger import RecordOutcome, RecordRefusal, UsageAsk, UsageResult
 from trial_ledger.limits import ID_PATTERN
 
 
-def parse_records(records: Sequence[dict[str, Any]]) -> list[UsageAsk | RecordRefusal]:
+def parse_records(records: Sequence[Any]) -> list[UsageAsk | RecordRefusal]:
     """Each record as a usage to record, or its validation_error when it breaks the schema."""
     return [_parse(record) for record in records]
 
@@ -43,11 +44,13 @@ def _outcome_out(outcome: RecordOutcome) -> Any:
     )
 
 
-def _parse(record: dict[str, Any]) -> UsageAsk | RecordRefusal:
+def _parse(record: Any) -> UsageAsk | RecordRefusal:
+    if not isinstance(record, dict):
+        return RecordRefusal(None, "validation_error", "record: must be a JSON object, a body of POST /v1/usage")
     try:
         body = UsageRequest.model_validate(record)
     except ValidationError as error:
-        detail = "; ".join(f"{field_path(issue['loc']) if issue['loc'] else 'record'}: {issue['msg']}"
+        detail = "; ".join(f"{field_path(issue['loc']) if issue['loc'] else 'record'}: {issue_message(issue)}"
                            for issue in error.errors())  # fmt: skip
         return RecordRefusal(_request_id(record), "validation_error", detail)
     return UsageAsk(**body.model_dump())
