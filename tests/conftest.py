@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+from infra.local.events import LOCAL_PRINCIPALS
+
 os.environ.update(
     {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -19,6 +21,7 @@ os.environ.update(
         # moto in this process is not safe under concurrent requests: the nightly run works one
         # shard at a time here; tests/ledger/test_expiry_parallel.py serializes moto to run it wide.
         "EXPIRY_WORKERS": "1",
+        **LOCAL_PRINCIPALS,  # R21: the principals the IAM routes admit, as make run's
     }
 )
 os.environ.pop("DYNAMODB_ENDPOINT_URL", None)

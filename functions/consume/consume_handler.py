@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trial_edge.body_guard import resolve
-from trial_edge.identity import gateway_caller
+from trial_edge.principals import Principals
 from trial_edge.problems import json_api
 from trial_edge.request_models import AuthorizationRequest, HoldRequest, UsageBatchRequest, UsageRequest, hold_ask
 from trial_edge.response_models import (
@@ -34,6 +34,8 @@ logger = Logger()
 metrics = Metrics()
 app = json_api(logger)
 ledger = Ledger()
+gateway_principals = Principals.from_environment("GATEWAY_PRINCIPALS")
+"""R21: these routes answer only the inference gateway's roles (deploy parameter GatewayPrincipalArns)."""
 install_hooks(app, ledger, priming_route=("POST", "/v1/usage"))
 
 
@@ -49,10 +51,9 @@ HELD_CALL = {
     "/v1/authorizations",
     operation_id="authorize",
     summary="May this account invoke this model now? Claims the trial on first use",
-    responses=problems(*StopReason, "unknown_model"),
+    responses=problems("forbidden_principal", *StopReason, "unknown_model"),
 )
 def authorize(request: Annotated[AuthorizationRequest, Body()]) -> AuthorizationOut:
-    gateway_caller(app.current_event)
     try:
         result = ledger.authorize(request.account_id, request.model_id, request.sub_account_id)
     except AdmissionRefused as refused:
@@ -68,6 +69,7 @@ def authorize(request: Annotated[AuthorizationRequest, Body()]) -> Authorization
     operation_id="record_usage",
     summary="Record one invocation (idempotent by request_id)",
     responses=problems(
+        "forbidden_principal",
         "unknown_model",
         "request_id_conflict",
         links={
@@ -83,7 +85,6 @@ def authorize(request: Annotated[AuthorizationRequest, Body()]) -> Authorization
     ),
 )
 def record_usage(request: Annotated[UsageRequest, Body()]) -> UsageOut:
-    gateway_caller(app.current_event)
     result = ledger.record_usage(
         request.account_id, request.model_id, request.quantity, request.request_id, request.sub_account_id
     )
@@ -96,17 +97,17 @@ def record_usage(request: Annotated[UsageRequest, Body()]) -> UsageOut:
     operation_id="record_usage_batch",
     summary="Record up to 100 invocations in order, as if one by one (each idempotent by request_id)",
     responses=problems(
+        "forbidden_principal",
         links={
             "Retry": link(
                 "record_usage_batch",
                 "the same batch again: the recorded records replayed",
                 request_body="$request.body",
             ),
-        }
+        },
     ),
 )
 def record_usage_batch(request: Annotated[UsageBatchRequest, Body()]) -> UsageBatchOut:
-    gateway_caller(app.current_event)
     outcomes = record_in_order(ledger.record_usage_batch, parse_records(request.records))
     count_usage(metrics, [outcome for outcome in outcomes if isinstance(outcome, UsageResult)])
     for refusal in (outcome for outcome in outcomes if isinstance(outcome, RecordRefusal)):
@@ -120,6 +121,7 @@ def record_usage_batch(request: Annotated[UsageBatchRequest, Body()]) -> UsageBa
     operation_id="take_hold",
     summary="Reserve free units for a call before it runs (idempotent by request_id)",
     responses=problems(
+        "forbidden_principal",
         *StopReason,
         "unknown_model",
         "request_id_conflict",
@@ -137,7 +139,6 @@ def record_usage_batch(request: Annotated[UsageBatchRequest, Body()]) -> UsageBa
     ),
 )
 def take_hold(request: Annotated[HoldRequest, Body()]) -> HoldOut:
-    gateway_caller(app.current_event)
     try:
         result = ledger.hold(hold_ask(request))
     except AdmissionRefused as refused:
@@ -153,6 +154,7 @@ def take_hold(request: Annotated[HoldRequest, Body()]) -> HoldOut:
     operation_id="release_hold",
     summary="End a live hold without usage; or say how it had ended",
     responses=problems(
+        "forbidden_principal",
         "hold_not_found",
         links={
             "HowItEnded": link(
@@ -166,11 +168,10 @@ def take_hold(request: Annotated[HoldRequest, Body()]) -> HoldOut:
 def release_hold(
     request_id: Annotated[str, Path(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)],
 ) -> ReleaseOut:
-    gateway_caller(app.current_event)
     return release_out(ledger.release_hold(request_id))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return resolve(app, event, context)
+    return resolve(app, event, context, admits=gateway_principals)

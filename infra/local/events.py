@@ -11,6 +11,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 GATEWAY_ROLE_ARN = "arn:aws:sts::123456789012:assumed-role/inference-gateway/local"
+"""A session of the local gateway role (``LOCAL_PRINCIPALS``), as API Gateway's IAM authorizer reports it."""
+OPERATOR_ROLE_ARN = "arn:aws:sts::123456789012:assumed-role/trial-quota-operator/local"
+STRANGER_ROLE_ARN = "arn:aws:sts::123456789012:assumed-role/some-administrator/local"
+"""A principal API Gateway authenticated that no route admits (R21)."""
+LOCAL_PRINCIPALS = {
+    "GATEWAY_PRINCIPALS": "arn:aws:iam::123456789012:role/inference-gateway",
+    "OPERATOR_PRINCIPALS": "arn:aws:iam::123456789012:role/trial-quota-operator",
+}
+"""What the local stack and the tests admit, as a deploy's GatewayPrincipalArns and OperatorPrincipalArns would."""
 
 
 def http_event(

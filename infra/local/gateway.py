@@ -22,7 +22,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl
 
-from infra.local.events import GATEWAY_ROLE_ARN, http_event
+from infra.local.events import GATEWAY_ROLE_ARN, OPERATOR_ROLE_ARN, STRANGER_ROLE_ARN, http_event
 from infra.local.lambda_container import ContainerServices, FunctionCode
 from infra.local.lambda_pool import ContainerHost, FunctionError, FunctionPool
 from infra.local.routes import Function, Route, Schedule, cors, functions, routes, schedules
@@ -30,6 +30,7 @@ from trial_edge.problem_catalogue import PROBLEM_JSON, problem_body, status_of
 
 DEFAULT_MAX_CONTAINERS = 8
 IDENTITY_HEADERS = ("x-account-id", "x-sub-account-id")
+LOCAL_PRINCIPAL_ARNS = {"gateway": GATEWAY_ROLE_ARN, "operator": OPERATOR_ROLE_ARN}
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,10 @@ class LocalGateway:
 
     def _identity(self, route: Route, request: LocalRequest) -> dict[str, Any] | Reply:
         if route.iam:
-            return {"iam_principal": GATEWAY_ROLE_ARN}
+            # X-Principal stands in for the SigV4 signature (R21): gateway (the default) or operator;
+            # anything else is a principal API Gateway authenticated that no route admits.
+            principal = (request.headers().get("x-principal") or "gateway").strip().lower()
+            return {"iam_principal": LOCAL_PRINCIPAL_ARNS.get(principal, STRANGER_ROLE_ARN)}
         names = [name.lower() for name, _ in request.header_list]
         if repeated := [name for name in IDENTITY_HEADERS if names.count(name) > 1]:
             return problem_reply("ambiguous_identity",

@@ -26,6 +26,7 @@ from werkzeug.wsgi import get_input_stream
 
 from infra.local.console import LocalConsole
 from infra.local.embedded_dynamodb import EmbeddedDynamoDB
+from infra.local.events import LOCAL_PRINCIPALS
 from infra.local.gateway import LocalGateway, LocalRequest, Reply, problem_reply
 from infra.local.lambda_container import put_layers_on_path
 
@@ -142,7 +143,7 @@ def local_environment() -> None:
         "POWERTOOLS_METRICS_DISABLED": "true",  # one EMF line per request would drown the access log
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
-    for name, value in defaults.items():
+    for name, value in (defaults | LOCAL_PRINCIPALS).items():
         os.environ.setdefault(name, value)
     os.environ.pop("AWS_PROFILE", None)
 

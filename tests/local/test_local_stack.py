@@ -29,6 +29,18 @@ def test_identity_and_errors(stack: LocalStack) -> None:
     assert stack.call("POST", "/v1/usage", b"x" * (1024 * 1024 + 1)).status == 413
 
 
+def test_x_principal_stands_in_for_the_signature(stack: LocalStack) -> None:
+    """R21 locally: gateway (the default) is served; operator, or any other value, is 403
+    forbidden_principal on the gateway routes, and nothing is written."""
+    body = {"account_id": "e2e-principal", "model_id": LANG_90, "quantity": 5, "request_id": "p-1"}
+    for principal in ("operator", "admin", "Gateway2"):
+        answer = stack.call("POST", "/v1/usage", body, headers={"X-Principal": principal})
+        assert (answer.status, answer.body["code"]) == (403, "forbidden_principal"), principal
+    assert stack.console("GET", "/v1/trials", "e2e-principal").body["grants"] == []
+    assert stack.call("POST", "/v1/usage", body, headers={"X-Principal": "gateway"}).body["free"] == 5
+    assert stack.call("POST", "/v1/usage", body).body["replayed"] is True
+
+
 def test_parallel_usage_spends_exactly_the_quota(stack: LocalStack) -> None:
     requests = [usage("e2e-spend", IMAGE, 3, f"spend-{index}") for index in range(CLIENTS * 2)]
     with ThreadPoolExecutor(CLIENTS) as pool:

@@ -189,3 +189,37 @@ def test_the_billing_rule_sends_billable_usage_to_its_queue(transformed: dict[st
     [statement] = resources["BillingUsageQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": "events.amazonaws.com"}
     assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["BillingUsageRule", "Arn"]}}}
+
+
+def _invoke_resources(policy: str) -> set[str]:
+    """The routes a managed policy allows, as ``METHOD path`` with the API's ``*`` stage."""
+    document = load_template()["Resources"][policy]["Properties"]["PolicyDocument"]
+    [statement] = document["Statement"]
+    assert (statement["Effect"], statement["Action"]) == ("Allow", "execute-api:Invoke")
+    prefix = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/"
+    resources = {resource["Fn::Sub"] for resource in statement["Resource"]}
+    assert all(resource.startswith(prefix) for resource in resources)
+    routes_allowed = {resource.removeprefix(prefix).partition("/") for resource in resources}
+    return {f"{method} /{path}" for method, _, path in routes_allowed}
+
+
+def test_each_role_gets_a_managed_policy_of_exactly_its_routes() -> None:
+    """R21: the gateway's policy allows its routes and nothing else; the operators' the admin routes."""
+    iam = {(route.method, route.path) for route in routes() if route.iam}
+    gateway = {(method, path) for method, path in iam if not path.startswith("/v1/admin/")}
+    assert gateway == GATEWAY_ROUTES
+    expected = {f"{method} {path}".replace("{request_id}", "*") for method, path in gateway}
+    assert _invoke_resources("GatewayInvokePolicy") == expected
+    assert _invoke_resources("OperatorInvokePolicy") == {"* /v1/admin/*"}
+    outputs = load_template()["Outputs"]
+    assert outputs["GatewayInvokePolicyArn"]["Value"] == {"Ref": "GatewayInvokePolicy"}
+    assert outputs["OperatorInvokePolicyArn"]["Value"] == {"Ref": "OperatorInvokePolicy"}
+
+
+def test_the_functions_learn_the_principals_each_route_group_admits() -> None:
+    variables = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    for variable, parameter in (("GATEWAY_PRINCIPALS", "GatewayPrincipalArns"),
+                                ("OPERATOR_PRINCIPALS", "OperatorPrincipalArns")):  # fmt: skip
+        chosen = variables[variable]["Fn::If"]
+        assert chosen[1] == {"Ref": parameter}
+        assert chosen[2]["Fn::Sub"].startswith("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/")

@@ -29,6 +29,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trial_edge.json_bounds import first_too_deep, is_too_deep, too_deep
+from trial_edge.principals import Principals, caller_arn
 from trial_edge.problems import problem
 from trial_edge.response_models import FieldError
 from trial_edge.strict_json import RepeatedKey, loads
@@ -92,10 +93,26 @@ def as_proxy_response(response: Response[str]) -> dict[str, Any]:
     return {"statusCode": response.status_code, "headers": headers, "body": response.body, "isBase64Encoded": False}
 
 
-def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Hand the event to the resolver unless its body is refused first. Whatever fails on the way,
-    in the guard or in Powertools outside a route, is a problem+json 500, not Lambda's own error."""
+def refuse_principal(event: dict[str, Any], admits: Principals) -> Response[str] | None:
+    """R21: an IAM route answers only the principals the deploy names; any other is refused before
+    its body is read, and nothing is written."""
+    arn = caller_arn(event)
+    if arn is None:
+        return problem("unauthenticated", "these routes need an IAM-signed request")
+    if not admits.admit(arn):
+        return problem("forbidden_principal", "this principal may not call these routes")
+    return None
+
+
+def resolve(
+    app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext, admits: Principals | None = None
+) -> dict[str, Any]:
+    """Hand the event to the resolver unless its caller (IAM routes: ``admits``) or its body is
+    refused first. Whatever fails on the way, in the guard or in Powertools outside a route, is a
+    problem+json 500, not Lambda's own error."""
     try:
+        if admits is not None and (refused := refuse_principal(event, admits)):
+            return as_proxy_response(refused)
         if refused := refuse_unacceptable_body(event):
             return as_proxy_response(refused)
         return app.resolve(_with_json_content_type(event), context)

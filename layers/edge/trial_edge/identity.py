@@ -43,12 +43,3 @@ def console_caller(event: APIGatewayProxyEventV2) -> ConsoleCaller:
             "the token's sub is not an id: 1-128 letters, digits and . _ : @ -, from a letter or digit"
         )
     return ConsoleCaller(account_id, sub)
-
-
-def gateway_caller(event: APIGatewayProxyEventV2) -> str:
-    """The IAM principal API Gateway authenticated; gateway routes accept nothing else."""
-    iam = event.request_context.authorizer.iam
-    principal = iam.user_arn or iam.caller_id
-    if not principal:
-        raise Unauthenticated("gateway routes need an IAM-signed request")
-    return principal

@@ -80,6 +80,11 @@ CATALOGUE: dict[str, ProblemKind] = {
         advice="retryable: retry when those calls end, as their holds return what they do not use "
         "(or enable postpaid to continue now)",
     ),
+    "forbidden_principal": ProblemKind(
+        HTTPStatus.FORBIDDEN,
+        "Forbidden principal",
+        "the signed principal is not one these routes admit (the deploy's gateway or operator roles)",
+    ),
     "account_not_activated": ProblemKind(
         HTTPStatus.FORBIDDEN, "Account not activated", "the account has not activated TokenHub"
     ),
