@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import report_capacity
-from bench.item_size import read_units
+from bench.capacity import read_units
 
 # DynamoDB on-demand list prices, us-east-1, as published after the November 2024 reduction.
 # Update them here when they change; the report is regenerated from them.

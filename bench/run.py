@@ -41,11 +41,11 @@ from botocore.client import BaseClient  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from bench import baseline, capacity, report  # noqa: E402
-from bench.item_size import item_size  # noqa: E402
 from infra.local.lambda_container import LAYER_DIRS, ROOT  # noqa: E402
 from infra.local.template import create_ledger_table, table_definition  # noqa: E402
 from infra.testing import dynamo_limits, moto_transactions  # noqa: E402
 from infra.testing.dynamo_meter import DynamoMeter, ItemImages  # noqa: E402
+from infra.testing.dynamo_sizes import item_size  # noqa: E402
 from trial_ledger import ClaimMethod, HoldAsk, Ledger, SwitchableClock, UsageAsk, UsageResult  # noqa: E402
 from trial_ledger.config.settings import load_catalog  # noqa: E402
 from trial_ledger.domain.state import GrantState  # noqa: E402
