@@ -86,11 +86,10 @@ def section(results: dict[str, Any]) -> list[str]:
         f"(`bench/holds_at_scale.py`): holds of 1 unit with request ids of {holds['request_id_chars']} characters,",
         f"on an account whose id has {holds['account_id_chars']}, their TTLs spread over every hold period from 3",
         "minutes to an hour, all live at the bench's frozen clock. Each cell is *requests / write units*,",
-        "counted and billed as above. The",
-        "settle in another container is a second `Ledger` on the same table that has seen the grant (as",
-        "after an authorize) but not the hold: its first put is refused with the hold (not billed here, as",
-        "every refused write). The ceiling is the grant's, from a stream of "
-        f"{rows[0]['ceiling']['records']} plain usages on it.",
+        "counted and billed as above. The settle in another container is a second `Ledger` on the same",
+        "table that has seen the grant (as after an authorize) but not the hold: its first put is refused",
+        "with the hold (not billed here, as every refused write). The ceiling is the grant's, from a",
+        f"stream of {rows[0]['ceiling']['records']} plain usages on it.",
         "",
         f"| operation | {header} |",
         "|---|" + "---|" * len(rows),
@@ -139,6 +138,7 @@ def _verdict(holds: dict[str, Any]) -> list[str]:
         "entry per hold: live periods end within the longest TTL (3,600 s) plus one 60-second period,",
         "so the map has at most 61 live entries however many holds are live; only the totals' digits",
         "grow with the count.",
+        "",
         *_step(holds["rows"], found["worst_extra_write_units"]),
     ]
 
