@@ -5,7 +5,8 @@ in a transaction. Global secondary index: an item is in it when it has the index
 and its entry there is the projection. A write puts the entry (one unit per started KB of it) when
 the item enters the index or a projected attribute changes, deletes it (one unit) when the item
 leaves, and does both when an index key changes; a write that changes nothing the index projects
-costs the index nothing. Index writes are counted at the standard rate, also in a transaction."""
+costs the index nothing. Index writes are counted at the standard rate, also in a transaction.
+Sizes are DynamoDB's (``infra/testing/dynamo_sizes.py``, the rules its 400 KB guard applies too)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.item_size import item_size, write_units
 from infra.testing.dynamo_meter import ItemWrite, RawItem
+from infra.testing.dynamo_sizes import item_size
 
 TABLE = "table"
 """The base table's label in a breakdown; indexes go by their names."""
+
+
+def write_units(size: int, transactional: bool = False) -> int:
+    """Units to write an item of ``size`` bytes (``item_size``): 1 per started KB, 2 in a transaction."""
+    return math.ceil(size / 1024) * (2 if transactional else 1)
+
+
+def read_units(size: int, transactional: bool = False) -> int:
+    """Units of a strongly consistent read of ``size`` bytes: 1 per started 4 KB, 2 in a transaction."""
+    return math.ceil(size / 4096) * (2 if transactional else 1)
 
 
 @dataclass(frozen=True, slots=True)

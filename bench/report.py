@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench import report_capacity
-from bench.item_size import read_units
+from bench import report_capacity, report_holds
+from bench.capacity import read_units
 
 # DynamoDB on-demand list prices, us-east-1, as published after the November 2024 reduction.
 # Update them here when they change; the report is regenerated from them.
@@ -93,6 +93,7 @@ def _targets(results: dict[str, Any]) -> list[str]:
          max(per_expired) <= 1.1 and max(per_expired) - min(per_expired) < 0.05, ", ".join(map(str, per_expired))),
         ("each handler's init <= 1.5x the bare boto3 handler", worst_init <= 1.5, f"worst {worst_init:.2f}x"),
         *report_capacity.batch_targets(results),
+        *report_holds.targets(results),
     ]  # fmt: skip
     lines = ["| target | met | measured |", "|---|---|---|"]
     lines += [f"| {name} | {'yes' if met else '**no**'} | {value} |" for name, met, value in rows]
@@ -168,6 +169,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         f"against {results['baseline_ops']['usage_replay']['requests']}.",
         "",
         *report_capacity.write_units_section(results),
+        *report_holds.section(results),
         "## Handler init (cold start)",
         "",
         "Import of the handler module and creation of its DynamoDB client, in a fresh interpreter, median",

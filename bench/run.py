@@ -1,5 +1,6 @@
-"""`make bench`: DynamoDB requests and items per operation (service and textbook baseline), handler
-init time, expiry scaling, local throughput; writes bench/results.json and docs/performance.md."""
+"""`make bench`: DynamoDB requests and items per operation (service and textbook baseline), holds at
+scale, handler init time, expiry scaling, local throughput; writes bench/results.json and
+docs/performance.md."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ os.environ.pop("CATALOG_JSON", None)
 
 import concurrent.futures  # noqa: E402
 import contextlib  # noqa: E402
+import functools  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
 import statistics  # noqa: E402
@@ -40,12 +42,12 @@ import boto3  # noqa: E402
 from botocore.client import BaseClient  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from bench import baseline, capacity, report  # noqa: E402
-from bench.item_size import item_size  # noqa: E402
+from bench import baseline, capacity, holds_at_scale, report  # noqa: E402
 from infra.local.lambda_container import LAYER_DIRS, ROOT  # noqa: E402
 from infra.local.template import create_ledger_table, table_definition  # noqa: E402
 from infra.testing import dynamo_limits, moto_transactions  # noqa: E402
 from infra.testing.dynamo_meter import DynamoMeter, ItemImages  # noqa: E402
+from infra.testing.dynamo_sizes import item_size  # noqa: E402
 from trial_ledger import ClaimMethod, HoldAsk, Ledger, SwitchableClock, UsageAsk, UsageResult  # noqa: E402
 from trial_ledger.config.settings import load_catalog  # noqa: E402
 from trial_ledger.domain.state import GrantState  # noqa: E402
@@ -205,6 +207,20 @@ def operation_counts() -> tuple[dict[str, Any], dict[str, Any], dict[str, int], 
             meter.detach()  # the clients serve the later parts of the bench, which time themselves
         baseline_ops = _baseline_ops()
     return ops, baseline_ops, sizes, ceilings
+
+
+def holds_at_scale_counts() -> dict[str, Any]:
+    """Issue 23's holds at scale (bench/holds_at_scale.py), on a table of its own."""
+    with mock_aws():
+        _fresh_tables()
+        store = LedgerStore()
+        ledger = Ledger(store=store, clock=SwitchableClock(START), campaign_close=CLOSE, backoff=Backoff())
+        meter = _imaging_meter()
+        meter.attach_ledger(store)
+        try:
+            return holds_at_scale.measure(store, ledger, meter, functools.partial(_measure, meter), _table_specs())
+        finally:
+            meter.detach()
 
 
 def _item_sizes(client: Any) -> dict[str, int]:
@@ -516,6 +532,8 @@ def main() -> int:
     started = time.perf_counter()
     print("operation counts...", flush=True)
     ops, baseline_ops, sizes, ceilings = operation_counts()
+    print("holds at scale...", flush=True)
+    holds = holds_at_scale_counts()
     print("handler init times...", flush=True)
     init = init_times()
     print("expiry scaling...", flush=True)
@@ -530,6 +548,7 @@ def main() -> int:
         "item_sizes_bytes": sizes,
         "ceiling_records_per_s": {name: found["records_per_s"] for name, found in ceilings.items()},
         "ceiling_detail": ceilings,
+        "holds_at_scale": holds,
         **init,
         "expiry": expiry,
         "expiry_parallel": parallel,

@@ -12,6 +12,7 @@ from bench.capacity import TABLE, TableSpec, ceiling, index_writes, units_by_tar
 from bench.report_capacity import batch_targets
 from infra.local.template import table_definition
 from infra.testing.dynamo_meter import DynamoMeter, ItemImages, ItemWrite, RawItem
+from infra.testing.dynamo_sizes import item_size
 from tests.conftest import TABLE_NAME
 
 LEDGER = TableSpec.from_definition(table_definition(TABLE_NAME))
@@ -49,6 +50,18 @@ def test_a_table_item_is_billed_by_its_larger_image_per_started_kb() -> None:
     small, large = grant("a", 100), grant("a", 90, padding=1500)
     assert units_by_target([written(small, large, transactional=False)], TABLES)[TABLE] == 2
     assert units_by_target([written(large, small)], TABLES)[TABLE] == 4
+
+
+def test_write_units_follow_dynamodbs_size_rules() -> None:
+    """bench/capacity.py bills by infra/testing/dynamo_sizes.py: a map element's byte included."""
+    key: RawItem = {"PK": {"S": "ACCOUNT#a"}, "SK": {"S": "GRANT#lang-01"}}
+    periods: RawItem = {"held_units": {"M": {str(1772352000 + 60 * n): {"N": "1"} for n in range(58)}}}
+    padding = 1024 - item_size(key | periods) - len("pad")
+    item = key | periods | {"pad": {"S": "x" * padding}}
+    assert item_size(item) == 1024
+    assert units_by_target([ItemWrite(1, "ledger", True, item, item)], TABLES) == {TABLE: 2}
+    grown = item | {"pad": {"S": "x" * (padding + 1)}}
+    assert units_by_target([ItemWrite(1, "ledger", True, item, grown)], TABLES) == {TABLE: 4}
 
 
 def test_an_index_is_written_only_when_what_it_holds_changes() -> None:
