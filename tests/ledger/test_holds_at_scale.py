@@ -75,3 +75,18 @@ def test_a_thousand_live_holds_keep_every_cost_and_the_grant_item_bounded(
     assert (grant.held, grant.used) == (0, LIVE_HOLDS // 2 * 2 + LIVE_HOLDS // 10 * 3)
     report = audit()
     assert report.ok, report.violations
+
+
+def test_the_periods_stay_bounded_while_time_passes(ledger: Ledger, clock: SwitchableClock, store: Any) -> None:
+    """Two and a half hours of holds, one every 15 seconds with TTLs from 30 s to an hour: periods
+    time out all along, and the writes that open new ones remove them; the grant never keeps more
+    than its live periods and the one a write adds."""
+    counts: list[int] = []
+    for n in range(600):
+        ledger.hold(HoldAsk(ACCOUNT, LANG_90, request_id(n), 1, ttl_seconds=30 + (n * 613) % 3571))
+        clock.advance(timedelta(seconds=15))
+        if n % 10 == 9:
+            _, grants = store.read_account(ACCOUNT, [LANG_90])
+            counts.append(len(grants[LANG_90].holds))
+    assert max(counts) <= 63, counts
+    assert audit().ok

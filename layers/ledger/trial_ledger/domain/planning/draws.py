@@ -24,7 +24,8 @@ class Attempt:
 
 MAX_CLEARS_PER_WRITE = 25
 """Timed-out periods one write removes; any beyond count as reserved until a later write. A write
-that opens a new period clears too, so a grant never keeps more than about two TTLs of periods."""
+that opens a new period clears too, so a grant keeps its live periods (61 at most) and the few
+dead ones a write has not reached yet: about 63 entries, however long it lives."""
 
 
 def dead_to_clear(grant: GrantState, now: str) -> tuple[tuple[HeldPeriod, ...], int]:
