@@ -204,3 +204,22 @@ def test_a_request_clears_its_own_timed_out_entry_first(ledger: Ledger, clock: S
     result = ledger.record_usage("a", IMAGE, 5, "zz")
     assert (result.free, result.unbilled_overage) == (5, 0)
     assert audit().ok
+
+
+def test_the_sweep_meets_a_period_a_write_removed(
+    ledger: Ledger, other: Ledger, clock: SwitchableClock, store: LedgerStore
+) -> None:
+    """A timed-out period removed by another write: the sweep's decrement is refused by its proof
+    (``held_units.<p> >= :h``) and the hold closes alone; nothing goes negative."""
+    ledger.hold(HoldAsk("a", IMAGE, "dead", 5, ttl_seconds=30))
+    clock.advance(timedelta(seconds=61))
+    other.hold(HoldAsk("a", IMAGE, "live", 5))  # opens a new period, removes the dead one
+    _, grants = store.read_account("a", [IMAGE])
+    assert [period.units for period in grants[IMAGE].holds] == [5]
+    report = ledger.sweep_holds(clock.now())
+    assert (report.closed_holds, report.returned_units) == (1, 5)
+    _, grants = store.read_account("a", [IMAGE])
+    assert [period.units for period in grants[IMAGE].holds] == [5]  # the live hold's, untouched
+    assert (grants[IMAGE].held_total, grants[IMAGE].unreserved) == (5, 45)
+    assert ledger.release_hold("dead").status is HoldStatus.EXPIRED
+    assert audit().ok
