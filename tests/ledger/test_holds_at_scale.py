@@ -1,9 +1,10 @@
-"""Holds at any concurrency (R13a, R13b) on the ledger: 1,000 live holds of 1 unit on one grant,
+"""Holds at any concurrency (R13a, R13b) on the ledger: 500 live holds of 1 unit on one grant,
 taken with 128-character ids by an account of a 128-character id, ending in every hold period;
 then half settled and half released, with plain usage mixed in. Every operation keeps its
 requests, and the grant item stays within 2 KB at every step (the suite's DynamoDB guard would
 refuse it at 400 KB). The benchmark (`make bench`) goes to 10,000; 100,000 takes about 20
-minutes on moto here, beyond what the suite can spend."""
+minutes on moto here, beyond what the suite can spend (tests/local/test_local_holds.py takes 2,000
+over HTTP)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from trial_ledger.dynamo.keys import account_key, grant_sort_key
 
 pytestmark = pytest.mark.slow
 
-LIVE_HOLDS = 1_000
+LIVE_HOLDS = 500
 MAX_GRANT_BYTES = 2_048
 ACCOUNT = "acct-".ljust(128, "x")
 
@@ -36,7 +37,7 @@ def grant_bytes(dynamodb: Any) -> int:
     return item_size(item)
 
 
-def test_a_thousand_live_holds_keep_every_cost_and_the_grant_item_bounded(
+def test_live_holds_keep_every_cost_and_the_grant_item_bounded(
     ledger: Ledger, clock: SwitchableClock, dynamo_calls: DynamoCalls, dynamodb: Any
 ) -> None:
     ledger.authorize(ACCOUNT, LANG_90)
@@ -78,14 +79,14 @@ def test_a_thousand_live_holds_keep_every_cost_and_the_grant_item_bounded(
 
 
 def test_the_periods_stay_bounded_while_time_passes(ledger: Ledger, clock: SwitchableClock, store: Any) -> None:
-    """Two and a half hours of holds, one every 15 seconds with TTLs from 30 s to an hour: periods
+    """Two and a half hours of holds, one every 30 seconds with TTLs from 30 s to an hour: periods
     time out all along, and the writes that open new ones remove them; the grant never keeps more
     than its live periods and the one a write adds."""
     counts: list[int] = []
-    for n in range(600):
+    for n in range(300):
         ledger.hold(HoldAsk(ACCOUNT, LANG_90, request_id(n), 1, ttl_seconds=30 + (n * 613) % 3571))
-        clock.advance(timedelta(seconds=15))
-        if n % 10 == 9:
+        clock.advance(timedelta(seconds=30))
+        if n % 5 == 4:
             _, grants = store.read_account(ACCOUNT, [LANG_90])
             counts.append(len(grants[LANG_90].holds))
     assert max(counts) <= 63, counts
