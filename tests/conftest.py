@@ -31,14 +31,13 @@ os.environ.pop("CATALOG_FILE", None)
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.client import BaseClient
 from moto import mock_aws
 
 from infra.local.template import create_ledger_table
 from infra.testing import dynamo_limits, moto_transactions
-from tests.support import CAMPAIGN_CLOSE, START, DynamoCalls
+from tests.support import AWS, CAMPAIGN_CLOSE, START, DynamoCalls
 from trial_ledger import Ledger, SwitchableClock
 from trial_ledger.config.catalog import default_catalog_document, parse_catalog
 from trial_ledger.dynamo.store import LedgerStore
@@ -52,7 +51,7 @@ dynamo_limits.install()  # every moto of the suite refuses what DynamoDB refuses
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
     with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
+        client = AWS.client("dynamodb", region_name="us-east-1")  # the suite's one session
         create_ledger_table(client, TABLE_NAME)
         yield client
 

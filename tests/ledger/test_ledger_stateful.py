@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import boto3
 import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
@@ -33,7 +32,7 @@ from hypothesis.stateful import (
 from moto import mock_aws
 
 from infra.local.template import create_ledger_table
-from tests.support import CAMPAIGN_CLOSE, IMAGE, LANG_30, LANG_90, NO_TRIAL, START
+from tests.support import AWS, CAMPAIGN_CLOSE, IMAGE, LANG_30, LANG_90, NO_TRIAL, START
 from trial_ledger import (
     Account,
     AccountNotActivated,
@@ -433,7 +432,7 @@ class LedgerMachine(RuleBasedStateMachine):
         super().__init__()
         self.resources = ExitStack()
         self.resources.enter_context(mock_aws())
-        create_ledger_table(boto3.client("dynamodb", region_name="us-east-1"), os.environ["TABLE_NAME"])
+        create_ledger_table(AWS.client("dynamodb", region_name="us-east-1"), os.environ["TABLE_NAME"])
         self.clock = SwitchableClock(frozen_at=START)
         self.store = LedgerStore()
         self.containers = [

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
+
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 """Every test starts at this frozen instant, well inside the campaign, never at today's date."""
 CAMPAIGN_CLOSE = datetime(2026, 12, 31, 15, 59, 59, tzinfo=UTC)
@@ -16,6 +18,10 @@ LANG_30 = "hunyuan-lite-30d"
 IMAGE = "hunyuan-image"
 NO_TRIAL = "deepseek-r1-pro"
 MILLION = 1_000_000
+
+AWS = boto3.session.Session()
+"""One session for the suite: its loader parses DynamoDB's service model once, not once per test
+(a fifth of a second each, about three minutes over the suite); moto intercepts its clients."""
 
 
 class DynamoCalls:
