@@ -180,7 +180,7 @@ def _ordinal(name: str) -> int:
 
 def load_kept_list() -> dict[str, str]:
     """The kept list: stable id -> reason. An entry without a reason is an error."""
-    entries = tomllib.loads(KEPT_LIST.read_text())["equivalent"] if KEPT_LIST.exists() else []
+    entries = tomllib.loads(KEPT_LIST.read_text()).get("equivalent", []) if KEPT_LIST.exists() else []
     kept: dict[str, str] = {}
     for entry in entries:
         reason = str(entry.get("reason", "")).strip()
