@@ -1,13 +1,14 @@
 """Pure rules: time format (R12), free-first split (R6), exact money (R10), effective state (R5),
 the claim snapshot (R5), the request fingerprints and the id and quantity rules."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
 from tests.support import IMAGE, NO_TRIAL, START
-from trial_ledger import ClaimMethod, GrantStatus, SwitchableClock, format_timestamp, parse_timestamp
+from trial_ledger import ClaimMethod, Grant, GrantStatus, SwitchableClock, format_timestamp, parse_timestamp
 from trial_ledger.config.catalog import default_catalog_document, parse_catalog
 from trial_ledger.domain.rules import (
     charge_for,
@@ -20,7 +21,7 @@ from trial_ledger.domain.rules import (
     split_usage,
     usage_fingerprint,
 )
-from trial_ledger.domain.state import GrantState
+from trial_ledger.domain.state import GrantState, HeldPeriod
 from trial_ledger.dynamo.cursor import decode_cursor, encode_cursor
 from trial_ledger.errors import InvalidRequest
 from trial_ledger.limits import MAX_QUANTITY
@@ -92,6 +93,16 @@ def test_effective_state() -> None:
     assert (expired.status, expired.remaining, expired.expired, expired.used) == (GrantStatus.EXPIRED, 0, 40, 60)
     recorded = effective_grant(_state(0, expired=40), at)
     assert (recorded.remaining, recorded.expired) == (0, 40)
+
+
+def test_a_grant_view_is_the_stored_grant_with_what_live_holds_reserve_now() -> None:
+    ends = "2026-01-31T23:59:00.000Z"
+    state = replace(_state(40), holds=(HeldPeriod("2026-01-31T23:00:00.000Z", 5), HeldPeriod(ends, 7)))
+    assert effective_grant(state, "2026-01-31T23:30:00.000Z") == Grant(
+        account_id="a", model_id="m", unit="tokens", quota=100, used=60, remaining=40, expired=0,
+        status=GrantStatus.ACTIVE, claim_method=ClaimMethod.MANUAL, claimed_at="2026-01-01T00:00:00.000Z",
+        expires_at="2026-02-01T00:00:00.000Z", held=7)  # fmt: skip
+    assert effective_grant(state, ends).held == 0
 
 
 def test_a_claim_snapshots_the_models_trial_and_starts_untouched() -> None:
