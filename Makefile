@@ -92,7 +92,7 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 scan: $(CHECKOV_VENV)/.installed
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
 
-test: lint scan typecheck unit sam-check
+test: lint scan typecheck unit mutation-gate sam-check
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .mypy_cache .pytest_cache .ruff_cache .hypothesis .mutmut
