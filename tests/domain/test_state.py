@@ -57,10 +57,10 @@ def test_a_hold_answers_as_taken_and_what_it_left_once_known(replayed: bool) -> 
                        source=FundingSource.FREE, free_available=40, expires_at=ENDS, auto_claimed=True,
                        replayed=replayed)  # fmt: skip
     assert hold().result(replayed) == taken
-    # A contended write left free_available unknown: answered once settled, never as None.
+    # A contended write left free_available unknown: the answer carries it once settled.
     assert hold(free_available=None).result(replayed, free_available=33).free_available == 33
     assert hold().result(replayed, free_available=33).free_available == 33
-    assert hold(free_available=None).result(replayed).free_available == 0
+    assert hold(free_available=0).result(replayed).free_available == 0  # nothing left for others
 
 
 def test_a_hold_reserves_while_open_live_and_holding_units() -> None:
