@@ -8,7 +8,7 @@ SAM_VENV ?= .venv-sam
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 CHECKOV_VENV ?= .venv-checkov
 
-.PHONY: run test lint typecheck unit venv browser clean openapi sam-check scan audit bench
+.PHONY: run test lint typecheck unit venv browser clean openapi sam-check scan audit bench mutation mutation-gate
 
 venv: $(VENV)/.installed
 
@@ -54,6 +54,16 @@ typecheck: venv
 unit: venv browser
 	CHROMIUM=$(CHROMIUM) $(BIN)/pytest
 
+# Mutation testing of the ledger's pure domain (layers/ledger/trial_ledger/domain) with mutmut and the
+# fast tests of tests/domain (infra/tools/mutation.py, docs/reliability.md). Fails when a mutant survives
+# that mutation/equivalent.toml does not keep, with a reason, as equivalent. `mutation` also lists the
+# kept ones; `mutation-gate` is the same run, part of make test.
+mutation: venv
+	$(BIN)/python -m infra.tools.mutation --verbose
+
+mutation-gate: venv
+	$(BIN)/python -m infra.tools.mutation
+
 $(SAM_VENV)/.installed: requirements-sam.txt
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON_FOR_VENV) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
@@ -82,7 +92,7 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 scan: $(CHECKOV_VENV)/.installed
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
 
-test: lint scan typecheck unit sam-check
+test: lint scan typecheck unit mutation-gate sam-check
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .mypy_cache .pytest_cache .ruff_cache .hypothesis .mutmut

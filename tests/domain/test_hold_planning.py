@@ -11,10 +11,11 @@ from tests.support import IMAGE, NO_TRIAL, START
 from trial_ledger import ClaimMethod, HoldStatus, StopReason, format_timestamp
 from trial_ledger.config.catalog import default_catalog_document, parse_catalog
 from trial_ledger.domain.hold_periods import HOLD_PERIOD_SECONDS, hold_expiry, period_end, period_of
-from trial_ledger.domain.planning.draws import MAX_CLEARS_PER_WRITE, Attempt
+from trial_ledger.domain.planning.draws import MAX_CLEARS_PER_WRITE, Attempt, after_draw, dead_to_clear
 from trial_ledger.domain.planning.hold import CheckedHold, plan_hold
 from trial_ledger.domain.planning.usage import CheckedUsage, UsagePlan, plan_usage
 from trial_ledger.domain.state import GrantState, HeldPeriod, HoldRecord, ProfileState
+from trial_ledger.domain.writes import GrantDraw, HoldCommit, NewGrant
 from trial_ledger.results import FundingSource
 
 CATALOG = parse_catalog(default_catalog_document())
@@ -96,6 +97,18 @@ def test_a_hold_reserves_what_is_available_in_its_period_and_clears_dead_periods
     assert plan.grant_after.holds == (live(10), HeldPeriod(ends, 40))
 
 
+def test_a_hold_is_the_request_as_taken() -> None:
+    request = CheckedHold(CATALOG[IMAGE], "a", "h1", 12, "key-1", 900, "f-h")
+    plan = plan_hold(request, grant(50, live(10)), OFF, attempt())
+    ends = format_timestamp(START + timedelta(seconds=900))
+    assert plan.commit == HoldCommit(
+        HoldRecord(request_id="h1", account_id="a", model_id=IMAGE, sub_account_id="key-1", estimate=12, held=12,
+                   source=FundingSource.FREE, free_available=28, auto_claimed=False, created_at=NOW, expires_at=ends,
+                   ttl_seconds=900, status=HoldStatus.OPEN, closed_at=None, fingerprint="f-h", write_id="w-1"),
+        draw=GrantDraw(IMAGE, 50, 0, NOW, exact=True, expected_held=10, adds=HeldPeriod(ends, 12)))  # fmt: skip
+    assert plan.grant_after == grant(50, live(10), HeldPeriod(ends, 12))
+
+
 def test_holds_ending_in_one_period_share_its_entry() -> None:
     ends = format_timestamp(START + timedelta(seconds=900))
     plan = plan_hold(hold_request(5), grant(50, HeldPeriod(ends, 7)), OFF, attempt())
@@ -117,7 +130,7 @@ def test_partial_hold_and_the_stop_reasons() -> None:
     assert partial.commit is not None
     assert (partial.commit.hold.held, partial.commit.hold.free_available) == (20, 0)
     held = plan_hold(hold_request(1), grant(50, live(50)), OFF, attempt())
-    assert (held.commit, held.refusal) == (None, StopReason.HELD)
+    assert (held.commit, held.refusal, held.grant_after) == (None, StopReason.HELD, grant(50, live(50)))
     exhausted = plan_hold(hold_request(1), grant(0), OFF, attempt())
     assert exhausted.refusal is StopReason.EXHAUSTED
     no_trial = plan_hold(hold_request(1, model_id=NO_TRIAL), None, OFF, attempt())
@@ -132,14 +145,17 @@ def test_with_postpaid_nothing_available_is_a_hold_of_zero() -> None:
     assert (plan.commit.hold.held, plan.commit.hold.source, plan.commit.draw) == (0, FundingSource.POSTPAID, None)
     assert plan.commit.expect_postpaid is True
     assert plan.commit.hold.expires_at == format_timestamp(START + timedelta(seconds=60))
+    assert plan.commit.hold.free_available == 0  # known: nothing was available
+    assert plan.grant_after == grant(50, live(50))  # a hold of 0 units leaves its grant as it was
 
 
 def test_the_first_hold_claims_the_trial_with_its_period() -> None:
-    plan = plan_hold(hold_request(60), None, OFF, attempt())
+    plan = plan_hold(CheckedHold(CATALOG[IMAGE], "a", "h1", 60, "key-1", 900, "f"), None, OFF, attempt())
     assert plan.commit is not None
-    assert plan.commit.new_grant is not None
     ends = format_timestamp(START + timedelta(seconds=900))
-    assert plan.commit.new_grant.state.holds == (HeldPeriod(ends, 50),)
+    claimed = GrantState("a", IMAGE, "images", 50, 0, 50, 0, ClaimMethod.AUTO, NOW,
+                         format_timestamp(START + timedelta(days=90)), (HeldPeriod(ends, 50),))  # fmt: skip
+    assert (plan.commit.new_grant, plan.commit.draw, plan.grant_after) == (NewGrant(claimed, "key-1"), None, claimed)
     assert (plan.commit.hold.held, plan.commit.hold.free_available, plan.commit.hold.auto_claimed) == (50, 0, True)
 
 
@@ -154,6 +170,11 @@ def test_a_relaxed_hold_only_when_unreserved_covers_it_and_clears_only_for_a_new
     assert opening.commit is not None
     assert opening.commit.draw is not None
     assert (opening.commit.draw.exact, opening.commit.draw.clears) == (False, (dead(5),))
+    # A hold takes nothing from remaining: all that no period reserves is still covered.
+    everything = plan_hold(hold_request(20), grant(50, live(30)), OFF, attempt(relaxed=True))
+    assert everything.commit is not None
+    assert everything.commit.draw is not None
+    assert (everything.commit.draw.exact, everything.commit.hold.held) == (False, 20)
     partial = plan_hold(hold_request(30), grant(50, live(30)), OFF, attempt(relaxed=True))
     assert partial.commit is not None
     assert partial.commit.draw is not None
@@ -194,6 +215,13 @@ def test_a_settle_of_a_zero_unit_hold_ends_it_and_draws_like_plain_usage() -> No
     plan = plan_usage(usage_request(30), grant(50, live(50)), ON, attempt(), postpaid)
     assert plan.commit.call.settles is True
     assert (split_of(plan), plan.commit.usage.billable) == ((0, 0), 30)
+    assert plan.commit.draw == GrantDraw(IMAGE, 50, 0, NOW, exact=True, expected_held=50)  # no period to release
+
+
+def test_a_settle_of_a_one_unit_hold_takes_its_unit() -> None:
+    plan = plan_usage(usage_request(3), grant(10, live(10)), OFF, attempt(), own_hold(1))
+    assert (split_of(plan), plan.commit.usage.free_remaining) == ((1, 2), 0)
+    assert plan.commit.draw == GrantDraw(IMAGE, 10, 1, NOW, exact=True, expected_held=10, releases=(live(1),))
 
 
 def test_plain_usage_draws_around_live_holds() -> None:
@@ -209,6 +237,53 @@ def test_dead_periods_beyond_the_cap_stay_reserved() -> None:
     assert len(plan.commit.draw.clears) == MAX_CLEARS_PER_WRITE
     assert plan.commit.draw.clears == tuple(sorted(periods)[:MAX_CLEARS_PER_WRITE])  # oldest first
     assert split_of(plan) == (45, 5)
+
+
+def test_dead_periods_beyond_the_cap_stay_reserved_for_a_hold_too() -> None:
+    periods = sorted(dead(1, minutes_ago=index) for index in range(MAX_CLEARS_PER_WRITE + 5))
+    plan = plan_hold(hold_request(50), grant(50, *periods), OFF, attempt())
+    assert plan.commit is not None
+    assert plan.commit.draw is not None
+    assert (plan.commit.hold.held, plan.commit.hold.free_available) == (45, 0)
+    assert plan.commit.draw.clears == tuple(periods[:MAX_CLEARS_PER_WRITE])  # oldest first
+    assert plan.grant_after is not None
+    assert plan.grant_after.dead_periods(NOW) == tuple(periods[MAX_CLEARS_PER_WRITE:])
+
+
+def test_a_usage_after_its_hold_timed_out_counts_that_period_as_reserved_beyond_the_cap() -> None:
+    """Its hold ended at ``NOW``: the usage is plain usage on its item, and the hold's dead period,
+    the 26th, is one this write leaves for later, so it still counts as reserved, under contention
+    too. It reserves nothing as read (``free_remaining``): the next write removes it."""
+    older = [dead(1, minutes_ago=30 + index) for index in range(MAX_CLEARS_PER_WRITE)]
+    timed_out = own_hold(20, expires_at=NOW)
+    state = grant(50, *sorted(older), HeldPeriod(NOW, 20))
+    for relaxed in (False, True):
+        plan = plan_usage(usage_request(40), state, OFF, attempt(relaxed=relaxed), timed_out)
+        assert plan.commit.draw is not None
+        assert (plan.commit.call.settles, plan.commit.draw.exact, plan.commit.draw.releases) == (False, True, ())
+        assert plan.commit.draw.clears == tuple(sorted(older))
+        assert (split_of(plan), plan.commit.usage.free_remaining) == ((30, 10), 20)
+        assert plan.grant_after is not None
+        assert plan.grant_after.holds == (HeldPeriod(NOW, 20),)
+
+
+def test_a_write_clears_nothing_on_a_grant_past_its_expiry() -> None:
+    """The nightly expiry empties its periods; nothing is left for a later write either."""
+    state = replace(grant(50, dead(20), live(10)), expires_at=NOW)
+    assert dead_to_clear(state, NOW) == ((), 0)
+    assert dead_to_clear(grant(50, dead(20), live(10)), NOW) == ((dead(20),), 0)
+
+
+def test_the_grant_a_draw_leaves_is_the_stores_update_applied_to_the_snapshot() -> None:
+    """Periods move by the draw's relative amounts, as ``held_units.<p>`` does in the store, so
+    its ``held_total`` is the one the write leaves, even on a snapshot that lacks the period a
+    settle gives units back to (it was read before the hold was taken)."""
+    stale = grant(50, dead(5), live(7))
+    draw = GrantDraw(IMAGE, 50, 12, NOW, expected_held=12, releases=(live(10, minutes=11),), clears=(dead(5),),
+                     adds=live(3))  # fmt: skip
+    after = after_draw(stale, draw)
+    assert (after.remaining, after.used, after.held_total) == (draw.left, stale.used + 12, draw.held_after)
+    assert after.holds == (live(10), live(-10, minutes=11))
 
 
 def split_of(plan: UsagePlan) -> tuple[int, int]:

@@ -1,15 +1,32 @@
-"""Pure rules: time format (R12), free-first split (R6), exact money (R10), effective state (R5)."""
+"""Pure rules: time format (R12), free-first split (R6), exact money (R10), effective state (R5),
+the claim snapshot (R5), the request fingerprints and the id and quantity rules."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
-from trial_ledger import ClaimMethod, GrantStatus, SwitchableClock, format_timestamp, parse_timestamp
-from trial_ledger.domain.rules import charge_for, effective_grant, format_money, split_usage, usage_fingerprint
-from trial_ledger.domain.state import GrantState
+from tests.support import IMAGE, NO_TRIAL, START
+from trial_ledger import ClaimMethod, Grant, GrantStatus, SwitchableClock, format_timestamp, parse_timestamp
+from trial_ledger.config.catalog import default_catalog_document, parse_catalog
+from trial_ledger.domain.rules import (
+    charge_for,
+    effective_grant,
+    format_money,
+    hold_fingerprint,
+    new_grant,
+    require_id,
+    require_quantity,
+    split_usage,
+    usage_fingerprint,
+)
+from trial_ledger.domain.state import GrantState, HeldPeriod
 from trial_ledger.dynamo.cursor import decode_cursor, encode_cursor
 from trial_ledger.errors import InvalidRequest
+from trial_ledger.limits import MAX_QUANTITY
+
+CATALOG = parse_catalog(default_catalog_document())
 
 
 def test_timestamps_are_utc_z_milliseconds() -> None:
@@ -57,6 +74,9 @@ def test_money_is_exact_and_plain() -> None:
     assert format_money(charge_for(10, Decimal("0.2"))) == "2"
     assert format_money(charge_for(0, Decimal("0.0000008"))) == "0"
     assert format_money(charge_for(1_000_000_000, Decimal("0.000002"))) == "2000"
+    # A price of "-0" passes the catalog (it is not below 0): money is still never written "-0".
+    assert format_money(Decimal("-0")) == "0"
+    assert format_money(charge_for(7, Decimal("-0"))) == "0"
 
 
 def _state(remaining: int, expired: int = 0) -> GrantState:
@@ -73,6 +93,78 @@ def test_effective_state() -> None:
     assert (expired.status, expired.remaining, expired.expired, expired.used) == (GrantStatus.EXPIRED, 0, 40, 60)
     recorded = effective_grant(_state(0, expired=40), at)
     assert (recorded.remaining, recorded.expired) == (0, 40)
+
+
+def test_a_grant_view_is_the_stored_grant_with_what_live_holds_reserve_now() -> None:
+    ends = "2026-01-31T23:59:00.000Z"
+    state = replace(_state(40), holds=(HeldPeriod("2026-01-31T23:00:00.000Z", 5), HeldPeriod(ends, 7)))
+    assert effective_grant(state, "2026-01-31T23:30:00.000Z") == Grant(
+        account_id="a", model_id="m", unit="tokens", quota=100, used=60, remaining=40, expired=0,
+        status=GrantStatus.ACTIVE, claim_method=ClaimMethod.MANUAL, claimed_at="2026-01-01T00:00:00.000Z",
+        expires_at="2026-02-01T00:00:00.000Z", held=7)  # fmt: skip
+    assert effective_grant(state, ends).held == 0
+
+
+def test_a_claim_snapshots_the_models_trial_and_starts_untouched() -> None:
+    claimed_at = START + timedelta(hours=5, milliseconds=7)
+    grant = new_grant("acct-1", CATALOG[IMAGE], ClaimMethod.MANUAL, claimed_at)
+    assert grant == GrantState(
+        account_id="acct-1", model_id=IMAGE, unit="images", quota=50, used=0, remaining=50, expired=0,
+        claim_method=ClaimMethod.MANUAL, claimed_at="2026-03-01T13:00:00.007Z",
+        expires_at="2026-05-30T13:00:00.007Z", holds=())  # fmt: skip
+    with pytest.raises(ValueError, match=f"model '{NO_TRIAL}' has no trial to grant"):
+        new_grant("acct-1", CATALOG[NO_TRIAL], ClaimMethod.MANUAL, claimed_at)
+
+
+def test_fingerprints_are_pinned_because_stored_records_carry_them() -> None:
+    """A replay compares the fingerprint stored with the record to the one the request makes now:
+    the canonical JSON (sorted keys, no spaces) hashed by SHA-256 must never change."""
+    assert usage_fingerprint("acct-1", "hunyuan-turbo", 500, "key-1") == (
+        "8a1861705691bc34e23ad8fa84495b0fc99987affd4f0fbfc91a792441be3a03")  # fmt: skip
+    assert usage_fingerprint("acct-1", "hunyuan-turbo", 500, None) == (
+        "268ac4b9bf9ab46889dbb0fc10175f0ee115e2d72bf91f125d95a47649aa2f93")  # fmt: skip
+    # sha256 of {"account_id":"acct-1","estimate":500,"model_id":"hunyuan-turbo","sub_account_id":null,
+    # "ttl_seconds":900}, without the line break
+    assert hold_fingerprint("acct-1", "hunyuan-turbo", 500, None, 900) == (
+        "debfbe7194a3ad553105921cc44b652b916b651306bc415bd6b87be24a965446")  # fmt: skip
+    assert hold_fingerprint("acct-1", "hunyuan-turbo", 500, "key-1", 900) == (
+        "1d9416baf8a8a64b6bc750eea635ea4644b627f103e2cef5daf616f5e3fc525b")  # fmt: skip
+
+
+def test_a_hold_fingerprint_covers_the_holds_body() -> None:
+    base = hold_fingerprint("a", "m", 1, None, 900)
+    assert len({base, hold_fingerprint("b", "m", 1, None, 900), hold_fingerprint("a", "n", 1, None, 900),
+                hold_fingerprint("a", "m", 2, None, 900), hold_fingerprint("a", "m", 1, "s", 900),
+                hold_fingerprint("a", "m", 1, None, 60)}) == 6  # fmt: skip
+
+
+@pytest.mark.parametrize("value", ["a", "0", "acct-1", "key_1.prod:eu@x-y", "A" * 128])
+def test_an_id_is_1_to_128_letters_digits_and_separators_that_keys_do_not_use(value: str) -> None:
+    assert require_id(value, "account_id") == value
+
+
+@pytest.mark.parametrize("value", ["", "A" * 129, "acct#1", "-acct", "acct 1", "acct/1", "é", 7, None])
+def test_any_other_id_is_refused_naming_its_field(value: object) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        require_id(value, "request_id")  # type: ignore[arg-type]
+    assert refused.value.detail == "request_id must be 1-128 characters of letters, digits and . _ : @ -"
+    assert refused.value.field == "request_id"
+
+
+@pytest.mark.parametrize("quantity", [1, 2, MAX_QUANTITY - 1, MAX_QUANTITY])
+def test_a_quantity_is_an_integer_from_1_to_the_maximum(quantity: int) -> None:
+    assert require_quantity(quantity) == quantity
+
+
+@pytest.mark.parametrize("quantity", [0, -1, MAX_QUANTITY + 1, True, 1.0, "1", None])
+def test_any_other_quantity_is_refused_naming_its_field(quantity: object) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        require_quantity(quantity)  # type: ignore[arg-type]
+    assert refused.value.detail == "quantity must be an integer from 1 to 1000000000"
+    assert refused.value.field == "quantity"
+    with pytest.raises(InvalidRequest) as named:
+        require_quantity(quantity, "estimate")  # type: ignore[arg-type]
+    assert (named.value.detail, named.value.field) == ("estimate must be an integer from 1 to 1000000000", "estimate")
 
 
 def test_fingerprint_covers_the_body() -> None:

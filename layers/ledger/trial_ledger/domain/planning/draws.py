@@ -43,7 +43,7 @@ def after_draw(grant: GrantState, draw: GrantDraw) -> GrantState:
     for period in draw.releases:
         units[period.until] = units.get(period.until, 0) - period.units  # a stale snapshot may lack it
     for period in draw.clears:
-        units.pop(period.until, None)
+        del units[period.until]  # a dead period of this very snapshot (dead_to_clear)
     if draw.adds is not None:
         units[draw.adds.until] = units.get(draw.adds.until, 0) + draw.adds.units
     holds = tuple(HeldPeriod(until, held) for until, held in sorted(units.items()))
