@@ -129,8 +129,9 @@ def test_one_grant_write_carries_every_draw_of_the_run_with_the_first_draws_expe
     run_records = [pending(10, "r0"), pending(20, "h1", hold=holds[0]), pending(30, "r2")]
     planned = plan_run(run_records, grant(holds=periods), OFF, ATTEMPT, MAX_TRANSACTION_ITEMS)
     assert planned is not None
+    fullest_first = (periods[1], periods[0])
     assert planned.run.draw == GrantDraw(LANG_90, MILLION, 60, NOW, exact=True, expected_held=15,
-                                         releases=(HeldPeriod(period(30), 5),), clears=periods[:2])  # fmt: skip
+                                         releases=(HeldPeriod(period(30), 5),), clears=fullest_first)  # fmt: skip
     assert (planned.run.account_id, planned.run.model_id) == ("a", LANG_90)
     assert planned.grant_after is not None
     assert (planned.grant_after.remaining, planned.grant_after.holds) == (MILLION - 60, (HeldPeriod(period(30), 0),))

@@ -250,21 +250,36 @@ def test_dead_periods_beyond_the_cap_stay_reserved_for_a_hold_too() -> None:
     assert plan.grant_after.dead_periods(NOW) == tuple(periods[MAX_CLEARS_PER_WRITE:])
 
 
-def test_a_usage_after_its_hold_timed_out_counts_that_period_as_reserved_beyond_the_cap() -> None:
-    """Its hold ended at ``NOW``: the usage is plain usage on its item, and the hold's dead period,
-    the 26th, is one this write leaves for later, so it still counts as reserved, under contention
-    too. It reserves nothing as read (``free_remaining``): the next write removes it."""
+def test_a_usage_after_its_hold_timed_out_clears_its_period_first_beyond_the_cap() -> None:
+    """Its hold ended at ``NOW``: the usage is plain usage on its item. Its dead period holds the
+    most units of the 26 dead ones, so this write removes it first and leaves one older 1-unit
+    period, which still counts as reserved, under contention too, for a later write."""
     older = [dead(1, minutes_ago=30 + index) for index in range(MAX_CLEARS_PER_WRITE)]
     timed_out = own_hold(20, expires_at=NOW)
     state = grant(50, *sorted(older), HeldPeriod(NOW, 20))
     for relaxed in (False, True):
-        plan = plan_usage(usage_request(40), state, OFF, attempt(relaxed=relaxed), timed_out)
+        plan = plan_usage(usage_request(50), state, OFF, attempt(relaxed=relaxed), timed_out)
         assert plan.commit.draw is not None
         assert (plan.commit.call.settles, plan.commit.draw.exact, plan.commit.draw.releases) == (False, True, ())
-        assert plan.commit.draw.clears == tuple(sorted(older))
-        assert (split_of(plan), plan.commit.usage.free_remaining) == ((30, 10), 20)
+        assert plan.commit.draw.clears == (HeldPeriod(NOW, 20), *sorted(older)[: MAX_CLEARS_PER_WRITE - 1])
+        assert (split_of(plan), plan.commit.usage.free_remaining) == ((49, 1), 1)  # as read, dead reserves nothing
         assert plan.grant_after is not None
-        assert plan.grant_after.holds == (HeldPeriod(NOW, 20),)
+        assert plan.grant_after.holds == (sorted(older)[-1],)
+
+
+def test_a_write_clears_the_dead_periods_that_still_count_before_the_emptied_ones() -> None:
+    """The sweep empties the oldest periods first: 25 emptied ones and 5 newer ones of 10 units,
+    nothing live, 50 left. A hold, and a usage, see all 50 free (the 5 counting periods go first)."""
+    emptied = [dead(0, minutes_ago=40 + index) for index in range(MAX_CLEARS_PER_WRITE)]
+    counting = [dead(10, minutes_ago=1 + index) for index in range(5)]
+    state = grant(50, *sorted([*emptied, *counting]))
+    held = plan_hold(hold_request(50), state, OFF, attempt())
+    assert held.commit is not None
+    assert held.commit.hold.held == 50
+    assert held.commit.draw is not None
+    assert set(held.commit.draw.clears[:5]) == set(counting)
+    used = plan_usage(usage_request(50, "plain"), state, OFF, attempt())
+    assert split_of(used) == (50, 0)
 
 
 def test_a_write_clears_nothing_on_a_grant_past_its_expiry() -> None:

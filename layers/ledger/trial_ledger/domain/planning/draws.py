@@ -29,12 +29,14 @@ dead ones a write has not reached yet: about 63 entries, however long it lives."
 
 
 def dead_to_clear(grant: GrantState, now: str) -> tuple[tuple[HeldPeriod, ...], int]:
-    """The timed-out periods a write removes (and proves unchanged), oldest first, and the units
-    of those it leaves for a later write, which the plan keeps counting as reserved."""
+    """The timed-out periods a write removes (and proves unchanged), and the units of those it
+    leaves for a later write, which the plan keeps counting as reserved. The periods that hold the
+    most units go first (oldest first among equals): the sweep empties the oldest first, and a write
+    that removed 25 emptied periods while newer ones still counted would refuse free units."""
     if grant.is_past_expiry(now):
         return (), 0
-    dead = grant.dead_periods(now)
-    return dead[:MAX_CLEARS_PER_WRITE], sum(period.units for period in dead[MAX_CLEARS_PER_WRITE:])
+    dead = sorted(grant.dead_periods(now), key=lambda period: (-period.units, period.until))
+    return tuple(dead[:MAX_CLEARS_PER_WRITE]), sum(period.units for period in dead[MAX_CLEARS_PER_WRITE:])
 
 
 def after_draw(grant: GrantState, draw: GrantDraw) -> GrantState:
