@@ -92,7 +92,10 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 scan: $(CHECKOV_VENV)/.installed
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
 
-test: lint scan typecheck unit mutation-gate sam-check
+# The suite (unit) is one process and takes most of the time; the checks run beside it on the
+# machine's second core, each one's output kept together (a failure of any fails the target).
+test: venv browser
+	$(MAKE) --no-print-directory -j2 --output-sync=target unit lint scan typecheck mutation-gate sam-check
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .mypy_cache .pytest_cache .ruff_cache .hypothesis .mutmut
