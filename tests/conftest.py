@@ -83,6 +83,12 @@ def ledger(store: LedgerStore, clock: SwitchableClock, sleeps: list[float]) -> L
 
 
 @pytest.fixture
+def other(ledger: Ledger, store: LedgerStore) -> Ledger:
+    """Another container: same table and clock, its own snapshots."""
+    return Ledger(store=store, catalog=ledger.catalog, clock=ledger.clock)
+
+
+@pytest.fixture
 def activated(ledger: Ledger) -> str:
     ledger.activate("acct-1")
     return "acct-1"

@@ -11,12 +11,6 @@ from trial_ledger import HoldAsk, HoldStatus, Ledger, RecordRefusal, RequestIdCo
 from trial_ledger.dynamo.store import LedgerStore
 
 
-@pytest.fixture
-def other(ledger: Ledger, store: LedgerStore) -> Ledger:
-    """Another container: same table and clock, its own snapshots."""
-    return Ledger(store=store, catalog=ledger.catalog, clock=ledger.clock)
-
-
 def held(ledger: Ledger, account: str = "a", model_id: str = IMAGE) -> int:
     return next((grant.held for grant in ledger.grants(account) if grant.model_id == model_id), 0)
 

@@ -16,12 +16,6 @@ from trial_ledger.use_cases import metering as metering_module
 
 
 @pytest.fixture
-def other(ledger: Ledger, store: LedgerStore) -> Ledger:
-    """Another container: same table and clock, its own snapshots."""
-    return Ledger(store=store, catalog=ledger.catalog, clock=ledger.clock)
-
-
-@pytest.fixture
 def always_relaxed(monkeypatch: pytest.MonkeyPatch) -> None:
     """As if every attempt had already lost its exact races: the relaxed conditions decide."""
     monkeypatch.setattr(metering_module, "EXACT_TRIES_UNDER_CONTENTION", 0)

@@ -24,12 +24,6 @@ from trial_ledger.domain.writes import BatchCommit
 from trial_ledger.dynamo.store import LedgerStore
 
 
-@pytest.fixture
-def other(ledger: Ledger, store: LedgerStore) -> Ledger:
-    """Another container: same table and clock, its own snapshots."""
-    return Ledger(store=store, catalog=ledger.catalog, clock=ledger.clock)
-
-
 def results(outcomes: list[RecordOutcome]) -> list[UsageResult]:
     assert all(isinstance(outcome, UsageResult) for outcome in outcomes), outcomes
     return [outcome for outcome in outcomes if isinstance(outcome, UsageResult)]
