@@ -329,10 +329,10 @@ class QuotaModel:
         if grant is not None:
             grant.used += free
             grant.remaining -= free
-            units, until = grant.entries.pop(request_id, (0, now))
-            hold = self.holds.get(request_id)
-            if units and now < until and hold is not None and hold.status is HoldStatus.OPEN:
-                hold.status = HoldStatus.SETTLED  # R14: settled in the same write
+            grant.entries.pop(request_id, None)
+        hold = self.holds.get(request_id)
+        if hold is not None and hold.status is HoldStatus.OPEN and now < hold.expires_at:
+            hold.status = HoldStatus.SETTLED  # R14: settled in the same write (a hold of 0 units too)
         rest = body.quantity - free
         postpaid = self.accounts[body.account_id].postpaid
         billable = rest if postpaid else 0
@@ -391,12 +391,7 @@ class QuotaModel:
         hold = self.holds[request_id]
         if hold.status is not HoldStatus.OPEN:
             return hold.status
-        if hold.result.held == 0:
-            if request_id in self.usages:
-                return HoldStatus.SETTLED
-            if now >= hold.expires_at:
-                return HoldStatus.EXPIRED
-        elif now >= hold.expires_at:
+        if now >= hold.expires_at:  # a usage after it timed out was plain usage: it ended expired
             return HoldStatus.EXPIRED
         hold.status = HoldStatus.RELEASED
         if (grant := self.grants.get((hold.ask.account_id, hold.ask.model_id))) is not None:
