@@ -55,7 +55,7 @@ def plan_usage(
     live, the usage settles it (R14); ended, the usage is plain usage on the same item."""
     now = format_timestamp(attempt.now)
     settles = hold is not None and hold.effective_status(now) is HoldStatus.OPEN
-    own = hold if settles and hold is not None and hold.held > 0 else None
+    own = hold if hold is not None and hold.reserves(now) else None
     free_units = _free_units(request, grant, attempt, now, own)
     split = split_usage(request.quantity, free_units.free, profile.postpaid_enabled)
     commit = UsageCommit(
