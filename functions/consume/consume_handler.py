@@ -9,9 +9,17 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trial_edge.body_guard import resolve
+from trial_edge.ledger_models import ReversalOut, reversal_out
 from trial_edge.principals import Principals
 from trial_edge.problems import json_api
-from trial_edge.request_models import AuthorizationRequest, HoldRequest, UsageBatchRequest, UsageRequest, hold_ask
+from trial_edge.request_models import (
+    AuthorizationRequest,
+    HoldRequest,
+    ReversalRequest,
+    UsageBatchRequest,
+    UsageRequest,
+    hold_ask,
+)
 from trial_edge.response_models import (
     AuthorizationOut,
     HoldOut,
@@ -169,6 +177,29 @@ def release_hold(
     request_id: Annotated[str, Path(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)],
 ) -> ReleaseOut:
     return release_out(ledger.release_hold(request_id))
+
+
+@app.post(
+    "/v1/usage/reversals",
+    operation_id="reverse_usage",
+    summary="Reverse one recorded usage, once, within its window (idempotent by request_id)",
+    responses=problems(
+        "forbidden_principal",
+        "usage_not_found",
+        "request_id_conflict",
+        "reversal_window_closed",
+        links={
+            "Replay": link(
+                "reverse_usage", "the same reversal again: the first, replayed", request_body="$request.body"
+            ),
+        },
+    ),
+)
+def reverse_usage(request: Annotated[ReversalRequest, Body()]) -> ReversalOut:
+    result = ledger.reverse_usage(request.request_id, request.reason)
+    if not result.replayed:
+        metrics.add_metric(name="FreeUnitsReturned", unit=MetricUnit.Count, value=result.free_returned)
+    return reversal_out(result)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -171,3 +171,47 @@ def test_unknown_item_types_and_attributes_are_ignored() -> None:
     assert derive(None, {"item_type": "expiry", "account_id": "acct-1", "model_id": "m-1"}) == []
     # A hold on the grant moves no balance the events read: nothing, whatever it adds.
     assert derive(grant(300, 700), grant(300, 700, held_units=Decimal(50), held_total=Decimal(50))) == []
+
+
+def reversal(free_returned: int = 120, free_expired: int = 0, billable: int = 4) -> dict[str, Any]:
+    return {
+        "PK": "USAGE#req-1", "SK": "REVERSAL", "item_type": "reversal", "request_id": "req-1",
+        "account_id": "acct-1", "model_id": "m-1", "reason": "failed after metering",
+        "recorded_at": "2026-03-03T10:00:00.000Z", "free_returned": Decimal(free_returned),
+        "free_expired": Decimal(free_expired), "billable": Decimal(billable), "currency": "CNY", "charge": "0.8",
+    }  # fmt: skip
+
+
+def test_a_reversal_is_the_credit_once() -> None:
+    [reversed_event] = derive(None, reversal())
+    assert reversed_event.detail == {
+        "event_id": event_id(DetailType.USAGE_REVERSED, "req-1"), "account_id": "acct-1", "model_id": "m-1",
+        "occurred_at": "2026-03-03T10:00:00.000Z", "request_id": "req-1", "reason": "failed after metering",
+        "free_returned": 120, "free_expired": 0, "billable": 4, "charge": {"currency": "CNY", "amount": "0.8"},
+    }  # fmt: skip
+    assert derive(reversal(), reversal()) == []  # a redelivered or later change of it: nothing new
+
+
+def test_balance_events_stay_once_per_grant_after_a_reversal() -> None:
+    """A reversal lowers ``used`` and keeps the peak: climbing back publishes nothing again."""
+    assert kinds(derive(grant(900, 100), grant(1000, 0))) == ["TrialBalanceLow", "TrialExhausted"]
+    reversed_grant = grant(700, 300, peak_used=Decimal(1000))
+    assert derive(grant(1000, 0), reversed_grant) == []
+    assert derive(reversed_grant, grant(1000, 0, peak_used=Decimal(1000))) == []
+    assert derive(reversed_grant, grant(960, 40, peak_used=Decimal(1000))) == []
+
+
+def test_a_usage_past_the_peak_still_crosses_what_it_passes() -> None:
+    lowered = grant(700, 300, peak_used=Decimal(850))  # crossed 80 before the reversal
+    assert [event.detail["threshold_percent"] for event in derive(lowered, grant(960, 40, peak_used=Decimal(850)))] == [
+        95
+    ]
+    assert kinds(derive(grant(960, 40, peak_used=Decimal(850)), grant(1000, 0, peak_used=Decimal(850)))) == [
+        "TrialExhausted"
+    ]
+
+
+def test_a_reversal_on_an_expired_grant_is_not_a_second_expiry() -> None:
+    expired = grant(100, 0, 900, expired_recorded_at="2026-05-30T16:10:00.000Z")
+    assert derive(expired, grant(40, 0, 960, expired_recorded_at="2026-05-30T16:10:00.000Z")) == []
+    assert derive(grant(100, 0, 0), grant(40, 0, 60)) == []  # before the nightly run: its expiry is still to come

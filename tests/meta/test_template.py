@@ -19,6 +19,7 @@ CONSOLE_ROUTES = {
     ("POST", "/v1/trials/claims"),
     ("GET", "/v1/trials"),
     ("GET", "/v1/usage"),
+    ("GET", "/v1/trials/{model_id}/ledger"),
 }
 GATEWAY_ROUTES = {
     ("POST", "/v1/authorizations"),
@@ -26,6 +27,7 @@ GATEWAY_ROUTES = {
     ("POST", "/v1/usage/batch"),
     ("POST", "/v1/holds"),
     ("DELETE", "/v1/holds/{request_id}"),
+    ("POST", "/v1/usage/reversals"),
 }
 
 

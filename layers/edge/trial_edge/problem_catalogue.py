@@ -90,6 +90,15 @@ CATALOGUE: dict[str, ProblemKind] = {
     ),
     "unknown_model": ProblemKind(HTTPStatus.NOT_FOUND, "Unknown model", "the model is not in the catalog"),
     "hold_not_found": ProblemKind(HTTPStatus.NOT_FOUND, "Hold not found", "no hold ever had this request_id"),
+    "usage_not_found": ProblemKind(
+        HTTPStatus.NOT_FOUND, "Usage not found", "no usage was ever recorded with this request_id"
+    ),
+    "grant_not_found": ProblemKind(HTTPStatus.NOT_FOUND, "Grant not found", "the account has no grant of this model"),
+    "reversal_window_closed": ProblemKind(
+        HTTPStatus.CONFLICT,
+        "Reversal window closed",
+        "the usage was recorded longer ago than the reversal window (7 days by default) allows",
+    ),
     "not_found": ProblemKind(HTTPStatus.NOT_FOUND, "Not found", "no such route"),
     "request_id_conflict": ProblemKind(
         HTTPStatus.CONFLICT, "Request id conflict", "the request_id was recorded with another body"

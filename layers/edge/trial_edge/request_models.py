@@ -8,7 +8,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from trial_ledger import HoldAsk
-from trial_ledger.limits import HOLD_TTL_RANGE, ID_PATTERN, MAX_MODELS_PER_CLAIM, MAX_QUANTITY, MAX_RECORDS_PER_BATCH
+from trial_ledger.limits import (
+    HOLD_TTL_RANGE,
+    ID_PATTERN,
+    MAX_MODELS_PER_CLAIM,
+    MAX_QUANTITY,
+    MAX_REASON_LENGTH,
+    MAX_RECORDS_PER_BATCH,
+)
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)]
 INTEGER_LITERAL = (
@@ -79,6 +86,19 @@ class UsageRequest(StrictBody):
     quantity: Quantity
     request_id: Id
     sub_account_id: Id | None = None
+
+
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REASON_LENGTH, pattern=r"\S")]
+"""Why a correction was made: 1..500 characters, not only blanks."""
+
+
+class ReversalRequest(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"request_id": "req-5f0c2a", "reason": "the call failed after metering"}]}
+    )
+
+    request_id: Id
+    reason: Reason
 
 
 class UsageBatchRequest(StrictBody):

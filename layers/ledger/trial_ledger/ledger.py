@@ -25,8 +25,10 @@ from .results import (
     Grant,
     HoldAsk,
     HoldResult,
+    LedgerPage,
     RecordRefusal,
     ReleaseResult,
+    ReversalResult,
     SweepReport,
     UsageAsk,
     UsagePage,
@@ -73,6 +75,7 @@ class Ledger:
             backoff=backoff or Backoff(),
             snapshots=SnapshotCache(),
             hold_ttl_seconds=load_settings().hold_ttl_seconds,
+            reversal_window=timedelta(days=load_settings().reversal_window_days),
         )
         self._use = UseCases(self._context)
 
@@ -157,10 +160,20 @@ class Ledger:
         return self._use.holds.release(request_id)
 
     @_unavailable_after_retries
+    def reverse_usage(self, request_id: str, reason: str) -> ReversalResult:
+        """Reverse one recorded usage, once, within its window (R17)."""
+        return self._use.reversals.reverse(request_id, reason)
+
+    @_unavailable_after_retries
     def usage(
         self, account_id: str, model_id: str | None = None, limit: int = 50, cursor: str | None = None
     ) -> UsagePage:
         return self._use.history.page(account_id, model_id, limit, cursor)
+
+    @_unavailable_after_retries
+    def grant_ledger(self, account_id: str, model_id: str, limit: int = 50, cursor: str | None = None) -> LedgerPage:
+        """The entries of one grant's ledger, oldest first (R19)."""
+        return self._use.grant_ledgers.page(account_id, model_id, limit, cursor)
 
     # -- nightly expiry -------------------------------------------------------------------
 

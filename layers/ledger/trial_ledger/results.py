@@ -114,6 +114,12 @@ class UsageResult:
     auto_claimed: bool
     recorded_at: str
     replayed: bool
+    reversed_at: str | None = None
+    """When the usage was reversed (R17); None while it stands."""
+
+    @property
+    def reversed(self) -> bool:
+        return self.reversed_at is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,3 +211,55 @@ class SweepReport:
     closed_holds: int
     returned_units: int
     complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReversalResult:
+    """A usage reversed (R17): its free units returned or expired, its billable part credited."""
+
+    request_id: str
+    reversed_at: str
+    free_returned: int
+    free_expired: int
+    currency: str
+    billable_credited: Decimal
+    replayed: bool
+
+
+class EntryKind(StrEnum):
+    """What a grant ledger entry records (R19)."""
+
+    CLAIM = "claim"
+    USAGE = "usage"
+    REVERSAL = "reversal"
+    EXPIRY = "expiry"
+    EXTENSION = "extension"
+    VOID = "void"
+
+
+@dataclass(frozen=True, slots=True)
+class Balances:
+    used: int
+    remaining: int
+    expired: int
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One entry of a grant's ledger (R19): ``balances`` after it, ``delta`` = those less the ones before."""
+
+    sequence: int
+    kind: EntryKind
+    at: str
+    request_id: str | None
+    action_id: str | None
+    actor: str | None
+    reason: str | None
+    delta: Balances
+    balances: Balances
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerPage:
+    entries: list[LedgerEntry]
+    next_cursor: str | None

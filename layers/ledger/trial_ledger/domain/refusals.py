@@ -85,6 +85,14 @@ class HoldEnded(Refused):
         self.hold = hold
 
 
+class UsageChanged(Refused):
+    """commit_reversal: the usage record is not as the plan read it (reversed meanwhile)."""
+
+    def __init__(self, usage: UsageRecord | None) -> None:
+        super().__init__("the usage record changed")
+        self.usage = usage
+
+
 class BatchRefused(Refused):
     """BatchWriter.commit: these items of the transaction were refused; nothing of it was written."""
 

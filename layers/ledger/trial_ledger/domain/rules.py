@@ -125,6 +125,14 @@ def require_id(value: str, field: str) -> str:
     return value
 
 
+def require_text(value: str, field: str, max_length: int) -> str:
+    """A free text of an operator or the gateway (a reason, an actor): 1..``max_length``
+    characters, not only blanks."""
+    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+        raise InvalidRequest(f"{field} must be 1 to {max_length} characters, not only blanks", field=field)
+    return value
+
+
 def require_quantity(quantity: int, field: str = "quantity") -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
         raise InvalidRequest(f"{field} must be an integer from 1 to {MAX_QUANTITY}", field=field)

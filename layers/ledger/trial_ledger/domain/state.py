@@ -17,6 +17,10 @@ class ProfileState:
     account_id: str
     activated_at: str | None
     postpaid_enabled: bool
+    revivals: int = 0
+    """Reversals that gave units back to an exhausted grant of the account (R17). A usage that
+    found its grant exhausted proves this count with its postpaid check, so that a stale
+    "exhausted" never bills units a reversal returned (docs/ledger.md)."""
 
     @classmethod
     def absent(cls, account_id: str) -> ProfileState:
@@ -57,6 +61,17 @@ class GrantState:
     expires_at: str
     holds: tuple[HeldPeriod, ...] = ()
     """The periods of ``held_units``, soonest first: live and timed-out ones until removed."""
+    entries: int = 1
+    """The sequence number of the grant's last ledger entry (R19): the claim is entry 1, and every
+    write that moves a balance adds the next one, proving this count."""
+
+    peak_used: int = 0
+    """The highest ``used`` before a reversal lowered it (0: never lowered): the balance events
+    are once per grant, so a usage that only climbs back does not publish them again (R17)."""
+
+    def stamp(self) -> LedgerStamp:
+        """Its last ledger entry as this state stands: the sequence number and the balances."""
+        return LedgerStamp(self.entries, self.used, self.remaining, self.expired)
 
     @property
     def held_total(self) -> int:
@@ -93,6 +108,27 @@ class GrantState:
 
 
 @dataclass(frozen=True, slots=True)
+class LedgerStamp:
+    """An entry's place in its grant's ledger (R19): its sequence number and the grant's balances
+    after it."""
+
+    sequence: int
+    used: int
+    remaining: int
+    expired: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reversal:
+    """How a usage was reversed (R17): once, for a reason, its free units returned or expired."""
+
+    reversed_at: str
+    reason: str
+    free_returned: int
+    free_expired: int
+
+
+@dataclass(frozen=True, slots=True)
 class UsageRecord:
     request_id: str
     account_id: str
@@ -114,6 +150,9 @@ class UsageRecord:
     write_id: str
     """Unique per write attempt: tells this call's own write (landed by a retry after a lost
     response) from an earlier call's record."""
+    entry: LedgerStamp | None = None
+    """Its grant ledger entry: a usage that drew free units is one (R19), one that drew none is not."""
+    reversal: Reversal | None = None
 
     def result(self, replayed: bool) -> UsageResult:
         return UsageResult(
@@ -131,6 +170,7 @@ class UsageRecord:
             auto_claimed=self.auto_claimed,
             recorded_at=self.recorded_at,
             replayed=replayed,
+            reversed_at=self.reversal.reversed_at if self.reversal else None,
         )
 
 

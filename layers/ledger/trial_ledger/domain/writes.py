@@ -40,6 +40,11 @@ class GrantDraw:
     """Timed-out periods the plan counted as free: removed, and proven unchanged."""
     adds: HeldPeriod | None = None
     """A new hold's units, added to its period."""
+    entries: int = 0
+    """Ledger entries the draw adds (R19): one per usage that draws free units. A draw that adds
+    any proves the grant's ``entries`` is ``expected_entries``: the sequence numbers it stamps
+    follow the grant's last one, with no gap and no repeat, and so do the balances."""
+    expected_entries: int = 1
 
     @property
     def left(self) -> int:
@@ -81,6 +86,8 @@ class UsageCommit:
     """Free units were refused because no grant exists (campaign closed): prove it still doesn't."""
     expect_postpaid: bool | None = None
     """The split of the non-free part assumed this postpaid switch: prove it still holds."""
+    expect_revivals: int = 0
+    """With the postpaid check: the profile's ``revivals`` the plan read (see ProfileState)."""
 
     @property
     def usage(self) -> UsageRecord:
@@ -99,6 +106,7 @@ class GrantRun:
     expect_no_grant: bool = False
     expect_postpaid: bool | None = None
     """Some usage split a non-free part by this postpaid switch: prove it still holds."""
+    expect_revivals: int = 0
 
     @property
     def usages(self) -> tuple[UsageRecord, ...]:
@@ -122,6 +130,11 @@ class BatchCommit:
         """One check of the postpaid switch per account whose runs assumed it."""
         return {run.account_id: run.expect_postpaid for run in self.runs if run.expect_postpaid is not None}
 
+    @property
+    def revivals(self) -> dict[str, int]:
+        """The profile's ``revivals`` each account's check proves with its switch."""
+        return {run.account_id: run.expect_revivals for run in self.runs}
+
 
 @dataclass(frozen=True, slots=True)
 class HoldCommit:
@@ -132,6 +145,7 @@ class HoldCommit:
     new_grant: NewGrant | None = None
     expect_postpaid: bool | None = None
     """A hold of 0 units funded by postpaid: prove the switch is still on."""
+    expect_revivals: int = 0
 
 
 @dataclass(frozen=True, slots=True)

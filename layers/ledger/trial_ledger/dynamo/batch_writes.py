@@ -27,7 +27,8 @@ class BatchWriter:
         checks: dict[ItemRef, str] = {}
         try:
             with transaction(self._connection) as tx:
-                checks = {postpaid_check(tx, account_key(account_id), expected): account_id
+                revivals = commit.revivals
+                checks = {postpaid_check(tx, account_key(account_id), expected, revivals[account_id]): account_id
                           for account_id, expected in commit.postpaid_checks.items()}  # fmt: skip
                 for run in commit.runs:
                     calls |= {write_call(tx, call): call.usage.request_id for call in run.calls}

@@ -1,4 +1,4 @@
-"""Opaque pagination cursors for usage listings.
+"""Opaque pagination cursors for the usage listings and a grant's ledger.
 
 A cursor holds only a position (the sort key and request id of the last item shown); the
 account and the filter always come from the caller, so a cursor cannot reach another account."""
@@ -32,3 +32,20 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     ):
         raise InvalidRequest("cursor is not one this service issued", field="cursor")
     return value[0], value[1]
+
+
+def encode_sequence_cursor(sequence: int) -> str:
+    """A position in a grant's ledger: after entry ``sequence``."""
+    raw = json.dumps({"after": sequence}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_sequence_cursor(cursor: str) -> int:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError) as error:
+        raise InvalidRequest("cursor is not one this service issued", field="cursor") from error
+    after = value.get("after") if isinstance(value, dict) and len(value) == 1 else None
+    if isinstance(after, bool) or not isinstance(after, int) or not 1 <= after < 2**53:
+        raise InvalidRequest("cursor is not one this service issued", field="cursor")
+    return after

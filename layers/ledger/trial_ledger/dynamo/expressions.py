@@ -9,9 +9,11 @@ from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
+from ..domain.planning.reversal import ReversalCommit
+from ..domain.state import LedgerStamp
 from ..domain.writes import CallWrite, GrantDraw, HoldClosing
 from ..results import HoldStatus
-from . import mapping
+from . import entry_mapping, mapping
 from .items import AccountProfileItem, CallItem, GrantItem, HoldItem, UsageItem
 from .mapping import period_key
 
@@ -36,11 +38,16 @@ def postpaid(enabled: bool, now: str) -> list[Action]:
     return [AccountProfileItem.postpaid_enabled.set(enabled), AccountProfileItem.updated_at.set(now)]
 
 
-def postpaid_is(enabled: bool) -> Condition:
-    """The postpaid switch is as the split of a usage assumed (no profile reads as off)."""
+def postpaid_is(enabled: bool, revivals: int = 0) -> Condition:
+    """The postpaid switch is as the split of a usage assumed (no profile reads as off), and no
+    reversal gave units back to an exhausted grant of the account since (``revivals``, R17)."""
     on: Condition = AccountProfileItem.postpaid_enabled == True  # noqa: E712 (a DynamoDB condition)
     off: Condition = AccountProfileItem.pk.does_not_exist() | (AccountProfileItem.postpaid_enabled == False)  # noqa: E712
-    return on if enabled else off
+    same: Condition = AccountProfileItem.revivals == revivals
+    if revivals == 0:
+        same = AccountProfileItem.revivals.does_not_exist() | same
+    switch: Condition = (on if enabled else off) & same
+    return switch
 
 
 def draw(grant_draw: GrantDraw) -> tuple[list[Action], Condition]:
@@ -57,6 +64,9 @@ def draw(grant_draw: GrantDraw) -> tuple[list[Action], Condition]:
         condition &= _period(period.until) >= period.units
     for period in d.clears:
         condition &= _period(period.until) == period.units
+    if d.entries:
+        condition &= entries_are(d.expected_entries)
+        actions.append(GrantItem.entries.set(d.expected_entries + d.entries))
     if d.exact:
         condition &= (GrantItem.remaining == d.expected_remaining) & (GrantItem.held_total == d.expected_held)
         actions += [GrantItem.remaining.set(d.left), GrantItem.held_total.set(d.held_after),
@@ -134,11 +144,22 @@ def usage_on_hold(call: CallWrite) -> tuple[list[Action], Condition]:
     return actions, same & ended
 
 
-def expiry(remaining: int, as_of: str, now: str) -> tuple[list[Action], Condition]:
-    """Move exactly ``remaining``, the whole positive remainder of a due grant, to ``expired``."""
+def entries_are(expected: int) -> Condition:
+    """The grant's ledger ends at entry ``expected`` (a grant of before v3 has no count: 1)."""
+    condition: Condition = GrantItem.entries == expected
+    if expected == 1:
+        condition = GrantItem.entries.does_not_exist() | condition
+    return condition
+
+
+def expiry(grant: LedgerStamp, as_of: str, now: str) -> tuple[list[Action], Condition]:
+    """Move exactly ``grant.remaining``, the whole positive remainder of a due grant, to
+    ``expired``, as the ledger's next entry after ``grant.sequence``."""
+    remaining = grant.remaining
     actions: list[Action] = [
+        GrantItem.entries.set(grant.sequence + 1),
         GrantItem.remaining.set(0),
-        GrantItem.expired.set(GrantItem.expired + remaining),
+        GrantItem.expired.set(grant.expired + remaining),
         GrantItem.expired_recorded_at.set(now),
         GrantItem.expiry_shard.remove(),
         # Every hold ends by its grant's expires_at: nothing is reserved from then on (R15).
@@ -146,8 +167,50 @@ def expiry(remaining: int, as_of: str, now: str) -> tuple[list[Action], Conditio
         GrantItem.held_total.set(0),
         GrantItem.unreserved.set(0),
     ]
-    exact: Condition = GrantItem.remaining == remaining
+    exact: Condition = (GrantItem.remaining == remaining) & entries_are(grant.sequence)
+    exact &= (GrantItem.used == grant.used) & (GrantItem.expired == grant.expired)
     return actions, exact & (GrantItem.remaining > 0) & (GrantItem.expires_at <= as_of)
+
+
+def reversal_mark(commit: ReversalCommit) -> tuple[list[Action], Condition]:
+    """Mark the usage record reversed, once: the very record the plan read (its write id)."""
+    actions: list[Action] = [
+        Path(name).set(value) for name, value in entry_mapping.reversal_fields(commit.reversal).items()
+    ]
+    condition: Condition = (CallItem.item_type == UsageItem) & CallItem.reversed_at.does_not_exist()
+    return actions, condition & (CallItem.write_id == commit.usage.write_id)
+
+
+def reversal_return(commit: ReversalCommit, expiry_shard: str) -> tuple[list[Action], Condition]:
+    """The grant's balances after the reversal, as its next ledger entry: the units back to
+    ``remaining`` while it is usable (and free for new draws and holds), else to ``expired``."""
+    entry, reversal = commit.entry, commit.reversal
+    assert entry is not None
+    actions: list[Action] = [
+        GrantItem.entries.set(entry.sequence),
+        GrantItem.used.set(entry.used),
+        GrantItem.remaining.set(entry.remaining),
+        GrantItem.expired.set(entry.expired),
+        GrantItem.peak_used.set(commit.peak_used),
+    ]
+    usable: Condition = GrantItem.expires_at > commit.now
+    if not commit.usable:
+        return actions, entries_are(commit.expected_entries) & (GrantItem.expires_at <= commit.now)
+    actions.append(GrantItem.unreserved.set(GrantItem.unreserved + reversal.free_returned))
+    if commit.revives:
+        actions.append(GrantItem.expiry_shard.set(expiry_shard))
+    return actions, entries_are(commit.expected_entries) & usable
+
+
+def revival(account_id: str, now: str) -> list[Action]:
+    """Count a reversal that gave units back to an exhausted grant on the account's profile."""
+    return [
+        AccountProfileItem.account_id.set(account_id),
+        AccountProfileItem.postpaid_enabled.set(AccountProfileItem.postpaid_enabled | False),
+        AccountProfileItem.updated_at.set(now),
+        AccountProfileItem.item_type.set(AccountProfileItem),
+        AccountProfileItem.revivals.set((AccountProfileItem.revivals | 0) + 1),
+    ]
 
 
 def expiring_soon_unmarked(as_of: str) -> Condition:

@@ -31,13 +31,13 @@ def draw_grant(tx: TransactionItems, pk: str, draw: GrantDraw) -> ItemRef:
     return tx.update(GrantItem(pk, grant_sort_key(draw.model_id)), actions, condition)
 
 
-def check_postpaid(tx: TransactionItems, pk: str, expected: bool | None) -> ItemRef | None:
+def check_postpaid(tx: TransactionItems, pk: str, expected: bool | None, revivals: int) -> ItemRef | None:
     """The postpaid switch is as a split assumed; no check when the split did not depend on it."""
-    return None if expected is None else postpaid_check(tx, pk, expected)
+    return None if expected is None else postpaid_check(tx, pk, expected, revivals)
 
 
-def postpaid_check(tx: TransactionItems, pk: str, expected: bool) -> ItemRef:
-    return tx.check(AccountProfileItem, pk, PROFILE_SORT_KEY, expressions.postpaid_is(expected))
+def postpaid_check(tx: TransactionItems, pk: str, expected: bool, revivals: int) -> ItemRef:
+    return tx.check(AccountProfileItem, pk, PROFILE_SORT_KEY, expressions.postpaid_is(expected, revivals))
 
 
 def write_call(tx: TransactionItems, call: CallWrite) -> ItemRef:

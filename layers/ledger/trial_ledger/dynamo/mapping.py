@@ -15,13 +15,22 @@ from ..domain.state import (
     GrantState,
     HeldPeriod,
     HoldRecord,
+    LedgerStamp,
     OpenHold,
     ProfileState,
     UsageRecord,
 )
 from ..domain.writes import NewGrant
 from ..results import ClaimMethod, FundingSource, HoldStatus
-from .items import AccountProfileItem, CallItem, ExpiryItem, GrantItem, HoldItem, UsageItem
+from .entry_mapping import entry_fields, ledger_stamp, reversal_fields, reversal_of
+from .items import (
+    AccountProfileItem,
+    CallItem,
+    ExpiryItem,
+    GrantItem,
+    HoldItem,
+    UsageItem,
+)
 from .keys import (
     CALL_SORT_KEY,
     USAGE_KEY_PREFIX,
@@ -50,7 +59,7 @@ def profile_and_grants(account_id: str, items: Iterable[Any]) -> tuple[ProfileSt
 
 
 def profile_state(item: AccountProfileItem) -> ProfileState:
-    return ProfileState(item.account_id, item.activated_at, bool(item.postpaid_enabled))
+    return ProfileState(item.account_id, item.activated_at, bool(item.postpaid_enabled), int(item.revivals or 0))
 
 
 def grant_state(item: GrantItem) -> GrantState:
@@ -66,6 +75,8 @@ def grant_state(item: GrantItem) -> GrantState:
         claimed_at=item.claimed_at,
         expires_at=item.expires_at,
         holds=_periods(item),
+        entries=1 if item.entries is None else int(item.entries),
+        peak_used=int(item.peak_used or 0),
     )
 
 
@@ -129,10 +140,12 @@ def grant_item(grant: NewGrant) -> GrantItem:
         held_units={period_key(period.until): period.units for period in state.holds},
         held_total=state.held_total,
         unreserved=state.unreserved,
+        entries=state.entries,
+        peak_used=state.peak_used or None,
     )
 
 
-def expiry_item(candidate: ExpiryCandidate, quantity: int, as_of: str, now: str) -> ExpiryItem:
+def expiry_item(candidate: ExpiryCandidate, quantity: int, as_of: str, now: str, entry: LedgerStamp) -> ExpiryItem:
     return ExpiryItem(
         account_key(candidate.account_id),
         expiry_sort_key(candidate.model_id),
@@ -142,6 +155,7 @@ def expiry_item(candidate: ExpiryCandidate, quantity: int, as_of: str, now: str)
         expires_at=candidate.expires_at,
         as_of=as_of,
         recorded_at=now,
+        **entry_fields(candidate.account_id, candidate.model_id, entry),
     )
 
 
@@ -171,6 +185,8 @@ def usage_fields(usage: UsageRecord) -> dict[str, Any]:
         "write_id": usage.write_id,
         "usage_account": usage.account_id,
         "usage_order": usage_order(usage.recorded_at, usage.request_id),
+        **entry_fields(usage.account_id, usage.model_id, usage.entry),
+        **(reversal_fields(usage.reversal) if usage.reversal else {}),
     }
 
 
@@ -192,6 +208,8 @@ def usage_record(item: CallItem) -> UsageRecord:
         recorded_at=item.recorded_at,
         fingerprint=item.fingerprint,
         write_id=item.write_id,
+        entry=ledger_stamp(item),
+        reversal=reversal_of(item),
     )
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ..domain.ledger_entries import StoredEntry
 from ..domain.state import ExpiryCandidate, OpenHold, UsageRecord
-from . import mapping
+from . import entry_mapping, mapping
 from .errors import unavailable_on_transient
-from .items import USAGE_BY_ACCOUNT_INDEX, CallItem, GrantItem, LedgerItem, UsageItem
+from .items import USAGE_BY_ACCOUNT_INDEX, CallItem, EntryItem, GrantItem, LedgerItem, UsageItem
+from .keys import ledger_grant_key
 
 FILTERED_PAGE = 250
 """Records read per Query when listing one model's usage (a filter over the account's)."""
@@ -54,6 +56,15 @@ class IndexQueries:
                 exclusive_start_key=start, limit=page_size, scan_index_forward=False,
             )  # fmt: skip
         return page
+
+    def grant_entries(self, account_id: str, model_id: str, after: int, limit: int) -> list[StoredEntry]:
+        """Up to ``limit`` entries of the grant's ledger after entry ``after``, oldest first: one
+        Query of the grant-ledger index (eventually consistent: the newest may not show yet)."""
+        with unavailable_on_transient():
+            entries = EntryItem.ledger.query(
+                ledger_grant_key(account_id, model_id), EntryItem.ledger_seq > after, limit=limit
+            )
+            return [entry_mapping.stored_entry(item) for item in entries]
 
     def expiry_candidates(
         self, shard: str, as_of: str, page_size: int, start: dict[str, Any] | None, since: str | None = None

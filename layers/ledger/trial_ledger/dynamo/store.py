@@ -1,7 +1,8 @@
 """The data access: every DynamoDB request of the ledger is one method of LedgerStore.
 
-Its collaborators: ``queries`` (the index queries, queries.py) and ``batches`` (the batched
-usage write, batch_writes.py); the transaction items they share with it are in grant_writes.py.
+Its collaborators: ``queries`` (the index queries, queries.py), ``batches`` (the batched
+usage write, batch_writes.py) and ``reversals`` (reversal_writes.py); the transaction items
+they share with it are in grant_writes.py.
 
 Writes are conditional; a refused one raises a refusal (domain/refusals.py) carrying the item as it is now
 (ReturnValuesOnConditionCheckFailure). Rules and retries live in the use cases."""
@@ -24,7 +25,7 @@ from ..domain.refusals import (
     GrantsExist,
     Outdated,
 )
-from ..domain.state import CallRecord, ExpiryCandidate, GrantState, HoldRecord, ProfileState, UsageRecord
+from ..domain.state import CallRecord, ExpiryCandidate, GrantState, HoldRecord, LedgerStamp, ProfileState, UsageRecord
 from ..domain.writes import HoldClosing, HoldCommit, NewGrant, UsageCommit
 from . import expressions, mapping
 from .batch_writes import BatchWriter
@@ -33,6 +34,7 @@ from .grant_writes import check_postpaid, draw_grant, write_call, write_grant
 from .items import AccountProfileItem, CallItem, ExpiryItem, GrantItem, HoldItem, LedgerItem, UsageItem
 from .keys import CALL_SORT_KEY, PROFILE_SORT_KEY, account_key, call_key, grant_sort_key
 from .queries import IndexQueries
+from .reversal_writes import ReversalWriter
 from .transactions import Cancellation, ItemRef, transaction
 
 
@@ -43,6 +45,7 @@ class LedgerStore:
         self._connection: Connection = LedgerItem._get_connection().connection
         self.queries = IndexQueries()
         self.batches = BatchWriter(self._connection)
+        self.reversals = ReversalWriter(self._connection)
 
     @property
     def client(self) -> Any:
@@ -144,7 +147,7 @@ class LedgerStore:
         usage, pk = commit.usage, account_key(commit.usage.account_id)
         try:
             with transaction(self._connection) as tx:
-                profile_check = check_postpaid(tx, pk, commit.expect_postpaid)
+                profile_check = check_postpaid(tx, pk, commit.expect_postpaid, commit.expect_revivals)
                 call_write = write_call(tx, commit.call)
                 grant_write = write_grant(tx, (usage.account_id, usage.model_id), commit)
         except Cancellation as cancelled:
@@ -188,7 +191,7 @@ class LedgerStore:
         grant_write = None
         try:
             with transaction(self._connection) as tx:
-                profile_check = check_postpaid(tx, pk, commit.expect_postpaid)
+                profile_check = check_postpaid(tx, pk, commit.expect_postpaid, commit.expect_revivals)
                 hold_put = tx.put(mapping.hold_item(hold), CallItem.pk.does_not_exist())
                 if commit.new_grant is not None:
                     grant_write = tx.put(mapping.grant_item(commit.new_grant), GrantItem.pk.does_not_exist())
@@ -235,14 +238,17 @@ class LedgerStore:
                 raise refusals.HoldEnded(call.hold if call else None) from None
             raise GrantMoved(mapping.grant_from_raw(cancelled.old_item(grant_write))) from None
 
-    def expire_grant(self, candidate: ExpiryCandidate, remaining: int, as_of: str, now: str) -> None:
-        """Move the whole remainder (exactly ``remaining``) to ``expired`` and write the expiry
-        entry, atomically. Raises ExpiryRecorded, GrantMoved (with the grant as it is) or Contended."""
+    def expire_grant(self, candidate: ExpiryCandidate, expected: LedgerStamp, as_of: str, now: str) -> None:
+        """Move the whole remainder (exactly ``expected.remaining``, the grant's ledger ending at
+        ``expected``) to ``expired`` and write the expiry entry, atomically. Raises ExpiryRecorded,
+        GrantMoved (with the grant as it is) or Contended."""
         grant = GrantItem(account_key(candidate.account_id), grant_sort_key(candidate.model_id))
-        actions, condition = expressions.expiry(remaining, as_of, now)
+        actions, condition = expressions.expiry(expected, as_of, now)
+        stamp = LedgerStamp(expected.sequence + 1, expected.used, 0, expected.expired + expected.remaining)
+        item = mapping.expiry_item(candidate, expected.remaining, as_of, now, stamp)
         try:
             with transaction(self._connection) as tx:
-                entry = tx.put(mapping.expiry_item(candidate, remaining, as_of, now), ExpiryItem.pk.does_not_exist())
+                entry = tx.put(item, ExpiryItem.pk.does_not_exist())
                 update = tx.update(grant, actions, condition)
         except Cancellation as cancelled:
             if cancelled.refused(entry):

@@ -21,7 +21,9 @@ from ..clock import format_timestamp
 SOURCE = "tokenhub.trial-quota"
 EVENT_ID_NAMESPACE = uuid.UUID("7f3c2a4e-9d1b-5e8f-a6c0-2b4d6e8f0a1c")
 """Fixed forever: event ids are uuid5(this, "<DetailType>#<identity of the fact>")."""
-GRANT_ITEM, USAGE_ITEM = "grant", "usage"
+GRANT_ITEM, USAGE_ITEM, REVERSAL_ITEM = "grant", "usage", "reversal"
+EXPIRED_MARK = "expired_recorded_at"
+"""Set once on a grant by its expiry entry; its appearance is TrialExpired."""
 EXPIRING_SOON_MARK = "expiring_soon_notified_at"
 """Set once on a grant by the nightly run (use_cases/expiry.py); its appearance is TrialExpiringSoon."""
 
@@ -35,6 +37,7 @@ class DetailType(StrEnum):
     TRIAL_EXPIRING_SOON = "TrialExpiringSoon"
     TRIAL_EXPIRED = "TrialExpired"
     USAGE_BILLABLE = "UsageBillable"
+    USAGE_REVERSED = "UsageReversed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,8 @@ def derive_events(
     # A usage is recorded once: a new call item, or a hold's item that becomes a usage (a settle).
     if kind == USAGE_ITEM and (old or {}).get("item_type") != USAGE_ITEM:
         return _usage_events(new)
+    if kind == REVERSAL_ITEM and not old:  # put once per usage (R17)
+        return [_reversed(new)]
     return []
 
 
@@ -87,15 +92,18 @@ class _Balances:
     used: int
     remaining: int
     expired: int
+    peak: int
+    """The highest ``used`` the grant ever had: a reversal lowers ``used``, never this."""
 
     @classmethod
     def of(cls, image: Image) -> _Balances:
-        return cls(*(int(image[name]) for name in ("quota", "used", "remaining", "expired")))
+        quota, used, remaining, expired = (int(image[name]) for name in ("quota", "used", "remaining", "expired"))
+        return cls(quota, used, remaining, expired, max(used, int(image.get("peak_used") or 0)))
 
     @classmethod
     def fresh(cls, quota: int) -> _Balances:
         """A grant as claimed, before any draw (an INSERT may already carry its first draw)."""
-        return cls(quota, 0, quota, 0)
+        return cls(quota, 0, quota, 0, 0)
 
 
 def _grant_events(old: Image | None, new: Image, thresholds: Sequence[int], committed_at: str) -> list[LedgerEvent]:
@@ -105,9 +113,9 @@ def _grant_events(old: Image | None, new: Image, thresholds: Sequence[int], comm
     if after.used > before.used:
         events += [_balance_low(new, after, threshold, committed_at)
                    for threshold in sorted(set(thresholds)) if _crossed(before, after, threshold)]  # fmt: skip
-        if before.remaining > 0 and after.remaining == 0:
+        if before.peak < after.quota and after.remaining == 0:  # once per grant, reversals or not
             events.append(_fact(DetailType.TRIAL_EXHAUSTED, new, committed_at, used=after.used, quota=after.quota))
-    if after.expired > before.expired:
+    if EXPIRED_MARK in new and not (old and EXPIRED_MARK in old):  # not a reversal's units on an expired grant
         expired = {"expired_quantity": after.expired - before.expired, "used": after.used, "quota": after.quota}
         events.append(_fact(DetailType.TRIAL_EXPIRED, new, str(new["expired_recorded_at"]), **expired))
     if EXPIRING_SOON_MARK in new and not (old and EXPIRING_SOON_MARK in old):
@@ -119,7 +127,7 @@ def _grant_events(old: Image | None, new: Image, thresholds: Sequence[int], comm
 def _crossed(before: _Balances, after: _Balances, threshold: int) -> bool:
     """Whether this change first brought the used share to ``threshold`` percent (exactly, in
     integers: used / quota >= threshold / 100)."""
-    return before.used * 100 < threshold * after.quota <= after.used * 100
+    return before.peak * 100 < threshold * after.quota <= after.peak * 100
 
 
 def _claimed(new: Image) -> LedgerEvent:
@@ -169,3 +177,21 @@ def _usage_events(new: Image) -> list[LedgerEvent]:
         "recorded_at": str(new["recorded_at"]),
     }
     return [LedgerEvent(DetailType.USAGE_BILLABLE, detail)]
+
+
+def _reversed(new: Image) -> LedgerEvent:
+    """A usage reversed: the free units returned or expired, and the credit of its billable part."""
+    request_id = str(new["request_id"])
+    detail = {
+        "event_id": event_id(DetailType.USAGE_REVERSED, request_id),
+        "account_id": str(new["account_id"]),
+        "model_id": str(new["model_id"]),
+        "occurred_at": str(new["recorded_at"]),
+        "request_id": request_id,
+        "reason": str(new["reason"]),
+        "free_returned": int(new["free_returned"]),
+        "free_expired": int(new["free_expired"]),
+        "billable": int(new["billable"]),
+        "charge": {"currency": str(new["currency"]), "amount": str(new["charge"])},
+    }
+    return LedgerEvent(DetailType.USAGE_REVERSED, detail)

@@ -104,7 +104,7 @@ class UsageBatches:
         """Transactions until every lead is answered; a grant that keeps losing races goes on one
         record at a time (the single usage's relaxed draws), like a client sending them one by one."""
         known, lost = self._known(groups), Counter[GrantKey]()
-        tries = self._context.backoff.tries()
+        tries = self._context.backoff.tries(entry_race=True)
         next(tries)
         while groups:
             for key in [key for key in groups if lost[key] >= EXACT_TRIES_UNDER_CONTENTION]:

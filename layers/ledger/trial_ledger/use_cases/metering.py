@@ -57,7 +57,7 @@ class Metering:
             profile=self._context.snapshots.profile(account_id),
             hold=self._context.snapshots.hold(request_id),
         )
-        for _ in self._context.backoff.tries():
+        for _ in self._context.backoff.tries(entry_race=True):
             profile = known.profile
             if profile is None or not known.grant_known:
                 profile, recorded = self._read(request, known)

@@ -112,6 +112,7 @@ def merge(account_id: str, model_id: str, plans: Sequence[UsagePlan]) -> GrantRu
         new_grant=NewGrant(plans[-1].grant_after, claimed.claimed_by) if claimed and plans[-1].grant_after else None,
         expect_no_grant=first.expect_no_grant,
         expect_postpaid=next((c.expect_postpaid for c in commits if c.expect_postpaid is not None), None),
+        expect_revivals=first.expect_revivals,
     )
 
 
@@ -129,6 +130,8 @@ def combined(draws: Sequence[GrantDraw]) -> GrantDraw:
         expected_held=first.expected_held,
         releases=released(tuple(period for draw in draws for period in draw.releases)),
         clears=tuple(period for draw in draws for period in draw.clears),
+        entries=sum(draw.entries for draw in draws),
+        expected_entries=first.expected_entries,
     )
 
 

@@ -51,7 +51,7 @@ def plan_hold(request: CheckedHold, grant: GrantState | None, profile: ProfileSt
         # A hold of 0 units reserves nothing: no grant's validity cuts it short.
         expires_at = hold_expiry(attempt.now, request.ttl_seconds, None)
         record = replace(_record(request, attempt, 0, expires_at), free_available=0)
-        return HoldPlan(HoldCommit(record, expect_postpaid=True), None, grant)
+        return HoldPlan(HoldCommit(record, expect_postpaid=True, expect_revivals=profile.revivals), None, grant)
     assert grant is not None
     held = min(request.estimate, available)
     record = _record(request, attempt, held, hold_expiry(attempt.now, request.ttl_seconds, grant.expires_at))
