@@ -17,6 +17,8 @@ from .errors import (
 from .ledger import Ledger
 from .results import (
     Account,
+    Alerts,
+    AlertsSource,
     Authorization,
     ClaimAvailability,
     ClaimMethod,
@@ -43,6 +45,8 @@ __all__ = [
     "Account",
     "AccountNotActivated",
     "AdmissionRefused",
+    "Alerts",
+    "AlertsSource",
     "Authorization",
     "Catalog",
     "ClaimAvailability",

@@ -73,6 +73,7 @@ class Ledger:
             backoff=backoff or Backoff(),
             snapshots=SnapshotCache(),
             hold_ttl_seconds=load_settings().hold_ttl_seconds,
+            alert_thresholds=load_settings().balance_low_thresholds,
         )
         self._use = UseCases(self._context)
 
@@ -115,6 +116,11 @@ class Ledger:
     @_unavailable_after_retries
     def set_postpaid(self, account_id: str, enabled: bool) -> Account:
         return self._use.accounts.set_postpaid(account_id, enabled)
+
+    @_unavailable_after_retries
+    def set_alerts(self, account_id: str, balance_low_percent: Sequence[int]) -> Account:
+        """The account's TrialBalanceLow thresholds from now on (R20), on its profile and grants."""
+        return self._use.accounts.set_alerts(account_id, balance_low_percent)
 
     # -- gallery and claims ---------------------------------------------------------------
 

@@ -19,3 +19,6 @@ HOLD_TTL_RANGE = range(30, 3601)
 DEFAULT_USAGE_PAGE = 50
 MAX_USAGE_PAGE = 100
 """``limit`` of a usage page."""
+MAX_ALERT_THRESHOLDS = 5
+ALERT_PERCENT_RANGE = range(1, 100)
+"""An account's TrialBalanceLow thresholds (R20): 1..5 distinct percents from this range."""

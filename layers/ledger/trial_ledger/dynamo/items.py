@@ -8,6 +8,7 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -78,6 +79,11 @@ class AccountProfileItem(LedgerItem, discriminator="profile"):
     activated_at = UnicodeAttribute(null=True)
     postpaid_enabled = BooleanAttribute(default=False)
     updated_at = UnicodeAttribute()
+    balance_low_percent = ListAttribute(of=NumberAttribute, null=True)
+    """The account's own TrialBalanceLow thresholds, ascending (R20); absent: the deploy's."""
+    grants_claimed = NumberAttribute(null=True)
+    """Grants created since it was first counted (every claim adds its own): the version an
+    alerts change proves, so that it knows every grant it must write."""
 
 
 class GrantItem(LedgerItem, discriminator="grant"):
@@ -106,6 +112,9 @@ class GrantItem(LedgerItem, discriminator="grant"):
     """The sum of ``held_units`` (timed-out periods included until removed)."""
     unreserved = NumberAttribute(default=0)
     """Always ``remaining - held_total``: what relaxed writes may take without knowing the holds."""
+    alert_thresholds = ListAttribute(of=NumberAttribute, null=True)
+    """The account's TrialBalanceLow thresholds (R20) as at the claim or the last alerts change;
+    absent: the deploy's. The events function reads them from the stream's new image."""
     candidates = ExpiryCandidates()
 
 

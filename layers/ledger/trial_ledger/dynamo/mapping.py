@@ -50,7 +50,18 @@ def profile_and_grants(account_id: str, items: Iterable[Any]) -> tuple[ProfileSt
 
 
 def profile_state(item: AccountProfileItem) -> ProfileState:
-    return ProfileState(item.account_id, item.activated_at, bool(item.postpaid_enabled))
+    claimed = None if item.grants_claimed is None else int(item.grants_claimed)
+    return ProfileState(item.account_id, item.activated_at, bool(item.postpaid_enabled),
+                        _thresholds(item.balance_low_percent), claimed)  # fmt: skip
+
+
+def profile_from_raw(account_id: str, raw: RawItem | None) -> ProfileState:
+    """A profile as a refused write returned it (absent when it carried none)."""
+    return profile_state(AccountProfileItem.from_raw_data(raw)) if raw else ProfileState.absent(account_id)
+
+
+def _thresholds(values: Any) -> tuple[int, ...] | None:
+    return None if values is None else tuple(int(value) for value in values)
 
 
 def grant_state(item: GrantItem) -> GrantState:
@@ -66,6 +77,7 @@ def grant_state(item: GrantItem) -> GrantState:
         claimed_at=item.claimed_at,
         expires_at=item.expires_at,
         holds=_periods(item),
+        alert_thresholds=_thresholds(item.alert_thresholds),
     )
 
 
@@ -129,6 +141,7 @@ def grant_item(grant: NewGrant) -> GrantItem:
         held_units={period_key(period.until): period.units for period in state.holds},
         held_total=state.held_total,
         unreserved=state.unreserved,
+        alert_thresholds=None if state.alert_thresholds is None else list(state.alert_thresholds),
     )
 
 

@@ -26,6 +26,8 @@ class LedgerContext:
     snapshots: SnapshotCache
     hold_ttl_seconds: int = 900
     """A hold's ``ttl_seconds`` when the gateway names none (the deploy's ``HOLD_TTL_SECONDS``)."""
+    alert_thresholds: tuple[int, ...] = (80, 95)
+    """TrialBalanceLow thresholds of accounts that set none (the deploy's ``BALANCE_LOW_THRESHOLDS``)."""
 
     def now_text(self) -> str:
         return format_timestamp(self.clock.now())
