@@ -11,7 +11,7 @@ from trial_edge.body_guard import resolve
 from trial_edge.identity import console_caller
 from trial_edge.ledger_models import LedgerPageOut, ledger_page_out
 from trial_edge.problems import json_api
-from trial_edge.request_models import ClaimRequest, PostpaidRequest
+from trial_edge.request_models import AlertsRequest, ClaimRequest, PostpaidRequest
 from trial_edge.response_models import (
     AccountOut,
     ClaimsOut,
@@ -77,6 +77,17 @@ def activate() -> AccountOut:
 )
 def set_postpaid(request: Annotated[PostpaidRequest, Body()]) -> AccountOut:
     return account_out(ledger.set_postpaid(console_caller(app.current_event).account_id, request.enabled))
+
+
+@app.put(
+    "/v1/account/alerts",
+    operation_id="set_alerts",
+    summary="Set the account's TrialBalanceLow thresholds",
+    responses=problems("account_not_activated"),
+)
+def set_alerts(request: Annotated[AlertsRequest, Body()]) -> AccountOut:
+    account_id = console_caller(app.current_event).account_id
+    return account_out(ledger.set_alerts(account_id, request.balance_low_percent))
 
 
 @app.post(

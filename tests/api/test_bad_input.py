@@ -19,7 +19,7 @@ import pytest
 from tests.support import LANG_90, LANG_90_B
 from tests.support.api import Reply, console, gateway
 from trial_edge.problem_catalogue import PROBLEM_JSON, problem_type
-from trial_ledger import Ledger
+from trial_ledger import Alerts, AlertsSource, Ledger
 
 pytestmark = [
     pytest.mark.usefixtures("handlers"),
@@ -68,6 +68,10 @@ def postpaid(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **mor
     return Case(f"postpaid-{case_id}", "PUT", "/v1/account/postpaid", expected, body, **more)
 
 
+def alerts(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
+    return Case(f"alerts-{case_id}", "PUT", "/v1/account/alerts", expected, body, **more)
+
+
 def claims(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
     return Case(f"claims-{case_id}", "POST", "/v1/trials/claims", expected, body, **more)
 
@@ -100,6 +104,7 @@ AUTHZ_OK: dict[str, Any] = {"account_id": "acct-1", "model_id": LANG_90}
 USAGE_OK: dict[str, Any] = {"account_id": "acct-1", "model_id": LANG_90, "quantity": 10, "request_id": "r1"}
 CLAIMS_OK: dict[str, Any] = {"models": [LANG_90]}
 POSTPAID_OK: dict[str, Any] = {"enabled": True}
+ALERTS_OK: dict[str, Any] = {"balance_low_percent": [50, 90]}
 HOLD_OK: dict[str, Any] = {"account_id": "acct-1", "model_id": LANG_90, "request_id": "h1", "estimate": 100}
 
 
@@ -391,6 +396,31 @@ CORPUS: list[Case] = [
     claims("sub-leading-dot", CLAIMS_OK, UNAUTHENTICATED, sub=".user-1"),
     claims("sub-number", CLAIMS_OK, UNAUTHENTICATED, sub=42),
     postpaid("sub-with-hash", POSTPAID_OK, UNAUTHENTICATED, sub="user#1"),
+    # --- an account's alert thresholds (R20): 1..5 distinct integers 1..99 ---
+    alerts("empty-list", {"balance_low_percent": []}),
+    alerts("six", {"balance_low_percent": [10, 20, 30, 40, 50, 60]}),
+    alerts("duplicates", {"balance_low_percent": [80, 80]}),
+    alerts("zero", {"balance_low_percent": [0]}),
+    alerts("hundred", {"balance_low_percent": [100]}),
+    alerts("negative", {"balance_low_percent": [-5]}),
+    alerts("float", {"balance_low_percent": [50.0]}),
+    alerts("fraction", {"balance_low_percent": [50.5]}),
+    alerts("numeric-string", {"balance_low_percent": ["50"]}),
+    alerts("boolean", {"balance_low_percent": [True]}),
+    alerts("null-item", {"balance_low_percent": [None]}),
+    alerts("nested-list", {"balance_low_percent": [[50]]}),
+    alerts("not-a-list", {"balance_low_percent": 50}),
+    alerts("null", {"balance_low_percent": None}),
+    alerts("missing-field", {}),
+    alerts("unknown-field", ALERTS_OK | {"account_id": "other"}),
+    alerts("misspelt-field", {"balance_low_percents": [50]}),
+    alerts("huge-integer", '{"balance_low_percent": [' + HUGE + "]}"),
+    alerts("repeated-field", repeated(ALERTS_OK, "balance_low_percent", [10]), MALFORMED),
+    alerts("truncated", '{"balance_low_percent": [50', MALFORMED),
+    alerts("json-array", "[" + json.dumps(ALERTS_OK) + "]"),
+    alerts("no-body", None),
+    alerts("form", "balance_low_percent=50", UNSUPPORTED, content_type="application/x-www-form-urlencoded"),
+    alerts("sub-with-space", ALERTS_OK, UNAUTHENTICATED, sub="user 1"),
 ]
 
 
@@ -460,6 +490,7 @@ def test_the_corpus_is_large_enough() -> None:
     routes = {(case.method, RELEASE_PREFIX + "{request_id}" if case.path.startswith(RELEASE_PREFIX) else case.path)
               for case in CORPUS}  # fmt: skip
     assert routes == GATEWAY_PATHS | {("PUT", "/v1/account/postpaid"), ("POST", "/v1/trials/claims"),
+                                      ("PUT", "/v1/account/alerts"),
                                       ("GET", "/v1/usage"), ("DELETE", "/v1/holds/{request_id}")}  # fmt: skip
 
 
@@ -467,13 +498,14 @@ def test_the_corpus_is_large_enough() -> None:
     ("method", "path", "body"),
     [
         ("PUT", "/v1/account/postpaid", POSTPAID_OK),
+        ("PUT", "/v1/account/alerts", ALERTS_OK),
         ("POST", "/v1/trials/claims", CLAIMS_OK),
         ("POST", "/v1/authorizations", AUTHZ_OK),
         ("POST", "/v1/usage", USAGE_OK),
         ("POST", "/v1/usage/batch", {"records": [USAGE_OK]}),
         ("POST", "/v1/holds", HOLD_OK),
     ],
-    ids=["postpaid", "claims", "authz", "usage", "batch", "hold"],
+    ids=["postpaid", "alerts", "claims", "authz", "usage", "batch", "hold"],
 )
 def test_the_unbroken_bodies_are_accepted_and_write(
     method: str, path: str, body: dict[str, Any], dynamodb: Any, handlers: Ledger
@@ -485,6 +517,8 @@ def test_the_unbroken_bodies_are_accepted_and_write(
     assert reply.status == 200, reply.body
     if path == "/v1/account/postpaid":  # updates the account item in place
         assert handlers.account("acct-1").postpaid_enabled is True
+    elif path == "/v1/account/alerts":  # so does this one
+        assert handlers.account("acct-1").alerts == Alerts((50, 90), AlertsSource.ACCOUNT)
     else:
         assert item_count(dynamodb) > before
 
@@ -506,6 +540,7 @@ def test_bad_input_is_refused_and_writes_nothing(case: Case, dynamodb: Any, hand
     assert BIG not in text, "the problem echoes a 300 KB input back"
     assert item_count(dynamodb) == before
     assert handlers.account("acct-1").postpaid_enabled is False
+    assert handlers.account("acct-1").alerts == Alerts((80, 95), AlertsSource.DEFAULT)
     assert handlers.grants("acct-1") == []
     if (reply.status, reply.code) != case.expected:
         raise ContractDeviation(f"expected {case.expected}, got {(reply.status, reply.code)}: {reply.body}")

@@ -267,3 +267,28 @@ def test_a_batch_publishes_the_same_facts_as_its_records_one_by_one(
     billable = sorted((e["detail"]["request_id"], e["detail"]["billable"]) for e in events
                       if e["detail-type"] == "UsageBillable")  # fmt: skip
     assert billable == [("r4", 10)]  # 12 x 4 free, then 2 free and 10 billable
+
+
+def test_an_accounts_thresholds_decide_the_crossings_after_they_are_set_and_not_before(
+    dynamodb: Any, moto_bus: Any, ledger: Ledger
+) -> None:
+    """R20 end to end: the change writes the thresholds onto the grants; the events function
+    judges each crossing by those on the grant's new image (no read), the deploy's until then."""
+    stream = TableStream(dynamodb)
+    ledger.activate("acct")
+    ledger.claim("acct", [IMAGE, LANG_90])
+    ledger.record_usage("acct", IMAGE, 41, "r1")  # 82%: the deploy's 80
+    stream.deliver()
+    assert published(moto_bus())[-1] == ("TrialBalanceLow", IMAGE, 80)
+    ledger.set_alerts("acct", [30])
+    assert stream.deliver() == {"batchItemFailures": []}
+    assert moto_bus() == []  # the change itself publishes nothing
+    ledger.record_usage("acct", LANG_90, 300_000, "r2")  # 30%: the account's 30
+    ledger.record_usage("acct", LANG_90, 550_000, "r3")  # 85%: 80 is no longer one of its thresholds
+    ledger.record_usage("acct", IMAGE, 7, "r4")  # 96%: nor 95; its 30 was passed before it was set
+    ledger.authorize("acct", LANG_30)  # a grant claimed afterwards carries the account's thresholds
+    ledger.record_usage("acct", LANG_30, 960_000, "r5")
+    stream.deliver()
+    assert [event for event in published(moto_bus()) if event[0] == "TrialBalanceLow"] == [
+        ("TrialBalanceLow", LANG_90, 30), ("TrialBalanceLow", LANG_30, 30),
+    ]  # fmt: skip

@@ -257,6 +257,25 @@ def test_turning_postpaid_on_bills_what_the_free_quota_does_not_cover(page: Page
     assert stack.console("GET", "/v1/account", "console-postpaid").body["postpaid_enabled"] is True
 
 
+def test_the_account_sets_its_balance_alert_thresholds(page: Page, stack: LocalStack) -> None:
+    """R20 in the console: the account section shows the thresholds that stand and sets its own."""
+    assert stack.console("POST", "/v1/account/activation", "console-alerts").status == 200
+    open_console(page, "console-alerts")
+    current = page.locator("#alerts-current")
+    expect(current).to_have_text("Now: 80%, 95% (the service's default).")
+    field = page.get_by_label("Low-balance thresholds (%)")
+    field.fill("95, 50")
+    field.press("Enter")
+    expect(current).to_have_text("Now: 50%, 95% (set for this account).")
+    alerts = stack.console("GET", "/v1/account", "console-alerts").body["alerts"]
+    assert alerts == {"balance_low_percent": [50, 95], "source": "account"}
+
+    field.fill("50, 50")
+    page.get_by_role("button", name="Save thresholds").click()
+    expect(page.locator("#alerts-problem")).to_contain_text("distinct")
+    expect(current).to_have_text("Now: 50%, 95% (set for this account).")
+
+
 def test_jumping_past_validity_and_running_expiry_shows_the_grant_expired(page: Page, stack: LocalStack) -> None:
     activate_and_claim(stack, "console-expiry", "hunyuan-lite-30d")
     use(stack, "console-expiry", "hunyuan-lite-30d", 1000, "before-expiry")

@@ -93,6 +93,18 @@ def test_balance_low_once_per_threshold_crossed(used_before: int, used_after: in
         assert event.occurred_at == COMMITTED
 
 
+def test_a_grant_that_carries_its_accounts_thresholds_is_judged_by_them_not_the_deploys() -> None:
+    """R20: the thresholds travel on the grant; the new image's are those of this change."""
+    own: dict[str, Any] = {"alert_thresholds": [Decimal(90), Decimal(50)]}
+    events = derive(grant(400, 600, **own), grant(960, 40, **own))
+    assert [event.detail["threshold_percent"] for event in events] == [50, 90]
+    # 80 is the deploy's, not this account's: reaching it publishes nothing of it
+    assert [e.detail["threshold_percent"] for e in derive(grant(0, 1000, **own), grant(800, 200, **own))] == [50]
+    # set while the grant was at 60%: no usage brings it to 50 any more (crossings, not levels)
+    assert derive(grant(600, 400), grant(700, 300, **own)) == []
+    assert [e.detail["threshold_percent"] for e in derive(grant(600, 400), grant(950, 50, **own))] == [90]
+
+
 def test_thresholds_are_exact_on_quotas_that_do_not_divide() -> None:
     # 80% of 7 is 5.6: 5 used is below, 6 is past.
     assert derive(grant(4, 3, quota=7), grant(5, 2, quota=7)) == []

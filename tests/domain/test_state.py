@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from tests.support import IMAGE, LANG_90
-from trial_ledger import Account, ClaimMethod, FundingSource, HoldResult, HoldStatus, UsageResult
+from trial_ledger import Account, Alerts, AlertsSource, ClaimMethod, FundingSource, HoldResult, HoldStatus, UsageResult
 from trial_ledger.domain.refusals import (
     AlreadyRecorded,
     BatchRefused,
@@ -39,8 +39,16 @@ def grant() -> GrantState:
 
 def test_an_account_that_never_did_anything_is_not_activated_and_not_postpaid() -> None:
     assert ProfileState.absent("acct-1") == ProfileState("acct-1", None, False)
-    assert ProfileState.absent("acct-1").account() == Account("acct-1", None, False)
-    assert ProfileState("acct-1", NOW, True).account() == Account("acct-1", NOW, True)
+    default = Alerts((80, 95), AlertsSource.DEFAULT)
+    assert ProfileState.absent("acct-1").account((80, 95)) == Account("acct-1", None, False, default)
+    assert ProfileState("acct-1", NOW, True).account((80, 95)) == Account("acct-1", NOW, True, default)
+
+
+def test_an_account_reads_its_own_alert_thresholds_else_the_deploys() -> None:
+    """R20: GET /v1/account says which thresholds stand and where they come from."""
+    own = ProfileState("acct-1", NOW, False, balance_low_percent=(50, 90))
+    assert own.account((80, 95)).alerts == Alerts((50, 90), AlertsSource.ACCOUNT)
+    assert ProfileState("acct-1", NOW, False).account((70,)).alerts == Alerts((70,), AlertsSource.DEFAULT)
 
 
 @pytest.mark.parametrize("replayed", [False, True])

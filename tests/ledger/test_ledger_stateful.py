@@ -37,6 +37,8 @@ from trial_ledger import (
     Account,
     AccountNotActivated,
     AdmissionRefused,
+    Alerts,
+    AlertsSource,
     Authorization,
     ClaimMethod,
     ClaimOutcome,
@@ -63,6 +65,8 @@ from trial_ledger import (
 from trial_ledger.config.catalog import default_catalog_document, parse_catalog
 from trial_ledger.dynamo.store import LedgerStore
 from trial_ledger.retry import Backoff
+
+DEFAULT_THRESHOLDS = (80, 95)
 
 CATALOG = parse_catalog(default_catalog_document())
 ACCOUNTS = ("acct-a", "acct-b")
@@ -175,6 +179,7 @@ class ModelHold:
 class ModelAccount:
     activated_at: datetime | None = None
     postpaid: bool = False
+    thresholds: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -232,7 +237,9 @@ class QuotaModel:
     def account_view(self, account_id: str) -> Account:
         account = self.accounts[account_id]
         activated = iso_z(account.activated_at) if account.activated_at else None
-        return Account(account_id, activated, account.postpaid)
+        own = account.thresholds
+        alerts = Alerts(own, AlertsSource.ACCOUNT) if own else Alerts(DEFAULT_THRESHOLDS, AlertsSource.DEFAULT)
+        return Account(account_id, activated, account.postpaid, alerts)
 
     def grant_views(self, account_id: str, now: datetime) -> list[Grant]:
         grants = [grant for (account, _), grant in self.grants.items() if account == account_id]
@@ -266,6 +273,14 @@ class QuotaModel:
         if account.activated_at is None:
             return None
         account.postpaid = enabled
+        return self.account_view(account_id)
+
+    def set_alerts(self, account_id: str, thresholds: list[int]) -> Account | None:
+        """R20: the account's thresholds from now on; None when the account is not activated."""
+        account = self.accounts[account_id]
+        if account.activated_at is None:
+            return None
+        account.thresholds = tuple(sorted(thresholds))
         return self.account_view(account_id)
 
     def claim(self, account_id: str, model_ids: list[str], now: datetime) -> list[ClaimOutcome] | None:
@@ -484,6 +499,17 @@ class LedgerMachine(RuleBasedStateMachine):
                 self.ledger.set_postpaid(account, enabled)
         else:
             assert self.ledger.set_postpaid(account, enabled) == expected
+
+    @rule(account=st.sampled_from(ACCOUNTS), thresholds=st.lists(st.integers(1, 99), min_size=1, max_size=5,
+                                                                   unique=True))  # fmt: skip
+    def set_alerts(self, account: str, thresholds: list[int]) -> None:
+        expected = self.model.set_alerts(account, thresholds)
+        if expected is None:
+            event("set_alerts: account_not_activated")
+            with pytest.raises(AccountNotActivated):
+                self.ledger.set_alerts(account, thresholds)
+        else:
+            assert self.ledger.set_alerts(account, thresholds) == expected
 
     # -- claims -------------------------------------------------------------------------------
 
@@ -865,6 +891,8 @@ class LedgerMachine(RuleBasedStateMachine):
             _, stored = self.store.read_whole_account(account)
             assert len(stored) == len(views)
             for grant in stored:
+                # R20: every grant carries its account's thresholds now, whenever it was claimed.
+                assert grant.alert_thresholds == self.model.accounts[account].thresholds
                 # R11 on the table itself, not only on the effective view.
                 assert grant.quota == grant.used + grant.remaining + grant.expired
                 # R16 on the table: live holds within the remainder, the stored total above them.

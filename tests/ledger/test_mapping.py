@@ -26,7 +26,8 @@ from trial_ledger.dynamo import mapping
 from trial_ledger.dynamo.items import LedgerItem, UsageItem
 
 GRANT = GrantState("acct", "model-a", "tokens", 1_000, 300, 600, 100, ClaimMethod.MANUAL, "2026-03-01T08:00:00.000Z",
-                   "2026-05-30T08:00:00.000Z", holds=(HeldPeriod("2026-03-01T08:15:00.000Z", 40),))  # fmt: skip
+                   "2026-05-30T08:00:00.000Z", holds=(HeldPeriod("2026-03-01T08:15:00.000Z", 40),),
+                   alert_thresholds=(50, 90))  # fmt: skip
 USAGE = UsageRecord("req-u", "acct", "model-a", "sub-1", 70, 50, 15, 5, "USD", "0.000002", "0.00003", 550, True,
                     "2026-03-01T08:01:00.000Z", "f" * 64, "w" * 32, LedgerStamp(4, 350, 550, 100))  # fmt: skip
 HOLD = HoldRecord("req-h", "acct", "model-a", "sub-2", 90, 40, FundingSource.FREE, 510, False,
@@ -57,7 +58,8 @@ def _other(value: Any) -> Any:
             else dataclasses.replace(value, sequence=value.sequence + 1)
         )
     if isinstance(value, tuple):
-        return (*value, HeldPeriod("2026-03-01T08:16:00.000Z", 3)) if value else value
+        added = 99 if value and isinstance(value[0], int) else HeldPeriod("2026-03-01T08:16:00.000Z", 3)
+        return (*value, added) if value else value
     if value is None:
         return None
     raise AssertionError(f"no other value for {value!r}")

@@ -68,20 +68,20 @@ def expect(answer: Answer, status: int, keys: set[str]) -> Any:
 
 def get_account(stack: LocalStack, account: Account, index: int) -> None:
     answer = stack.console("GET", "/v1/account", account.account_id, sub=account.sub)
-    body = expect(answer, 200, {"account_id", "activated_at", "postpaid_enabled"})
+    body = expect(answer, 200, {"account_id", "activated_at", "postpaid_enabled", "alerts"})
     assert (body["account_id"], body["postpaid_enabled"]) == (account.account_id, account.postpaid)
     assert body["activated_at"] is not None
 
 
 def activate(stack: LocalStack, account: Account, index: int) -> None:
     body = expect(stack.console("POST", "/v1/account/activation", account.account_id),
-                  200, {"account_id", "activated_at", "postpaid_enabled"})  # fmt: skip
+                  200, {"account_id", "activated_at", "postpaid_enabled", "alerts"})  # fmt: skip
     assert (body["account_id"], body["postpaid_enabled"]) == (account.account_id, account.postpaid)
 
 
 def set_postpaid(stack: LocalStack, account: Account, index: int) -> None:
     answer = stack.console("PUT", "/v1/account/postpaid", account.account_id, {"enabled": account.postpaid})
-    body = expect(answer, 200, {"account_id", "activated_at", "postpaid_enabled"})
+    body = expect(answer, 200, {"account_id", "activated_at", "postpaid_enabled", "alerts"})
     assert (body["account_id"], body["postpaid_enabled"]) == (account.account_id, account.postpaid)
 
 

@@ -21,7 +21,8 @@ def usage(account: str, model: str, quantity: int, request_id: str) -> dict[str,
 def test_identity_and_errors(stack: LocalStack) -> None:
     assert stack.call("GET", "/v1/account").status == 401
     answer = stack.console("GET", "/v1/account", "e2e-id")
-    assert answer.body == {"account_id": "e2e-id", "activated_at": None, "postpaid_enabled": False}
+    assert answer.body == {"account_id": "e2e-id", "activated_at": None, "postpaid_enabled": False,
+                           "alerts": {"balance_low_percent": [80, 95], "source": "default"}}  # fmt: skip
     bad = stack.call("POST", "/v1/usage", b'{"account_id": ')
     assert (bad.status, bad.body["code"], bad.headers["content-type"]) == (400, "malformed_json",
                                                                           "application/problem+json")  # fmt: skip

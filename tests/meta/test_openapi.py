@@ -37,7 +37,7 @@ def test_committed_document_matches_the_code() -> None:
 def test_every_operation_documents_its_errors_and_security() -> None:
     document = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
     operations = [(path, method, op) for path, ops in document["paths"].items() for method, op in ops.items()]
-    assert len(operations) == 14
+    assert len(operations) == 15
     for path, method, operation in operations:
         responses = operation["responses"]
         assert {"200", "401", "422", "503"} <= set(responses), (path, method)
@@ -49,6 +49,7 @@ def test_every_operation_documents_its_errors_and_security() -> None:
         assert operation["security"] in ([{"ConsoleJwt": []}], [{"GatewaySigV4": []}])
     assert document["paths"]["/v1/usage"]["post"]["security"] == [{"GatewaySigV4": []}]
     assert "402" in document["paths"]["/v1/authorizations"]["post"]["responses"]
+    assert "403" in document["paths"]["/v1/account/alerts"]["put"]["responses"]
     assert "409" in document["paths"]["/v1/usage"]["post"]["responses"]
     holds = document["paths"]["/v1/holds"]["post"]["responses"]
     assert {"402", "404", "409"} <= set(holds)

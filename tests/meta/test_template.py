@@ -16,6 +16,7 @@ CONSOLE_ROUTES = {
     ("GET", "/v1/account"),
     ("POST", "/v1/account/activation"),
     ("PUT", "/v1/account/postpaid"),
+    ("PUT", "/v1/account/alerts"),
     ("POST", "/v1/trials/claims"),
     ("GET", "/v1/trials"),
     ("GET", "/v1/usage"),
@@ -160,6 +161,9 @@ def test_the_ledger_stream_drives_the_events_function(transformed: dict[str, Any
     environment = resources["EventsFunction"]["Properties"]["Environment"]["Variables"]
     assert environment["EVENT_BUS_NAME"] == {"Ref": "LedgerEventBus"}
     assert environment["BALANCE_LOW_THRESHOLDS"] == {"Ref": "BalanceLowThresholds"}
+    # GET /v1/account names the deploy's thresholds of an account that set none (R20)
+    claim = resources["ClaimFunction"]["Properties"]["Environment"]["Variables"]
+    assert claim["BALANCE_LOW_THRESHOLDS"] == {"Ref": "BalanceLowThresholds"}
     expiry = resources["ExpiryFunction"]["Properties"]["Environment"]["Variables"]
     assert expiry["EXPIRING_SOON_DAYS"] == {"Ref": "ExpiringSoonDays"}
     parameters = load_template()["Parameters"]

@@ -71,6 +71,7 @@ export const api = {
   account: () => request("GET", "/v1/account"),
   activate: () => request("POST", "/v1/account/activation"),
   setPostpaid: (enabled) => request("PUT", "/v1/account/postpaid", { body: { enabled } }),
+  setAlerts: (percents) => request("PUT", "/v1/account/alerts", { body: { balance_low_percent: percents } }),
   models: () => request("GET", "/v1/models"),
   claim: (modelIds) => request("POST", "/v1/trials/claims", { body: { models: modelIds } }),
   grants: () => request("GET", "/v1/trials"),

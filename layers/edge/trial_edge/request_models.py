@@ -9,8 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from trial_ledger import HoldAsk
 from trial_ledger.limits import (
+    ALERT_PERCENT_RANGE,
     HOLD_TTL_RANGE,
     ID_PATTERN,
+    MAX_ALERT_THRESHOLDS,
     MAX_MODELS_PER_CLAIM,
     MAX_QUANTITY,
     MAX_REASON_LENGTH,
@@ -52,6 +54,33 @@ class PostpaidRequest(StrictBody):
     model_config = ConfigDict(json_schema_extra={"examples": [{"enabled": True}]})
 
     enabled: bool
+
+
+AlertPercent = Annotated[
+    int, Field(ge=ALERT_PERCENT_RANGE.start, le=ALERT_PERCENT_RANGE.stop - 1, description=INTEGER_LITERAL)
+]
+
+
+class AlertsRequest(StrictBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"balance_low_percent": [50, 80, 95]}]})
+
+    balance_low_percent: Annotated[
+        list[AlertPercent],
+        Field(
+            min_length=1,
+            max_length=MAX_ALERT_THRESHOLDS,
+            json_schema_extra={"uniqueItems": True},
+            description="Used shares of a grant, in percent, whose first crossing publishes TrialBalanceLow "
+            "for this account's grants from now on (crossings before stay as they were); 1 to 5 distinct.",
+        ),
+    ]
+
+    @field_validator("balance_low_percent")
+    @classmethod
+    def _distinct(cls, values: list[int]) -> list[int]:
+        if len(set(values)) != len(values):
+            raise ValueError("thresholds must be distinct")
+        return values
 
 
 class AuthorizationRequest(StrictBody):

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 from trial_ledger import (
     Account,
+    AlertsSource,
     Authorization,
     ClaimAvailability,
     ClaimMethod,
@@ -38,10 +39,18 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = None
 
 
+class AlertsOut(BaseModel):
+    balance_low_percent: list[int]
+    """Ascending."""
+    source: AlertsSource
+    """``account``: set by PUT /v1/account/alerts; ``default``: the deploy's BalanceLowThresholds."""
+
+
 class AccountOut(BaseModel):
     account_id: str
     activated_at: str | None
     postpaid_enabled: bool
+    alerts: AlertsOut
 
 
 class GrantOut(BaseModel):

@@ -20,6 +20,8 @@ from .errors import (
 from .ledger import Ledger
 from .results import (
     Account,
+    Alerts,
+    AlertsSource,
     Authorization,
     Balances,
     ClaimAvailability,
@@ -51,6 +53,8 @@ __all__ = [
     "Account",
     "AccountNotActivated",
     "AdmissionRefused",
+    "Alerts",
+    "AlertsSource",
     "Authorization",
     "Balances",
     "Catalog",

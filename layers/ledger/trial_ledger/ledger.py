@@ -76,6 +76,7 @@ class Ledger:
             snapshots=SnapshotCache(),
             hold_ttl_seconds=load_settings().hold_ttl_seconds,
             reversal_window=timedelta(days=load_settings().reversal_window_days),
+            alert_thresholds=load_settings().balance_low_thresholds,
         )
         self._use = UseCases(self._context)
 
@@ -118,6 +119,11 @@ class Ledger:
     @_unavailable_after_retries
     def set_postpaid(self, account_id: str, enabled: bool) -> Account:
         return self._use.accounts.set_postpaid(account_id, enabled)
+
+    @_unavailable_after_retries
+    def set_alerts(self, account_id: str, balance_low_percent: Sequence[int]) -> Account:
+        """The account's TrialBalanceLow thresholds from now on (R20), on its profile and grants."""
+        return self._use.accounts.set_alerts(account_id, balance_low_percent)
 
     # -- gallery and claims ---------------------------------------------------------------
 

@@ -26,3 +26,6 @@ MAX_REASON_LENGTH = 500
 """The ``reason`` of a reversal or an operator action."""
 MAX_ACTOR_LENGTH = 200
 """The ``actor`` of an operator action."""
+MAX_ALERT_THRESHOLDS = 5
+ALERT_PERCENT_RANGE = range(1, 100)
+"""An account's TrialBalanceLow thresholds (R20): 1..5 distinct percents from this range."""

@@ -71,6 +71,21 @@ class Account:
     account_id: str
     activated_at: str | None
     postpaid_enabled: bool
+    alerts: Alerts | None = None
+    """The thresholds of the account's TrialBalanceLow events (R20)."""
+
+
+class AlertsSource(StrEnum):
+    ACCOUNT = "account"
+    """Set by the account (PUT /v1/account/alerts)."""
+    DEFAULT = "default"
+    """The deploy's ``BalanceLowThresholds``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Alerts:
+    balance_low_percent: tuple[int, ...]
+    source: AlertsSource
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .state import CallRecord, GrantState, HoldRecord, UsageRecord
+from .state import CallRecord, GrantState, HoldRecord, ProfileState, UsageRecord
 
 
 class Refused(Exception):
@@ -15,6 +15,15 @@ class Contended(Refused):
 
 class ActivationMissing(Refused):
     """The account is not activated (set_postpaid, or a manual claim's check)."""
+
+
+class ProfileChanged(Refused):
+    """The profile is not as the write assumed: a claim copied other alert thresholds than it
+    holds now (R20), or an alerts change missed a grant claimed meanwhile; this is it now."""
+
+    def __init__(self, profile: ProfileState) -> None:
+        super().__init__(f"the profile of {profile.account_id!r} changed")
+        self.profile = profile
 
 
 class GrantsExist(Refused):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -11,7 +12,7 @@ from decimal import Decimal
 from ..clock import format_timestamp
 from ..config.catalog import ModelSpec
 from ..errors import InvalidRequest
-from ..limits import ID_PATTERN, MAX_QUANTITY
+from ..limits import ALERT_PERCENT_RANGE, ID_PATTERN, MAX_ALERT_THRESHOLDS, MAX_QUANTITY
 from ..results import ClaimMethod, Grant, GrantStatus, StopReason
 from .state import GrantState
 
@@ -20,8 +21,11 @@ def expiry_of(claimed_at: datetime, validity_days: int) -> str:
     return format_timestamp(claimed_at + timedelta(days=validity_days))
 
 
-def new_grant(account_id: str, model: ModelSpec, method: ClaimMethod, now: datetime) -> GrantState:
-    """A grant of the model's trial claimed ``now``: quota and validity are snapshotted (R5)."""
+def new_grant(
+    account_id: str, model: ModelSpec, method: ClaimMethod, now: datetime, alert_thresholds: tuple[int, ...] | None
+) -> GrantState:
+    """A grant of the model's trial claimed ``now``: quota and validity are snapshotted (R5), and
+    the account's alert thresholds as its profile holds them (R20; the claim's write proves it)."""
     if model.trial is None:
         raise ValueError(f"model {model.model_id!r} has no trial to grant")
     return GrantState(
@@ -35,6 +39,7 @@ def new_grant(account_id: str, model: ModelSpec, method: ClaimMethod, now: datet
         claim_method=method,
         claimed_at=format_timestamp(now),
         expires_at=expiry_of(now, model.trial.validity_days),
+        alert_thresholds=alert_thresholds,
     )
 
 
@@ -137,3 +142,16 @@ def require_quantity(quantity: int, field: str = "quantity") -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
         raise InvalidRequest(f"{field} must be an integer from 1 to {MAX_QUANTITY}", field=field)
     return quantity
+
+
+def require_thresholds(values: Sequence[int]) -> tuple[int, ...]:
+    """An account's TrialBalanceLow thresholds (R20): 1 to 5 distinct integers 1..99, ascending."""
+    field = "balance_low_percent"
+    if not 1 <= len(values) <= MAX_ALERT_THRESHOLDS:
+        raise InvalidRequest(f"name 1 to {MAX_ALERT_THRESHOLDS} thresholds", field=field)
+    low, high = ALERT_PERCENT_RANGE.start, ALERT_PERCENT_RANGE.stop - 1
+    if not all(type(value) is int and value in ALERT_PERCENT_RANGE for value in values):
+        raise InvalidRequest(f"thresholds are integers from {low} to {high}", field=field)
+    if len(set(values)) != len(values):
+        raise InvalidRequest("thresholds must be distinct", field=field)
+    return tuple(sorted(values))

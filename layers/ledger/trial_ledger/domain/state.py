@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..results import Account, ClaimMethod, FundingSource, HoldResult, HoldStatus, UsageResult
+from ..results import Account, Alerts, AlertsSource, ClaimMethod, FundingSource, HoldResult, HoldStatus, UsageResult
 from .hold_periods import period_of
 
 GrantKey = tuple[str, str]
@@ -21,14 +21,24 @@ class ProfileState:
     """Reversals that gave units back to an exhausted grant of the account (R17). A usage that
     found its grant exhausted proves this count with its postpaid check, so that a stale
     "exhausted" never bills units a reversal returned (docs/ledger.md)."""
+    balance_low_percent: tuple[int, ...] | None = None
+    """The account's own TrialBalanceLow thresholds (R20), ascending; None: the deploy's."""
+    grants_claimed: int | None = None
+    """Grants created since it was first counted: a version that changes with every claim, so
+    that an alerts change proves it knows every grant of the account (None: none counted)."""
 
     @classmethod
     def absent(cls, account_id: str) -> ProfileState:
         """The profile of an account that never activated nor switched anything."""
         return cls(account_id, None, False)
 
-    def account(self) -> Account:
-        return Account(self.account_id, self.activated_at, self.postpaid_enabled)
+    def account(self, default_thresholds: tuple[int, ...]) -> Account:
+        """The account as the console reads it; ``default_thresholds`` stand when it set none."""
+        own = self.balance_low_percent
+        if own is None:
+            return Account(self.account_id, self.activated_at, self.postpaid_enabled,
+                           Alerts(default_thresholds, AlertsSource.DEFAULT))  # fmt: skip
+        return Account(self.account_id, self.activated_at, self.postpaid_enabled, Alerts(own, AlertsSource.ACCOUNT))
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -72,6 +82,10 @@ class GrantState:
     def stamp(self) -> LedgerStamp:
         """Its last ledger entry as this state stands: the sequence number and the balances."""
         return LedgerStamp(self.entries, self.used, self.remaining, self.expired)
+
+    alert_thresholds: tuple[int, ...] | None = None
+    """The account's TrialBalanceLow thresholds as they were when this grant was claimed or last
+    set by an alerts change (R20); None: the deploy's. The events function reads them here."""
 
     @property
     def held_total(self) -> int:

@@ -11,7 +11,7 @@ from pynamodb.models import Model
 
 from ..domain.planning.reversal import ReversalCommit
 from ..domain.state import LedgerStamp
-from ..domain.writes import CallWrite, GrantDraw, HoldClosing
+from ..domain.writes import AlertsChange, CallWrite, GrantDraw, HoldClosing, ProfileProof
 from ..results import HoldStatus
 from . import entry_mapping, mapping
 from .items import AccountProfileItem, CallItem, GrantItem, HoldItem, UsageItem
@@ -48,6 +48,62 @@ def postpaid_is(enabled: bool, revivals: int = 0) -> Condition:
         same = AccountProfileItem.revivals.does_not_exist() | same
     switch: Condition = (on if enabled else off) & same
     return switch
+
+
+def thresholds_are(thresholds: tuple[int, ...] | None) -> Condition:
+    """The profile's alert thresholds are ``thresholds`` (None: it has none of its own)."""
+    if thresholds is None:
+        unset: Condition = AccountProfileItem.balance_low_percent.does_not_exist()
+        return unset
+    same: Condition = AccountProfileItem.balance_low_percent == list[Any](thresholds)
+    return same
+
+
+def profile_proof(proof: ProfileProof) -> Condition:
+    """What a write needs of its account's profile (ProfileProof): at least one part is asked."""
+    parts: list[Condition] = []
+    if proof.claims:
+        parts.append(thresholds_are(proof.alert_thresholds))
+    if proof.require_activation:
+        parts.append(activated())
+    if proof.expect_postpaid is not None:
+        parts.append(postpaid_is(proof.expect_postpaid, proof.revivals))
+    condition = parts[0]
+    for part in parts[1:]:
+        condition &= part
+    return condition
+
+
+def count_claims(proof: ProfileProof) -> list[Action]:
+    """A claim adds its grants to ``grants_claimed``, creating the profile if need be (an
+    automatic claim needs no activation) as one that reads postpaid off."""
+    actions: list[Action] = [
+        AccountProfileItem.grants_claimed.set((AccountProfileItem.grants_claimed | 0) + proof.claims),
+        AccountProfileItem.account_id.set(proof.account_id),
+        AccountProfileItem.postpaid_enabled.set(AccountProfileItem.postpaid_enabled | False),
+        AccountProfileItem.item_type.set(AccountProfileItem),
+    ]
+    return actions
+
+
+def alerts_on_profile(change: AlertsChange) -> tuple[list[Action], Condition]:
+    """Set the account's thresholds, on an activated profile that has counted no grant since the
+    change read the account's grants."""
+    actions: list[Action] = [
+        AccountProfileItem.balance_low_percent.set(list[Any](change.thresholds)),
+        AccountProfileItem.updated_at.set(change.now),
+    ]
+    claimed = AccountProfileItem.grants_claimed
+    same: Condition = claimed.does_not_exist() if change.expected_grants_claimed is None else (
+        claimed == change.expected_grants_claimed)  # fmt: skip
+    return actions, activated() & same
+
+
+def alerts_on_grant(thresholds: tuple[int, ...]) -> tuple[list[Action], Condition]:
+    """A grant takes its account's new thresholds (grants are never deleted: it exists)."""
+    actions: list[Action] = [GrantItem.alert_thresholds.set(list[Any](thresholds))]
+    exists: Condition = GrantItem.pk.exists()
+    return actions, exists
 
 
 def draw(grant_draw: GrantDraw) -> tuple[list[Action], Condition]:

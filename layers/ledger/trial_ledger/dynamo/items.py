@@ -8,6 +8,7 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -98,6 +99,11 @@ class AccountProfileItem(LedgerItem, discriminator="profile"):
     updated_at = UnicodeAttribute()
     revivals = NumberAttribute(null=True)
     """Reversals that gave units back to an exhausted grant of the account (absent: none)."""
+    balance_low_percent = ListAttribute(of=NumberAttribute, null=True)
+    """The account's own TrialBalanceLow thresholds, ascending (R20); absent: the deploy's."""
+    grants_claimed = NumberAttribute(null=True)
+    """Grants created since it was first counted (every claim adds its own): the version an
+    alerts change proves, so that it knows every grant it must write."""
 
 
 class GrantItem(LedgerItem, discriminator="grant"):
@@ -130,6 +136,9 @@ class GrantItem(LedgerItem, discriminator="grant"):
     """The highest ``used`` before a reversal lowered it (absent: never lowered; see GrantState)."""
     entries = NumberAttribute(null=True)
     """The sequence number of its ledger's last entry (R19; absent on a grant of before v3: 1)."""
+    alert_thresholds = ListAttribute(of=NumberAttribute, null=True)
+    """The account's TrialBalanceLow thresholds (R20) as at the claim or the last alerts change;
+    absent: the deploy's. The events function reads them from the stream's new image."""
     candidates = ExpiryCandidates()
 
 

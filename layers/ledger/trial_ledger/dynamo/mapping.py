@@ -33,7 +33,6 @@ from .items import (
 )
 from .keys import (
     CALL_SORT_KEY,
-    USAGE_KEY_PREFIX,
     account_key,
     call_key,
     expiry_shard_of,
@@ -59,7 +58,19 @@ def profile_and_grants(account_id: str, items: Iterable[Any]) -> tuple[ProfileSt
 
 
 def profile_state(item: AccountProfileItem) -> ProfileState:
-    return ProfileState(item.account_id, item.activated_at, bool(item.postpaid_enabled), int(item.revivals or 0))
+    claimed = None if item.grants_claimed is None else int(item.grants_claimed)
+    return ProfileState(item.account_id, item.activated_at, bool(item.postpaid_enabled),
+                        revivals=int(item.revivals or 0), balance_low_percent=_thresholds(item.balance_low_percent),
+                        grants_claimed=claimed)  # fmt: skip
+
+
+def profile_from_raw(account_id: str, raw: RawItem | None) -> ProfileState:
+    """A profile as a refused write returned it (absent when it carried none)."""
+    return profile_state(AccountProfileItem.from_raw_data(raw)) if raw else ProfileState.absent(account_id)
+
+
+def _thresholds(values: Any) -> tuple[int, ...] | None:
+    return None if values is None else tuple(int(value) for value in values)
 
 
 def grant_state(item: GrantItem) -> GrantState:
@@ -77,6 +88,7 @@ def grant_state(item: GrantItem) -> GrantState:
         holds=_periods(item),
         entries=1 if item.entries is None else int(item.entries),
         peak_used=int(item.peak_used or 0),
+        alert_thresholds=_thresholds(item.alert_thresholds),
     )
 
 
@@ -142,6 +154,7 @@ def grant_item(grant: NewGrant) -> GrantItem:
         unreserved=state.unreserved,
         entries=state.entries,
         peak_used=state.peak_used or None,
+        alert_thresholds=None if state.alert_thresholds is None else list(state.alert_thresholds),
     )
 
 
@@ -263,24 +276,3 @@ def hold_record(item: CallItem) -> HoldRecord:
 
 def open_hold(item: CallItem) -> OpenHold:
     return OpenHold(item.request_id, item.account_id, item.model_id, int(item.held), item.expires_at)
-
-
-def usage_index_start(account_id: str, after: tuple[str, str]) -> dict[str, Any]:
-    """The exclusive start key of a usage index query: just after ``(usage_order, request_id)``."""
-    order, request_id = after
-    return {
-        UsageItem.pk.attr_name: {"S": call_key(request_id)},
-        UsageItem.sk.attr_name: {"S": CALL_SORT_KEY},
-        UsageItem.usage_order.attr_name: {"S": order},
-        UsageItem.usage_account.attr_name: {"S": account_id},
-    }
-
-
-def usage_position(record: UsageRecord) -> tuple[str, str]:
-    """Where a listing resumes after ``record``."""
-    return usage_order(record.recorded_at, record.request_id), record.request_id
-
-
-def usage_position_of_key(key: dict[str, Any]) -> tuple[str, str]:
-    """Where a listing resumes after the index item a Query evaluated last."""
-    return key[UsageItem.usage_order.attr_name]["S"], key[UsageItem.pk.attr_name]["S"].removeprefix(USAGE_KEY_PREFIX)

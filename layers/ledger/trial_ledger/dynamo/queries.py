@@ -9,7 +9,7 @@ from typing import Any
 
 from ..domain.ledger_entries import StoredEntry
 from ..domain.state import ExpiryCandidate, OpenHold, UsageRecord
-from . import entry_mapping, mapping
+from . import cursor, entry_mapping, mapping
 from .errors import unavailable_on_transient
 from .items import USAGE_BY_ACCOUNT_INDEX, CallItem, EntryItem, GrantItem, LedgerItem, UsageItem
 from .keys import ledger_grant_key
@@ -30,7 +30,7 @@ class IndexQueries:
         One index serves both listings; a model's records are filtered from the account's, reading
         at most MAX_ITEMS_EVALUATED records per call, so a page of a rare model among many may come
         back short, with a position to resume from."""
-        start = mapping.usage_index_start(account_id, after) if after else None
+        start = cursor.usage_index_start(account_id, after) if after else None
         records: list[UsageRecord] = []
         evaluated = 0
         while True:
@@ -39,11 +39,11 @@ class IndexQueries:
             evaluated += int(page.get("ScannedCount", 0))
             start = page.get("LastEvaluatedKey")
             if len(records) > limit:
-                return records[:limit], mapping.usage_position(records[limit - 1])
+                return records[:limit], cursor.usage_position(records[limit - 1])
             if start is None:
                 return records, None
             if evaluated >= MAX_ITEMS_EVALUATED:
-                return records, mapping.usage_position_of_key(start)
+                return records, cursor.usage_position_of_key(start)
 
     def _usage_index_page(
         self, account_id: str, model_id: str | None, page_size: int, start: dict[str, Any] | None

@@ -3,9 +3,10 @@
 Pure functions over the item's old and new images as the table's stream carries them (attribute
 names to plain values; numbers may be ``Decimal``). Whatever the writer knew, the new image is what
 counts: a crashed writer, a relaxed draw and a settle by a replay are all seen here, because every
-committed change is. Only ``used``, ``remaining``, ``quota``, ``expired`` and the timestamps the
-ledger writes are read, and items of any other type are ignored, so new attributes and item types
-(holds) change nothing here. Each fact has a deterministic ``event_id`` (docs/events.md)."""
+committed change is. Only ``used``, ``remaining``, ``quota``, ``expired``, the timestamps the
+ledger writes and the grant's ``alert_thresholds`` (R20: the account's, carried on the grant so
+that no record needs a read) are read, and items of any other type are ignored, so new attributes
+and item types (holds) change nothing here. Each fact has a deterministic ``event_id`` (docs/events.md)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ EVENT_ID_NAMESPACE = uuid.UUID("7f3c2a4e-9d1b-5e8f-a6c0-2b4d6e8f0a1c")
 GRANT_ITEM, USAGE_ITEM, REVERSAL_ITEM = "grant", "usage", "reversal"
 EXPIRED_MARK = "expired_recorded_at"
 """Set once on a grant by its expiry entry; its appearance is TrialExpired."""
+ALERT_THRESHOLDS = "alert_thresholds"
+"""The account's TrialBalanceLow thresholds on a grant (R20); absent: the deploy's."""
 EXPIRING_SOON_MARK = "expiring_soon_notified_at"
 """Set once on a grant by the nightly run (use_cases/expiry.py); its appearance is TrialExpiringSoon."""
 
@@ -72,7 +75,8 @@ def derive_events(
 ) -> list[LedgerEvent]:
     """The events of one committed change: an INSERT (``old`` empty), a MODIFY, or a REMOVE
     (``new`` empty: nothing). ``committed_at`` dates the facts whose item carries no time of its
-    own (a balance crossing a threshold, or reaching zero)."""
+    own (a balance crossing a threshold, or reaching zero). ``thresholds`` are the deploy's, for
+    grants that carry none of their account's own."""
     if not new:
         return []
     kind = new.get("item_type")
@@ -112,7 +116,7 @@ def _grant_events(old: Image | None, new: Image, thresholds: Sequence[int], comm
     events = [] if old else [_claimed(new)]
     if after.used > before.used:
         events += [_balance_low(new, after, threshold, committed_at)
-                   for threshold in sorted(set(thresholds)) if _crossed(before, after, threshold)]  # fmt: skip
+                   for threshold in _thresholds_of(new, thresholds) if _crossed(before, after, threshold)]  # fmt: skip
         if before.peak < after.quota and after.remaining == 0:  # once per grant, reversals or not
             events.append(_fact(DetailType.TRIAL_EXHAUSTED, new, committed_at, used=after.used, quota=after.quota))
     if EXPIRED_MARK in new and not (old and EXPIRED_MARK in old):  # not a reversal's units on an expired grant
@@ -122,6 +126,13 @@ def _grant_events(old: Image | None, new: Image, thresholds: Sequence[int], comm
         soon = {"remaining": after.remaining, "expires_at": str(new["expires_at"])}
         events.append(_fact(DetailType.TRIAL_EXPIRING_SOON, new, str(new[EXPIRING_SOON_MARK]), **soon))
     return events
+
+
+def _thresholds_of(grant: Image, default: Sequence[int]) -> list[int]:
+    """The thresholds the grant carries as this change committed (its account's, R20), else the
+    deploy's: a crossing is judged by those, so that a later change of them leaves it as it was."""
+    own = grant.get(ALERT_THRESHOLDS)
+    return sorted({int(value) for value in (default if own is None else own)})
 
 
 def _crossed(before: _Balances, after: _Balances, threshold: int) -> bool:

@@ -56,7 +56,7 @@ def plan_usage(
     now = format_timestamp(attempt.now)
     settles = hold is not None and hold.effective_status(now) is HoldStatus.OPEN
     own = hold if hold is not None and hold.reserves(now) else None
-    free_units = _free_units(request, grant, attempt, now, own)
+    free_units = _free_units(request, grant, attempt, own, profile.balance_low_percent)
     split = split_usage(request.quantity, free_units.free, profile.postpaid_enabled)
     commit = UsageCommit(
         call=CallWrite(_record(request, split, free_units, now, attempt.write_id), hold, settles),
@@ -96,12 +96,16 @@ def _record(request: CheckedUsage, split: Split, free_units: _FreeUnits, now: st
 
 
 def _free_units(
-    request: CheckedUsage, grant: GrantState | None, attempt: Attempt, now: str, own: HoldRecord | None
+    request: CheckedUsage,
+    grant: GrantState | None,
+    attempt: Attempt,
+    own: HoldRecord | None,
+    alert_thresholds: tuple[int, ...] | None,
 ) -> _FreeUnits:
     if grant is not None:
-        return _draw(request, grant, attempt.relaxed, now, own)
+        return _draw(request, grant, attempt.relaxed, format_timestamp(attempt.now), own)
     if request.model.trial is not None and attempt.campaign_open:
-        fresh = new_grant(request.account_id, request.model, ClaimMethod.AUTO, attempt.now)
+        fresh = new_grant(request.account_id, request.model, ClaimMethod.AUTO, attempt.now, alert_thresholds)
         free = min(request.quantity, fresh.remaining)
         claimed = replace(fresh, used=free, remaining=fresh.remaining - free, entries=fresh.entries + 1)
         return _FreeUnits(free, claimed, new_grant=NewGrant(claimed, request.sub_account_id))
