@@ -8,8 +8,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trial_edge.body_guard import resolve
+from trial_edge.correction_models import LedgerPageOut, ledger_page_out
 from trial_edge.identity import console_caller
-from trial_edge.ledger_models import LedgerPageOut, ledger_page_out
 from trial_edge.problems import json_api
 from trial_edge.request_models import AlertsRequest, ClaimRequest, PostpaidRequest
 from trial_edge.response_models import (

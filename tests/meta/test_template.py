@@ -22,6 +22,12 @@ CONSOLE_ROUTES = {
     ("GET", "/v1/usage"),
     ("GET", "/v1/trials/{model_id}/ledger"),
 }
+OPERATOR_ROUTES = {
+    ("POST", "/v1/admin/grants/extension"),
+    ("POST", "/v1/admin/grants/void"),
+    ("GET", "/v1/admin/accounts/{account_id}"),
+    ("GET", "/v1/admin/grants/ledger"),
+}
 GATEWAY_ROUTES = {
     ("POST", "/v1/authorizations"),
     ("POST", "/v1/usage"),
@@ -51,8 +57,8 @@ def test_each_route_has_its_authorizer(transformed: dict[str, Any]) -> None:
                 continue
             seen[(method.upper(), path)] = [next(iter(entry)) for entry in operation.get("security", [])]
     assert {route for route, auth in seen.items() if auth == ["ConsoleJwt"]} == CONSOLE_ROUTES
-    assert {route for route, auth in seen.items() if auth == ["AWS_IAM"]} == GATEWAY_ROUTES
-    assert set(seen) == CONSOLE_ROUTES | GATEWAY_ROUTES
+    assert {route for route, auth in seen.items() if auth == ["AWS_IAM"]} == GATEWAY_ROUTES | OPERATOR_ROUTES
+    assert set(seen) == CONSOLE_ROUTES | GATEWAY_ROUTES | OPERATOR_ROUTES
 
 
 def test_jwt_authorizer_reads_the_bearer_token(transformed: dict[str, Any]) -> None:
@@ -68,8 +74,8 @@ def test_template_routes_are_the_handlers_routes() -> None:
     by_function: dict[str, set[tuple[str, str]]] = {}
     for method, path, function in declared:
         by_function.setdefault(function, set()).add((method, path))
-    assert by_function == {"ClaimFunction": CONSOLE_ROUTES, "ConsumeFunction": GATEWAY_ROUTES}
-    for app, expected in ((claim_handler.app, CONSOLE_ROUTES), (consume_handler.app, GATEWAY_ROUTES)):
+    assert by_function == {"ClaimFunction": CONSOLE_ROUTES, "ConsumeFunction": GATEWAY_ROUTES | OPERATOR_ROUTES}
+    for app, expected in ((claim_handler.app, CONSOLE_ROUTES), (consume_handler.app, GATEWAY_ROUTES | OPERATOR_ROUTES)):
         registered = {(method, route.path.replace("<", "{").replace(">", "}"))
                       for route in app._static_routes + app._dynamic_routes
                       for method in route.method.split("|")}  # fmt: skip
@@ -216,7 +222,10 @@ def test_each_role_gets_a_managed_policy_of_exactly_its_routes() -> None:
     assert gateway == GATEWAY_ROUTES
     expected = {f"{method} {path}".replace("{request_id}", "*") for method, path in gateway}
     assert _invoke_resources("GatewayInvokePolicy") == expected
-    assert _invoke_resources("OperatorInvokePolicy") == {"* /v1/admin/*"}
+    operators = {(method, path) for method, path in iam if path.startswith("/v1/admin/")}
+    assert operators == OPERATOR_ROUTES
+    assert _invoke_resources("OperatorInvokePolicy") == {
+        f"{method} {path}".replace("{account_id}", "*") for method, path in operators}  # fmt: skip
     outputs = load_template()["Outputs"]
     assert outputs["GatewayInvokePolicyArn"]["Value"] == {"Ref": "GatewayInvokePolicy"}
     assert outputs["OperatorInvokePolicyArn"]["Value"] == {"Ref": "OperatorInvokePolicy"}

@@ -74,6 +74,24 @@ class ReversalWindowClosed(LedgerError):
         self.request_id = request_id
 
 
+class GrantNotExtendable(LedgerError):
+    code = "grant_not_extendable"
+
+    def __init__(self, account_id: str, model_id: str) -> None:
+        super().__init__(
+            f"the grant of {account_id!r} for {model_id!r} has expired or was voided: it cannot be extended"
+        )
+
+
+class GrantNotVoidable(LedgerError):
+    code = "grant_not_voidable"
+
+    def __init__(self, account_id: str, model_id: str) -> None:
+        super().__init__(
+            f"the grant of {account_id!r} for {model_id!r} has expired or was voided already: it cannot be voided"
+        )
+
+
 class AdmissionRefused(LedgerError):
     """No usable free quota and postpaid is off (R7). ``code`` is the stop reason."""
 

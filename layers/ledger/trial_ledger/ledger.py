@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger
 from .clock import Clock, SystemClock
 from .config.catalog import Catalog
 from .config.settings import load_settings
+from .correction_results import ActionAsk, ActionResult, LedgerPage, ReversalResult, SupportView
 from .dynamo.errors import StoreUnavailable
 from .dynamo.store import LedgerStore
 from .errors import TemporarilyUnavailable
@@ -25,10 +26,8 @@ from .results import (
     Grant,
     HoldAsk,
     HoldResult,
-    LedgerPage,
     RecordRefusal,
     ReleaseResult,
-    ReversalResult,
     SweepReport,
     UsageAsk,
     UsagePage,
@@ -169,6 +168,22 @@ class Ledger:
     def reverse_usage(self, request_id: str, reason: str) -> ReversalResult:
         """Reverse one recorded usage, once, within its window (R17)."""
         return self._use.reversals.reverse(request_id, reason)
+
+    # -- operators (R18) -------------------------------------------------------------------
+
+    @_unavailable_after_retries
+    def extend_grant(self, ask: ActionAsk, expires_at: datetime) -> ActionResult:
+        """Move a grant's validity later, once per ``action_id`` (R18)."""
+        return self._use.operator_actions.extend(ask, expires_at)
+
+    @_unavailable_after_retries
+    def void_grant(self, ask: ActionAsk) -> ActionResult:
+        """End a grant now, once per ``action_id`` (R18)."""
+        return self._use.operator_actions.void(ask)
+
+    @_unavailable_after_retries
+    def support_view(self, account_id: str) -> SupportView:
+        return self._use.operator_actions.support_view(account_id)
 
     @_unavailable_after_retries
     def usage(

@@ -11,6 +11,8 @@ class GrantStatus(StrEnum):
     ACTIVE = "active"
     EXHAUSTED = "exhausted"
     EXPIRED = "expired"
+    VOIDED = "voided"
+    """An operator ended the grant (R18): its remainder was recorded as expired."""
 
 
 class ClaimMethod(StrEnum):
@@ -32,6 +34,8 @@ class StopReason(StrEnum):
     NO_FREE_QUOTA = "no_free_quota"
     HELD = "free_quota_held"
     """Free units remain but live holds of other requests reserve all of them (R13): retryable."""
+    VOIDED = "free_quota_voided"
+    """An operator voided the grant (R18)."""
 
 
 class HoldStatus(StrEnum):
@@ -39,6 +43,8 @@ class HoldStatus(StrEnum):
     SETTLED = "settled"
     RELEASED = "released"
     EXPIRED = "expired"
+    VOIDED = "voided"
+    """Its grant was voided while it was live (R18)."""
 
 
 class FundingSource(StrEnum):
@@ -226,55 +232,3 @@ class SweepReport:
     closed_holds: int
     returned_units: int
     complete: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ReversalResult:
-    """A usage reversed (R17): its free units returned or expired, its billable part credited."""
-
-    request_id: str
-    reversed_at: str
-    free_returned: int
-    free_expired: int
-    currency: str
-    billable_credited: Decimal
-    replayed: bool
-
-
-class EntryKind(StrEnum):
-    """What a grant ledger entry records (R19)."""
-
-    CLAIM = "claim"
-    USAGE = "usage"
-    REVERSAL = "reversal"
-    EXPIRY = "expiry"
-    EXTENSION = "extension"
-    VOID = "void"
-
-
-@dataclass(frozen=True, slots=True)
-class Balances:
-    used: int
-    remaining: int
-    expired: int
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerEntry:
-    """One entry of a grant's ledger (R19): ``balances`` after it, ``delta`` = those less the ones before."""
-
-    sequence: int
-    kind: EntryKind
-    at: str
-    request_id: str | None
-    action_id: str | None
-    actor: str | None
-    reason: str | None
-    delta: Balances
-    balances: Balances
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerPage:
-    entries: list[LedgerEntry]
-    next_cursor: str | None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..results import Balances, EntryKind, LedgerEntry
+from ..correction_results import Balances, EntryKind, LedgerEntry
 from .state import GrantState, LedgerStamp
 
 

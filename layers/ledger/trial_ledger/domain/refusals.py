@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .planning.actions import ActionRecord
 from .state import CallRecord, GrantState, HoldRecord, ProfileState, UsageRecord
 
 
@@ -100,6 +101,14 @@ class UsageChanged(Refused):
     def __init__(self, usage: UsageRecord | None) -> None:
         super().__init__("the usage record changed")
         self.usage = usage
+
+
+class ActionTaken(Refused):
+    """An operator action's ``action_id`` names a recorded action already; this is it."""
+
+    def __init__(self, action: ActionRecord) -> None:
+        super().__init__(f"action {action.action_id!r} is recorded")
+        self.action = action
 
 
 class BatchRefused(Refused):

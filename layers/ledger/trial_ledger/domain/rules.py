@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from ..clock import format_timestamp
 from ..config.catalog import ModelSpec
+from ..correction_results import ActionAsk
 from ..errors import InvalidRequest
 from ..limits import ALERT_PERCENT_RANGE, ID_PATTERN, MAX_ALERT_THRESHOLDS, MAX_QUANTITY
 from ..results import ClaimMethod, Grant, GrantStatus, StopReason
@@ -45,7 +46,9 @@ def new_grant(
 
 def effective_grant(state: GrantState, now: str) -> Grant:
     remaining, expired = state.remaining, state.expired
-    if state.is_past_expiry(now):
+    if state.voided_at is not None:
+        status = GrantStatus.VOIDED
+    elif state.is_past_expiry(now):
         status = GrantStatus.EXPIRED
         expired, remaining = expired + remaining, 0
     elif remaining == 0:
@@ -74,15 +77,22 @@ def stop_reason(model: ModelSpec, grant: GrantState | None, now: str, campaign_o
     An existing grant speaks for itself, whatever the catalog says today. With no grant, a trial
     model in an open campaign is claimed automatically (R3), so there is no stop."""
     if grant is not None:
-        if grant.is_past_expiry(now):
-            return StopReason.EXPIRED
-        if grant.remaining == 0:
-            return StopReason.EXHAUSTED
-        if grant.available(now) == 0:
-            return StopReason.HELD
-        return None
+        return _grant_stop(grant, now)
     if model.trial is None or not campaign_open:
         return StopReason.NO_FREE_QUOTA
+    return None
+
+
+def _grant_stop(grant: GrantState, now: str) -> StopReason | None:
+    """A grant's own stop: voided (R18), expired (R5), exhausted, or held by other calls (R13)."""
+    if grant.voided_at is not None:
+        return StopReason.VOIDED
+    if grant.is_past_expiry(now):
+        return StopReason.EXPIRED
+    if grant.remaining == 0:
+        return StopReason.EXHAUSTED
+    if grant.available(now) == 0:
+        return StopReason.HELD
     return None
 
 
@@ -115,6 +125,13 @@ def hold_fingerprint(
     """What makes two holds of one ``request_id`` the same request."""
     body = {"account_id": account_id, "model_id": model_id, "estimate": estimate,
             "sub_account_id": sub_account_id, "ttl_seconds": ttl_seconds}  # fmt: skip
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def action_fingerprint(kind: str, ask: ActionAsk, expires_at: str | None) -> str:
+    """What makes two requests of one ``action_id`` the same operator action (R18)."""
+    body = {"kind": kind, "account_id": ask.account_id, "model_id": ask.model_id, "actor": ask.actor,
+            "reason": ask.reason, "expires_at": expires_at}  # fmt: skip
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 

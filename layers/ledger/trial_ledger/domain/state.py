@@ -83,6 +83,8 @@ class GrantState:
         """Its last ledger entry as this state stands: the sequence number and the balances."""
         return LedgerStamp(self.entries, self.used, self.remaining, self.expired)
 
+    voided_at: str | None = None
+    """When an operator voided it (R18): unusable from then on, as an expired grant is."""
     alert_thresholds: tuple[int, ...] | None = None
     """The account's TrialBalanceLow thresholds as they were when this grant was claimed or last
     set by an alerts change (R20); None: the deploy's. The events function reads them here."""
@@ -105,7 +107,7 @@ class GrantState:
 
     def held(self, now: str) -> int:
         """Units the live holds reserve at ``now`` (R16: ``0 <= held <= remaining``)."""
-        if self.is_past_expiry(now):
+        if self.is_past_expiry(now) or self.voided_at is not None:
             return 0
         return sum(period.units for period in self.holds if period.is_live(now))
 
@@ -117,8 +119,18 @@ class GrantState:
         return now >= self.expires_at
 
     def usable_remaining(self, now: str) -> int:
-        """Free units that may still be drawn at ``now`` (R5: none from ``expires_at`` on)."""
-        return 0 if self.is_past_expiry(now) else self.remaining
+        """Free units that may still be drawn at ``now`` (R5: none from ``expires_at`` on; R18:
+        none once voided)."""
+        return 0 if self.is_past_expiry(now) or self.voided_at is not None else self.remaining
+
+    def is_usable(self, now: str) -> bool:
+        """Neither past its validity nor voided: units given back go to ``remaining``."""
+        return not self.is_past_expiry(now) and self.voided_at is None
+
+    def voided_hold(self, hold: HoldRecord) -> bool:
+        """Whether ``hold`` was live, holding units, when the grant was voided: it ended ``voided``."""
+        voided = self.voided_at
+        return voided is not None and hold.held > 0 and hold.created_at <= voided < hold.expires_at
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,6 +121,8 @@ class CallWrite:
     """The hold the call item holds; the write proves it is still as read."""
     settles: bool = False
     """The hold was live at the plan's instant: it ends ``settled`` with this usage (R14)."""
+    voided: bool = False
+    """The hold was live when its grant was voided: it ends ``voided`` (R18), the usage is plain."""
 
 
 @dataclass(frozen=True, slots=True)

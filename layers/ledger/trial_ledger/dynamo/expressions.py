@@ -9,11 +9,10 @@ from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
-from ..domain.planning.reversal import ReversalCommit
 from ..domain.state import LedgerStamp
 from ..domain.writes import AlertsChange, CallWrite, GrantDraw, HoldClosing, ProfileProof
 from ..results import HoldStatus
-from . import entry_mapping, mapping
+from . import mapping
 from .items import AccountProfileItem, CallItem, GrantItem, HoldItem, UsageItem
 from .mapping import period_key
 
@@ -191,6 +190,10 @@ def usage_on_hold(call: CallWrite) -> tuple[list[Action], Condition]:
     actions.append(CallItem.item_type.set(UsageItem))
     same: Condition = (CallItem.item_type == HoldItem) & (CallItem.account_id == hold.account_id) & (
         CallItem.model_id == hold.model_id)  # fmt: skip
+    if call.voided:  # its grant's void ended it (R18): it ends so now, the usage is plain
+        actions += [CallItem.status.set(HoldStatus.VOIDED.value), CallItem.closed_at.set(now),
+                    CallItem.open_shard.remove()]  # fmt: skip
+        return actions, same & (CallItem.status == HoldStatus.OPEN.value)
     if call.settles:
         actions += [CallItem.status.set(HoldStatus.SETTLED.value), CallItem.closed_at.set(now),
                     CallItem.open_shard.remove()]  # fmt: skip
@@ -226,47 +229,6 @@ def expiry(grant: LedgerStamp, as_of: str, now: str) -> tuple[list[Action], Cond
     exact: Condition = (GrantItem.remaining == remaining) & entries_are(grant.sequence)
     exact &= (GrantItem.used == grant.used) & (GrantItem.expired == grant.expired)
     return actions, exact & (GrantItem.remaining > 0) & (GrantItem.expires_at <= as_of)
-
-
-def reversal_mark(commit: ReversalCommit) -> tuple[list[Action], Condition]:
-    """Mark the usage record reversed, once: the very record the plan read (its write id)."""
-    actions: list[Action] = [
-        Path(name).set(value) for name, value in entry_mapping.reversal_fields(commit.reversal).items()
-    ]
-    condition: Condition = (CallItem.item_type == UsageItem) & CallItem.reversed_at.does_not_exist()
-    return actions, condition & (CallItem.write_id == commit.usage.write_id)
-
-
-def reversal_return(commit: ReversalCommit, expiry_shard: str) -> tuple[list[Action], Condition]:
-    """The grant's balances after the reversal, as its next ledger entry: the units back to
-    ``remaining`` while it is usable (and free for new draws and holds), else to ``expired``."""
-    entry, reversal = commit.entry, commit.reversal
-    assert entry is not None
-    actions: list[Action] = [
-        GrantItem.entries.set(entry.sequence),
-        GrantItem.used.set(entry.used),
-        GrantItem.remaining.set(entry.remaining),
-        GrantItem.expired.set(entry.expired),
-        GrantItem.peak_used.set(commit.peak_used),
-    ]
-    usable: Condition = GrantItem.expires_at > commit.now
-    if not commit.usable:
-        return actions, entries_are(commit.expected_entries) & (GrantItem.expires_at <= commit.now)
-    actions.append(GrantItem.unreserved.set(GrantItem.unreserved + reversal.free_returned))
-    if commit.revives:
-        actions.append(GrantItem.expiry_shard.set(expiry_shard))
-    return actions, entries_are(commit.expected_entries) & usable
-
-
-def revival(account_id: str, now: str) -> list[Action]:
-    """Count a reversal that gave units back to an exhausted grant on the account's profile."""
-    return [
-        AccountProfileItem.account_id.set(account_id),
-        AccountProfileItem.postpaid_enabled.set(AccountProfileItem.postpaid_enabled | False),
-        AccountProfileItem.updated_at.set(now),
-        AccountProfileItem.item_type.set(AccountProfileItem),
-        AccountProfileItem.revivals.set((AccountProfileItem.revivals | 0) + 1),
-    ]
 
 
 def expiring_soon_unmarked(as_of: str) -> Condition:

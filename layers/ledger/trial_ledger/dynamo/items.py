@@ -123,6 +123,8 @@ class GrantItem(LedgerItem, discriminator="grant"):
     expires_at = UnicodeAttribute()
     expiry_shard = UnicodeAttribute(null=True)
     expired_recorded_at = UnicodeAttribute(null=True)
+    voided_at = UnicodeAttribute(null=True)
+    """Set once by an operator's void (R18)."""
     expiring_soon_notified_at = UnicodeAttribute(null=True)
     """Set once by the nightly run; the table's stream turns it into TrialExpiringSoon."""
     held_units: MapAttribute[str, object] = MapAttribute(default=dict)
@@ -238,3 +240,21 @@ class ReversalItem(EntryItem, discriminator="reversal"):
     billable = NumberAttribute()
     currency = UnicodeAttribute()
     charge = UnicodeAttribute()
+
+
+class ActionItem(EntryItem, discriminator="action"):
+    """An operator action on a grant (R18), by its ``action_id`` (``ACTION#<action_id>``,
+    ``ACTION``): put once, the grant ledger's entry, with who acted and why."""
+
+    action_id = UnicodeAttribute()
+    action_kind = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    model_id = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    recorded_at = UnicodeAttribute()
+    fingerprint = UnicodeAttribute()
+    previous_expires_at = UnicodeAttribute()
+    new_expires_at = UnicodeAttribute()
+    quantity = NumberAttribute()
+    """A void: the remainder it recorded as expired (0 for an extension)."""

@@ -7,6 +7,14 @@ import uuid
 PROFILE_SORT_KEY = "PROFILE"
 CALL_SORT_KEY = "USAGE"
 REVERSAL_SORT_KEY = "REVERSAL"
+ACTION_SORT_KEY = "ACTION"
+
+
+def action_key(action_id: str) -> str:
+    """Partition key of an operator action (R18), by its idempotency key."""
+    return f"ACTION#{action_id}"
+
+
 EXPIRY_SHARDS = 16
 """Grants waiting to expire are spread over this many index partitions (see docs/ledger.md)."""
 

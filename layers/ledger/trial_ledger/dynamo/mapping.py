@@ -22,7 +22,7 @@ from ..domain.state import (
 )
 from ..domain.writes import NewGrant
 from ..results import ClaimMethod, FundingSource, HoldStatus
-from .entry_mapping import entry_fields, ledger_stamp, reversal_fields, reversal_of
+from .corrections.entry_mapping import entry_fields, ledger_stamp, reversal_fields, reversal_of
 from .items import (
     AccountProfileItem,
     CallItem,
@@ -87,6 +87,7 @@ def grant_state(item: GrantItem) -> GrantState:
         expires_at=item.expires_at,
         holds=_periods(item),
         entries=1 if item.entries is None else int(item.entries),
+        voided_at=item.voided_at,
         peak_used=int(item.peak_used or 0),
         alert_thresholds=_thresholds(item.alert_thresholds),
     )
@@ -153,6 +154,7 @@ def grant_item(grant: NewGrant) -> GrantItem:
         held_total=state.held_total,
         unreserved=state.unreserved,
         entries=state.entries,
+        voided_at=state.voided_at,
         peak_used=state.peak_used or None,
         alert_thresholds=None if state.alert_thresholds is None else list(state.alert_thresholds),
     )

@@ -9,7 +9,8 @@ from typing import Any
 
 from ..domain.ledger_entries import StoredEntry
 from ..domain.state import ExpiryCandidate, OpenHold, UsageRecord
-from . import cursor, entry_mapping, mapping
+from . import cursor, mapping
+from .corrections import entry_mapping
 from .errors import unavailable_on_transient
 from .items import USAGE_BY_ACCOUNT_INDEX, CallItem, EntryItem, GrantItem, LedgerItem, UsageItem
 from .keys import ledger_grant_key

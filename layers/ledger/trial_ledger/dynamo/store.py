@@ -1,8 +1,7 @@
 """The data access: every DynamoDB request of the ledger is one method of LedgerStore.
 
-Its collaborators: ``queries`` (the index queries, queries.py), ``batches`` (the batched
-usage write, batch_writes.py) and ``reversals`` (reversal_writes.py); the transaction items
-they share with it are in grant_writes.py.
+Collaborators: ``queries`` (queries.py), ``batches`` (batch_writes.py), ``reversals`` and
+``actions`` (corrections/); the transaction items they share with it are in grant_writes.py.
 
 Writes are conditional; a refused one raises a refusal (domain/refusals.py) carrying the item as it is now
 (ReturnValuesOnConditionCheckFailure). Rules and retries live in the use cases."""
@@ -31,12 +30,13 @@ from ..domain.writes import AlertsChange, HoldClosing, HoldCommit, NewGrant, Usa
 from . import expressions, mapping
 from .alerts_writes import write_alerts
 from .batch_writes import BatchWriter
+from .corrections.action_writes import ActionWriter
+from .corrections.reversal_writes import ReversalWriter
 from .errors import is_condition_failure, unavailable_on_transient
 from .grant_writes import draw_grant, prove_profile, write_call, write_grant
 from .items import AccountProfileItem, CallItem, ExpiryItem, GrantItem, HoldItem, LedgerItem, UsageItem
 from .keys import CALL_SORT_KEY, PROFILE_SORT_KEY, account_key, call_key, grant_sort_key
 from .queries import IndexQueries
-from .reversal_writes import ReversalWriter
 from .transactions import Cancellation, transaction
 
 
@@ -48,6 +48,7 @@ class LedgerStore:
         self.queries = IndexQueries()
         self.batches = BatchWriter(self._connection)
         self.reversals = ReversalWriter(self._connection)
+        self.actions = ActionWriter(self._connection)
 
     @property
     def client(self) -> Any:

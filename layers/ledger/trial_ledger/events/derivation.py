@@ -22,7 +22,7 @@ from ..clock import format_timestamp
 SOURCE = "tokenhub.trial-quota"
 EVENT_ID_NAMESPACE = uuid.UUID("7f3c2a4e-9d1b-5e8f-a6c0-2b4d6e8f0a1c")
 """Fixed forever: event ids are uuid5(this, "<DetailType>#<identity of the fact>")."""
-GRANT_ITEM, USAGE_ITEM, REVERSAL_ITEM = "grant", "usage", "reversal"
+GRANT_ITEM, USAGE_ITEM, REVERSAL_ITEM, ACTION_ITEM = "grant", "usage", "reversal", "action"
 EXPIRED_MARK = "expired_recorded_at"
 """Set once on a grant by its expiry entry; its appearance is TrialExpired."""
 ALERT_THRESHOLDS = "alert_thresholds"
@@ -41,6 +41,8 @@ class DetailType(StrEnum):
     TRIAL_EXPIRED = "TrialExpired"
     USAGE_BILLABLE = "UsageBillable"
     USAGE_REVERSED = "UsageReversed"
+    TRIAL_EXTENDED = "TrialExtended"
+    TRIAL_VOIDED = "TrialVoided"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,8 @@ def derive_events(
         return _usage_events(new)
     if kind == REVERSAL_ITEM and not old:  # put once per usage (R17)
         return [_reversed(new)]
+    if kind == ACTION_ITEM and not old:  # put once per action_id (R18)
+        return [_operator_action(new)]
     return []
 
 
@@ -206,3 +210,14 @@ def _reversed(new: Image) -> LedgerEvent:
         "charge": {"currency": str(new["currency"]), "amount": str(new["charge"])},
     }
     return LedgerEvent(DetailType.USAGE_REVERSED, detail)
+
+
+def _operator_action(new: Image) -> LedgerEvent:
+    """An operator's extension (once per action) or void (once per grant) of a grant (R18)."""
+    who = {"action_id": str(new["action_id"]), "actor": str(new["actor"]), "reason": str(new["reason"])}
+    if new["action_kind"] == "extension":
+        moved = {"previous_expires_at": str(new["previous_expires_at"]), "expires_at": str(new["new_expires_at"])}
+        return _fact(DetailType.TRIAL_EXTENDED, new, str(new["recorded_at"]), who["action_id"], **who, **moved)
+    used, remaining, expired = (int(new[name]) for name in ("balance_used", "balance_remaining", "balance_expired"))
+    ended = {"expired_quantity": int(new["quantity"]), "used": used, "quota": used + remaining + expired}
+    return _fact(DetailType.TRIAL_VOIDED, new, str(new["recorded_at"]), **who, **ended)

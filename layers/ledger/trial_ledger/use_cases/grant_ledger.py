@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from ..correction_results import LedgerEntry, LedgerPage
 from ..domain.ledger_entries import claim_entry, consecutive
 from ..domain.rules import require_id
 from ..dynamo.cursor import decode_sequence_cursor, encode_sequence_cursor
 from ..errors import GrantNotFound, InvalidRequest, UnknownModel
 from ..limits import MAX_LEDGER_PAGE
-from ..results import LedgerEntry, LedgerPage
 from .context import LedgerContext
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .accounts import Accounts
     from .batches import UsageBatches
     from .claims import Claims
+    from .corrections.operator_actions import OperatorActions
     from .corrections.reversals import Reversals
     from .expiry import Expiry
     from .grant_ledger import GrantLedgers
@@ -34,8 +35,8 @@ class UseCases:
         self._context = context
 
     def load_all(self) -> None:
-        names = ("accounts", "claims", "metering", "batches", "holds", "reversals", "history", "grant_ledgers",
-                 "expiry", "hold_sweep")  # fmt: skip
+        names = ("accounts", "claims", "metering", "batches", "holds", "reversals", "operator_actions", "history",
+                 "grant_ledgers", "expiry", "hold_sweep")  # fmt: skip
         for name in names:
             getattr(self, name)
 
@@ -74,6 +75,12 @@ class UseCases:
         from .corrections.reversals import Reversals
 
         return Reversals(self._context)
+
+    @functools.cached_property
+    def operator_actions(self) -> OperatorActions:
+        from .corrections.operator_actions import OperatorActions
+
+        return OperatorActions(self._context)
 
     @functools.cached_property
     def history(self) -> UsageHistory:

@@ -51,7 +51,7 @@ def plan_reversal(usage: UsageRecord, grant: GrantState | None, reason: str, now
     if not free:
         return ReversalCommit(usage, Reversal(now_text, reason, 0, 0), None)
     assert grant is not None, "a usage that drew free units has its grant"
-    usable = not grant.is_past_expiry(now_text)
+    usable = grant.is_usable(now_text)
     returned, expired = (free, 0) if usable else (0, free)
     stamp = LedgerStamp(grant.entries + 1, grant.used - free, grant.remaining + returned, grant.expired + expired)
     return ReversalCommit(

@@ -54,12 +54,16 @@ def plan_usage(
     assumed. ``hold`` is the request's hold, when its item holds one (of this account and model):
     live, the usage settles it (R14); ended, the usage is plain usage on the same item."""
     now = format_timestamp(attempt.now)
-    settles = hold is not None and hold.effective_status(now) is HoldStatus.OPEN
-    own = hold if hold is not None and hold.reserves(now) else None
+    live = hold is not None and hold.effective_status(now) is HoldStatus.OPEN
+    # A hold that was live when an operator voided its grant ended then (R18): its units went
+    # with the void's remainder, and the usage is plain usage on its item.
+    voided = live and hold is not None and grant is not None and grant.voided_hold(hold)
+    settles = live and not voided
+    own = hold if hold is not None and hold.reserves(now) and not voided else None
     free_units = _free_units(request, grant, attempt, own, profile.balance_low_percent)
     split = split_usage(request.quantity, free_units.free, profile.postpaid_enabled)
     commit = UsageCommit(
-        call=CallWrite(_record(request, split, free_units, now, attempt.write_id), hold, settles),
+        call=CallWrite(_record(request, split, free_units, now, attempt.write_id), hold, settles, voided),
         draw=free_units.draw,
         new_grant=free_units.new_grant,
         expect_no_grant=free_units.expect_no_grant,

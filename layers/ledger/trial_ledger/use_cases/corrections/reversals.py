@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ...correction_results import ReversalResult
 from ...domain.planning.reversal import plan_reversal, window_closes
 from ...domain.refusals import Contended, GrantMoved, UsageChanged
 from ...domain.rules import require_id, require_text
 from ...domain.state import GrantState, UsageRecord
 from ...errors import RequestIdConflict, ReversalWindowClosed, TemporarilyUnavailable, UsageNotFound
 from ...limits import MAX_REASON_LENGTH
-from ...results import ReversalResult
 from ..context import LedgerContext
 
 

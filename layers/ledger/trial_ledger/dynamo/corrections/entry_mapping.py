@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain.ledger_entries import StoredEntry
-from ..domain.planning.reversal import ReversalCommit
-from ..domain.state import LedgerStamp, Reversal
-from ..results import EntryKind
-from .items import CallItem, EntryItem, ExpiryItem, ReversalItem
-from .keys import REVERSAL_SORT_KEY, call_key, ledger_grant_key
+from ...correction_results import EntryKind
+from ...domain.ledger_entries import StoredEntry
+from ...domain.planning.actions import ActionRecord
+from ...domain.planning.reversal import ReversalCommit
+from ...domain.state import LedgerStamp, Reversal
+from ..items import ActionItem, CallItem, EntryItem, ExpiryItem, ReversalItem
+from ..keys import ACTION_SORT_KEY, REVERSAL_SORT_KEY, action_key, call_key, ledger_grant_key
 
 
 def entry_fields(account_id: str, model_id: str, entry: LedgerStamp | None) -> dict[str, Any]:
@@ -68,6 +69,9 @@ def stored_entry(item: EntryItem) -> StoredEntry:
     if isinstance(item, ReversalItem):
         return StoredEntry(stamp, EntryKind.REVERSAL, item.recorded_at, int(item.free_returned),
                            int(item.free_expired), request_id=item.request_id, reason=item.reason)  # fmt: skip
+    if isinstance(item, ActionItem):
+        return StoredEntry(stamp, EntryKind(item.action_kind), item.recorded_at, int(item.quantity),
+                           action_id=item.action_id, actor=item.actor, reason=item.reason)  # fmt: skip
     if isinstance(item, ExpiryItem):
         return StoredEntry(stamp, EntryKind.EXPIRY, item.recorded_at, int(item.quantity))
     assert isinstance(item, CallItem)
@@ -79,3 +83,43 @@ def reversal_of(item: CallItem) -> Reversal | None:
         return None
     return Reversal(item.reversed_at, str(item.reversal_reason), int(item.free_returned or 0),
                     int(item.free_expired or 0))  # fmt: skip
+
+
+def action_item(action: ActionRecord) -> ActionItem:
+    return ActionItem(
+        action_key(action.action_id),
+        ACTION_SORT_KEY,
+        action_id=action.action_id,
+        action_kind=action.kind.value,
+        account_id=action.account_id,
+        model_id=action.model_id,
+        actor=action.actor,
+        reason=action.reason,
+        recorded_at=action.acted_at,
+        fingerprint=action.fingerprint,
+        previous_expires_at=action.previous_expires_at,
+        new_expires_at=action.expires_at,
+        quantity=action.expired_quantity,
+        **entry_fields(action.account_id, action.model_id, action.entry),
+    )
+
+
+def action_record(item: ActionItem) -> ActionRecord:
+    return ActionRecord(
+        action_id=item.action_id,
+        kind=EntryKind(item.action_kind),
+        account_id=item.account_id,
+        model_id=item.model_id,
+        actor=item.actor,
+        reason=item.reason,
+        acted_at=item.recorded_at,
+        fingerprint=item.fingerprint,
+        previous_expires_at=item.previous_expires_at,
+        expires_at=item.new_expires_at,
+        expired_quantity=int(item.quantity),
+        entry=ledger_stamp(item),
+    )
+
+
+def action_from_raw(raw: dict[str, Any] | None) -> ActionRecord | None:
+    return action_record(ActionItem.from_raw_data(raw)) if raw else None

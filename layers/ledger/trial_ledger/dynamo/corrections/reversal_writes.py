@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pynamodb.connection import Connection
 
-from ..domain.planning.reversal import ReversalCommit
-from ..domain.refusals import GrantMoved, UsageChanged
-from . import entry_mapping, expressions, mapping
-from .items import AccountProfileItem, GrantItem, ReversalItem, UsageItem
-from .keys import CALL_SORT_KEY, PROFILE_SORT_KEY, account_key, call_key, expiry_shard_of, grant_sort_key
-from .transactions import Cancellation, transaction
+from ...domain.planning.reversal import ReversalCommit
+from ...domain.refusals import GrantMoved, UsageChanged
+from .. import mapping
+from ..items import AccountProfileItem, GrantItem, ReversalItem, UsageItem
+from ..keys import CALL_SORT_KEY, PROFILE_SORT_KEY, account_key, call_key, expiry_shard_of, grant_sort_key
+from ..transactions import Cancellation, transaction
+from . import entry_mapping, expressions
 
 
 class ReversalWriter:
