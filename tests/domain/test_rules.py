@@ -18,6 +18,7 @@ from trial_ledger.domain.rules import (
     new_grant,
     require_id,
     require_quantity,
+    require_text,
     require_thresholds,
     split_usage,
     usage_fingerprint,
@@ -25,7 +26,7 @@ from trial_ledger.domain.rules import (
 from trial_ledger.domain.state import GrantState, HeldPeriod
 from trial_ledger.dynamo.cursor import decode_cursor, encode_cursor
 from trial_ledger.errors import InvalidRequest
-from trial_ledger.limits import MAX_QUANTITY
+from trial_ledger.limits import MAX_QUANTITY, MAX_REASON_LENGTH
 
 CATALOG = parse_catalog(default_catalog_document())
 
@@ -202,6 +203,22 @@ def test_any_other_quantity_is_refused_naming_its_field(quantity: object) -> Non
     with pytest.raises(InvalidRequest) as named:
         require_quantity(quantity, "estimate")  # type: ignore[arg-type]
     assert (named.value.detail, named.value.field) == ("estimate must be an integer from 1 to 1000000000", "estimate")
+
+
+@pytest.mark.parametrize("value", ["x", " x ", "metered twice", "r" * MAX_REASON_LENGTH])
+def test_a_reason_is_1_to_500_characters_not_only_blanks(value: str) -> None:
+    assert require_text(value, "reason", MAX_REASON_LENGTH) == value
+
+
+@pytest.mark.parametrize("value", ["", " ", "\t\n ", "r" * (MAX_REASON_LENGTH + 1), None, 7])
+def test_any_other_text_is_refused_naming_its_field_and_limit(value: object) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        require_text(value, "reason", MAX_REASON_LENGTH)  # type: ignore[arg-type]
+    assert refused.value.detail == "reason must be 1 to 500 characters, not only blanks"
+    assert refused.value.field == "reason"
+    with pytest.raises(InvalidRequest) as named:
+        require_text("a" * 201, "actor", 200)
+    assert (named.value.detail, named.value.field) == ("actor must be 1 to 200 characters, not only blanks", "actor")
 
 
 def test_fingerprint_covers_the_body() -> None:
