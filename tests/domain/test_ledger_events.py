@@ -227,3 +227,34 @@ def test_a_reversal_on_an_expired_grant_is_not_a_second_expiry() -> None:
     expired = grant(100, 0, 900, expired_recorded_at="2026-05-30T16:10:00.000Z")
     assert derive(expired, grant(40, 0, 960, expired_recorded_at="2026-05-30T16:10:00.000Z")) == []
     assert derive(grant(100, 0, 0), grant(40, 0, 60)) == []  # before the nightly run: its expiry is still to come
+
+
+def action(kind: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "PK": "ACTION#act-1", "SK": "ACTION", "item_type": "action", "action_id": "act-1", "action_kind": kind,
+        "account_id": "acct-1", "model_id": "m-1", "actor": "support:alice", "reason": "ticket 4711",
+        "recorded_at": "2026-03-03T10:00:00.000Z", "previous_expires_at": "2026-05-30T08:00:00.000Z",
+        "new_expires_at": "2026-06-30T08:00:00.000Z", "quantity": Decimal(0), "balance_used": Decimal(300),
+        "balance_remaining": Decimal(700), "balance_expired": Decimal(0),
+    } | extra  # fmt: skip
+
+
+def test_an_extension_is_trial_extended_once_per_action() -> None:
+    [extended] = derive(None, action("extension"))
+    assert extended.detail == {
+        "event_id": event_id(DetailType.TRIAL_EXTENDED, "acct-1", "m-1", "act-1"), "account_id": "acct-1",
+        "model_id": "m-1", "occurred_at": "2026-03-03T10:00:00.000Z", "action_id": "act-1",
+        "actor": "support:alice", "reason": "ticket 4711", "previous_expires_at": "2026-05-30T08:00:00.000Z",
+        "expires_at": "2026-06-30T08:00:00.000Z"}  # fmt: skip
+    assert derive(action("extension"), action("extension")) == []
+
+
+def test_a_void_is_trial_voided_with_what_it_expired() -> None:
+    voided_item = action("void", quantity=Decimal(700), balance_remaining=Decimal(0), balance_expired=Decimal(700))
+    [voided] = derive(None, voided_item)
+    assert voided.detail == {
+        "event_id": event_id(DetailType.TRIAL_VOIDED, "acct-1", "m-1"), "account_id": "acct-1", "model_id": "m-1",
+        "occurred_at": "2026-03-03T10:00:00.000Z", "action_id": "act-1", "actor": "support:alice",
+        "reason": "ticket 4711", "expired_quantity": 700, "used": 300, "quota": 1000}  # fmt: skip
+    # The grant's own change (its remainder to expired, no expiry mark) publishes no TrialExpired.
+    assert derive(grant(300, 700), grant(300, 0, 700, voided_at="2026-03-03T10:00:00.000Z")) == []
