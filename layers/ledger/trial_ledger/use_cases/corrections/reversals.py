@@ -26,7 +26,10 @@ class Reversals:
         require_text(reason, "reason", MAX_REASON_LENGTH)
         context = self._context
         usage = self._usage(request_id)
-        grant: GrantState | None = None
+        # The grant as this container last saw it (its usage path keeps it): a stale one is
+        # refused by the write, which hands back the grant as it is.
+        seen = context.snapshots.grant(usage.account_id, usage.model_id)
+        grant = seen if isinstance(seen, GrantState) else None
         for _ in context.backoff.tries(entry_race=True):
             if usage.reversal is not None:
                 return self._reversed_before(usage, reason)
