@@ -12,6 +12,7 @@ import pytest
 from tests.ledger.test_grant_ledger import assert_chained, whole_ledger
 from tests.support import IMAGE, LANG_30, LANG_90, MILLION, START
 from trial_ledger import (
+    ActionAsk,
     Balances,
     EntryKind,
     HoldAsk,
@@ -180,3 +181,28 @@ def test_two_reversals_of_one_usage_write_one(
     assert mine == replace(answers[0], replayed=True)
     assert ledger.grants("a")[0].used == 0
     assert [entry.kind for entry in whole_ledger(ledger, "a", LANG_90)].count(EntryKind.REVERSAL) == 1
+
+
+def test_a_reversal_that_loses_to_a_void_records_its_units_as_expired(
+    ledger: Ledger, store: LedgerStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staged: an operator voids the grant between the reversal's plan (units back to remaining)
+    and its write. The write is refused (the grant's ledger moved on) and the reversal, planned
+    again on the voided grant, records the units as expired: never back into a voided grant."""
+    ledger.record_usage("a", LANG_90, 300, "r1")
+    original = store.reversals.commit
+    voided: list[int] = []
+
+    def racing(commit: ReversalCommit) -> None:
+        if not voided:
+            voided.append(rival(ledger).void_grant(ActionAsk("act-1", "a", LANG_90, "ops", "abuse")).expired_quantity)
+        original(commit)
+
+    monkeypatch.setattr(store.reversals, "commit", racing)
+    result = ledger.reverse_usage("r1", "failed")
+    assert (voided, result.free_returned, result.free_expired) == ([MILLION - 300], 0, 300)
+    [grant] = ledger.grants("a")
+    assert (grant.status.value, grant.used, grant.remaining, grant.expired) == ("voided", 0, 0, MILLION)
+    entries = whole_ledger(ledger, "a", LANG_90)
+    assert [entry.kind for entry in entries] == [EntryKind.CLAIM, EntryKind.USAGE, EntryKind.VOID, EntryKind.REVERSAL]
+    assert_chained(entries, MILLION)
