@@ -545,6 +545,15 @@ def open_ledger(page: Page, model_name: str) -> Locator:
     return grant(page, model_name).locator(".ledger tbody tr")
 
 
+def send_operator_action(page: Page, action: str, reason: str, action_id: str | None = None) -> None:
+    """Fills the operator form's action, reason and (if given) action id, and sends it."""
+    page.get_by_label("Operator action", exact=True).select_option(label=action)
+    page.get_by_label("Reason for the action").fill(reason)
+    if action_id is not None:
+        page.get_by_label("Action id").fill(action_id)
+    page.get_by_role("button", name="Send operator action").click()
+
+
 CLAIMED = "Dec 1, 2026, 8:00 AM UTC"
 
 
@@ -662,8 +671,7 @@ def test_an_operator_extends_then_voids_a_grant(page: Page, stack: LocalStack, b
     expect(page.get_by_label("Action id")).not_to_have_value(generated)  # answered: a new key
 
     page.get_by_label("New expires_at (ISO-8601)").fill("2027-04-01T08:00:00Z")
-    page.get_by_label("Action id").fill("act-9f2")
-    page.get_by_role("button", name="Send operator action").click()
+    send_operator_action(page, "Extend the grant", "outage, ticket 4712", "act-9f2")
     expect(result).to_have_text(
         "Extended hunyuan-turbo of account console-operator: expires Apr 1, 2027, 8:00 AM UTC, "
         "was Mar 1, 2027, 8:00 AM UTC; ledger entry 3, action act-9f2."
@@ -697,13 +705,14 @@ def test_an_operator_extends_then_voids_a_grant(page: Page, stack: LocalStack, b
          "abuse, ticket 4711"]
     )  # fmt: skip
 
-    page.get_by_label("Reason for the action").fill("again")
-    page.get_by_role("button", name="Send operator action").click()
+    send_operator_action(page, "Void the grant", "again")
     again = operator(stack, "void", grant_of | {"action_id": "act-9f3", "reason": "again"})
     assert (again.status, again.body["code"]) == (409, "grant_not_voidable")
     expect(problem).to_have_text(again.body["detail"])
+    voided = stack.gateway("/v1/authorizations", {"account_id": "console-operator", "model_id": "hunyuan-turbo"})
+    assert (voided.status, voided.body["code"]) == (402, "free_quota_voided")
     invoke(page, "Hunyuan Turbo", 1)
-    expect(page.locator("#invoke-problem")).to_contain_text("void")
+    expect(page.locator("#invoke-problem")).to_have_text(voided.body["detail"])
 
 
 def test_a_screenshot_is_rewritten_only_when_it_changed_visually(browser: Browser) -> None:
