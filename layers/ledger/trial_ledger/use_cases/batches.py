@@ -96,7 +96,10 @@ class UsageBatches:
                 continue
             led.add(request.request_id)
             key = (request.account_id, request.model.model_id)
-            pending = Pending(request, uuid.uuid4().hex, self._context.snapshots.hold(request.request_id))
+            hold = self._context.snapshots.hold(request.request_id)
+            if hold is not None and hold.names_another_call(request.account_id, request.model.model_id):
+                hold = None  # v3.2: its put is refused with that hold, and the record answered as a conflict
+            pending = Pending(request, uuid.uuid4().hex, hold)
             groups.setdefault(key, deque()).append(_Lead(index, pending))
         return groups, followers
 
