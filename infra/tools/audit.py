@@ -45,7 +45,7 @@ class AuditReport:
 
 def audit() -> AuditReport:
     """Audit the table the ledger package is configured for (``TABLE_NAME``, endpoint)."""
-    from trial_ledger.dynamo.items import CallItem, ExpiryItem, GrantItem, ReversalItem, UsageItem
+    from trial_ledger.dynamo.items import ActionItem, CallItem, ExpiryItem, GrantItem, ReversalItem, UsageItem
     from trial_ledger.dynamo.keys import ledger_grant_key
     from trial_ledger.dynamo.store import LedgerStore
 
@@ -64,6 +64,8 @@ def audit() -> AuditReport:
         elif isinstance(item, ReversalItem):
             report.reversals += 1
             found[(item.account_id, item.model_id)].reversals.append(item)
+        elif isinstance(item, ActionItem):
+            found[(item.account_id, item.model_id)].actions.append(item)
     report.grants = len(grants)
     check_reversals((u for items in found.values() for u in items.usages),
                     (r for items in found.values() for r in items.reversals), report.violations)  # fmt: skip

@@ -26,14 +26,17 @@ class GrantItems:
     usages: list[Any] = field(default_factory=list)
     reversals: list[Any] = field(default_factory=list)
     expiry: Any | None = None
+    actions: list[Any] = field(default_factory=list)
+    """Operators' extensions and voids (R18)."""
 
     def unreversed_free(self) -> int:
         return sum(int(usage.free) for usage in self.usages if usage.reversed_at is None)
 
     def expired_by_entries(self) -> int:
-        """What its expiry item and the reversals past its validity recorded as expired."""
+        """What its expiry item, a void and the reversals past its validity recorded as expired."""
         expiry = int(self.expiry.quantity) if self.expiry is not None else 0
-        return expiry + sum(int(reversal.free_expired) for reversal in self.reversals)
+        voided = sum(int(action.quantity) for action in self.actions if action.action_kind == "void")
+        return expiry + voided + sum(int(reversal.free_expired) for reversal in self.reversals)
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,10 @@ def entries_of(items: GrantItems) -> list[Entry]:
     if items.expiry is not None:
         quantity = int(items.expiry.quantity)
         entries.append(Entry(items.expiry, "expiry", "expiry", (0, -quantity, quantity)))
+    for action in items.actions:  # an extension moves no balance; a void expires the remainder
+        quantity = int(action.quantity)
+        entries.append(Entry(action, action.action_kind, f"{action.action_kind} {action.action_id}",
+                             (0, -quantity, quantity)))  # fmt: skip
     return entries
 
 
@@ -104,7 +111,8 @@ def check_ledger(where: str, grant: Any, items: GrantItems, ledger_grant: str, v
     quota, count = int(grant.quota), 1 if grant.entries is None else int(grant.entries)
     numbered, unnumbered = [], []
     for entry in entries_of(items):
-        moves = entry.delta != (0, 0, 0)
+        # An operator's action is an entry whatever it moves (an extension moves no balance).
+        moves = entry.delta != (0, 0, 0) or entry.kind in ("extension", "void")
         if entry.sequence is None:
             if moves:
                 unnumbered.append(entry)

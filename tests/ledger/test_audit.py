@@ -6,7 +6,7 @@ from pynamodb.expressions.update import Action
 
 from infra.tools.audit import audit
 from tests.support import IMAGE, LANG_30, LANG_90, NO_TRIAL
-from trial_ledger import HoldAsk, Ledger, SwitchableClock, UsageAsk
+from trial_ledger import ActionAsk, HoldAsk, Ledger, SwitchableClock, UsageAsk
 from trial_ledger.dynamo.items import CallItem, GrantItem, ReversalItem, UsageItem
 from trial_ledger.dynamo.keys import CALL_SORT_KEY, REVERSAL_SORT_KEY, account_key, call_key, grant_sort_key
 
@@ -226,3 +226,17 @@ def test_a_grant_of_before_the_ledger_is_clean(ledger: Ledger, clock: Switchable
     report = audit()
     assert report.ok, report.violations
     assert report.ledger_entries == 2
+
+
+def test_a_ledger_with_operator_actions_is_clean(ledger: Ledger, clock: SwitchableClock) -> None:
+    """R18's entries: an extension (no balance moved) and a void (the remainder expired), beside
+    usage, a reversal on the voided grant and a hold its void ended."""
+    ledger.record_usage("a", LANG_90, 300, "r1")
+    ledger.hold(HoldAsk("a", LANG_90, "h1", 50))
+    ledger.extend_grant(ActionAsk("act-1", "a", LANG_90, "ops", "t"), clock.now() + timedelta(days=120))
+    ledger.void_grant(ActionAsk("act-2", "a", LANG_90, "ops", "t"))
+    ledger.reverse_usage("r1", "failed")
+    ledger.record_usage("a", IMAGE, 50, "r2")
+    ledger.void_grant(ActionAsk("act-3", "a", IMAGE, "ops", "t"))  # an exhausted grant: expires nothing
+    report = audit()
+    assert report.ok, report.violations
