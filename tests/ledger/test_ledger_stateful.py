@@ -42,6 +42,8 @@ from tests.support import AWS, CAMPAIGN_CLOSE, IMAGE, LANG_30, LANG_90, NO_TRIAL
 from trial_ledger import (
     Account,
     AccountNotActivated,
+    ActionAsk,
+    ActionResult,
     AdmissionRefused,
     Alerts,
     AlertsSource,
@@ -54,11 +56,15 @@ from trial_ledger import (
     ExpiryReport,
     FundingSource,
     Grant,
+    GrantNotExtendable,
+    GrantNotFound,
+    GrantNotVoidable,
     GrantStatus,
     HoldAsk,
     HoldNotFound,
     HoldResult,
     HoldStatus,
+    InvalidRequest,
     Ledger,
     LedgerEntry,
     ModelSpec,
@@ -139,6 +145,8 @@ class ModelEntry:
     balances: Balances
     request_id: str | None = None
     reason: str | None = None
+    action_id: str | None = None
+    actor: str | None = None
 
 
 @dataclass
@@ -156,13 +164,16 @@ class ModelGrant:
     """request_id -> (units, until) of holds with units that were neither settled nor released."""
     journal: list[ModelEntry] = field(default_factory=list)
     """Its ledger's entries after the claim (entry 1), oldest first."""
+    voided_at: datetime | None = None
 
     def balances(self) -> Balances:
         """The raw balances (before the nightly run, past expires_at the remainder is still here)."""
         return Balances(self.used, self.remaining, self.expired)
 
-    def enter(self, kind: EntryKind, at: datetime, request_id: str | None = None, reason: str | None = None) -> None:
-        self.journal.append(ModelEntry(kind, at, self.balances(), request_id, reason))
+    def enter(self, kind: EntryKind, at: datetime, request_id: str | None = None, reason: str | None = None,
+              action: tuple[str, str] | None = None) -> None:  # fmt: skip
+        action_id, actor = action if action else (None, None)
+        self.journal.append(ModelEntry(kind, at, self.balances(), request_id, reason, action_id, actor))
 
     def ledger(self) -> list[LedgerEntry]:
         """R19: the claim, then every entry, each with the balances after it and its delta."""
@@ -174,20 +185,28 @@ class ModelGrant:
             delta = Balances(
                 after.used - before.used, after.remaining - before.remaining, after.expired - before.expired
             )
-            entries.append(LedgerEntry(sequence, entry.kind, iso_z(entry.at), entry.request_id, None, None,
-                                       entry.reason, delta, after))  # fmt: skip
+            entries.append(LedgerEntry(sequence, entry.kind, iso_z(entry.at), entry.request_id, entry.action_id,
+                                       entry.actor, entry.reason, delta, after))  # fmt: skip
             before = after
         return entries
 
     def past_expiry(self, now: datetime) -> bool:
         return now >= self.expires_at
 
+    def unusable(self, now: datetime) -> bool:
+        """Past its validity (R5) or voided (R18)."""
+        return self.past_expiry(now) or self.voided_at is not None
+
     def usable(self, now: datetime) -> int:
-        return 0 if self.past_expiry(now) else self.remaining
+        return 0 if self.unusable(now) else self.remaining
+
+    def voided_hold(self, hold: ModelHold) -> bool:
+        """The hold held units and was live when the grant was voided: it ended voided (R18)."""
+        return self.voided_at is not None and hold.result.held > 0 and self.voided_at < hold.expires_at
 
     def held(self, now: datetime, except_request: str | None = None) -> int:
         """What live holds reserve (a hold reserves until its ``until``, exclusive)."""
-        if self.past_expiry(now):
+        if self.unusable(now):
             return 0
         return sum(units for rid, (units, until) in self.entries.items() if now < until and rid != except_request)
 
@@ -197,7 +216,9 @@ class ModelGrant:
     def view(self, now: datetime) -> Grant:
         """The effective grant at ``now`` (R5: past expiry it reads expired with nothing left)."""
         remaining, expired = self.remaining, self.expired
-        if self.past_expiry(now):
+        if self.voided_at is not None:
+            status = GrantStatus.VOIDED
+        elif self.past_expiry(now):
             status = GrantStatus.EXPIRED
             remaining, expired = 0, expired + remaining
         elif remaining == 0:
@@ -298,6 +319,7 @@ class QuotaModel:
         self.grants: dict[tuple[str, str], ModelGrant] = {}
         self.usages: dict[str, ModelUsage] = {}
         self.holds: dict[str, ModelHold] = {}
+        self.actions: dict[str, tuple[tuple[EntryKind, ActionAsk, datetime | None], ActionResult]] = {}
 
     @staticmethod
     def campaign_open(now: datetime) -> bool:
@@ -382,6 +404,8 @@ class QuotaModel:
         reason: StopReason | None = None
         if grant is None:
             reason = StopReason.NO_FREE_QUOTA
+        elif grant.voided_at is not None:
+            reason = StopReason.VOIDED
         elif grant.past_expiry(now):
             reason = StopReason.EXPIRED
         elif grant.remaining == 0:
@@ -418,7 +442,9 @@ class QuotaModel:
                 grant.enter(EntryKind.USAGE, now, request_id)
         hold = self.holds.get(request_id)
         if hold is not None and hold.status is HoldStatus.OPEN and now < hold.expires_at:
-            hold.status = HoldStatus.SETTLED  # R14: settled in the same write (a hold of 0 units too)
+            # R14: settled in the same write (a hold of 0 units too), unless its grant's void ended it
+            voided = grant is not None and grant.voided_hold(hold)
+            hold.status = HoldStatus.VOIDED if voided else HoldStatus.SETTLED
         rest = body.quantity - free
         postpaid = self.accounts[body.account_id].postpaid
         billable = rest if postpaid else 0
@@ -464,7 +490,7 @@ class QuotaModel:
         returned = expired = 0
         if usage.free:
             grant = self.grants[usage.body.account_id, usage.body.model_id]
-            returned, expired = (0, usage.free) if grant.past_expiry(now) else (usage.free, 0)
+            returned, expired = (0, usage.free) if grant.unusable(now) else (usage.free, 0)
             grant.used -= usage.free
             grant.remaining += returned
             grant.expired += expired
@@ -502,6 +528,11 @@ class QuotaModel:
         hold = self.holds[request_id]
         if hold.status is not HoldStatus.OPEN:
             return hold.status
+        grant = self.grants.get((hold.ask.account_id, hold.ask.model_id))
+        if grant is not None and grant.voided_hold(hold):  # it ended with its grant's void (R18)
+            if now < hold.expires_at:
+                hold.status = HoldStatus.VOIDED  # the release closes its item so
+            return HoldStatus.VOIDED
         if now >= hold.expires_at:  # a usage after it timed out was plain usage: it ended expired
             return HoldStatus.EXPIRED
         hold.status = HoldStatus.RELEASED
@@ -514,10 +545,41 @@ class QuotaModel:
         closed = [hold for hold in self.holds.values()
                   if hold.status is HoldStatus.OPEN and hold.result.held and hold.expires_at <= as_of]  # fmt: skip
         for hold in closed:
-            hold.status = HoldStatus.EXPIRED
             grant = self.grants[hold.ask.account_id, hold.ask.model_id]
+            hold.status = HoldStatus.VOIDED if grant.voided_hold(hold) else HoldStatus.EXPIRED
             grant.entries.pop(hold.ask.request_id, None)
         return len(closed), sum(hold.result.held for hold in closed)
+
+    def act(
+        self, kind: EntryKind, ask: ActionAsk, expires_at: datetime | None, now: datetime
+    ) -> ActionResult | type[Exception]:
+        """R18: an extension (a later expires_at, at most 366 days after the claim) or a void (the
+        remainder expired now, live holds ended) of a grant neither expired nor voided, once per
+        action_id (the same body answers the first, another one is a conflict)."""
+        body = (kind, ask, expires_at)
+        if (recorded := self.actions.get(ask.action_id)) is not None:
+            return replace(recorded[1], replayed=True) if recorded[0] == body else RequestIdConflict
+        grant = self.grants.get((ask.account_id, ask.model_id))
+        if grant is None:
+            return GrantNotFound
+        if grant.unusable(now):
+            return GrantNotExtendable if kind is EntryKind.EXTENSION else GrantNotVoidable
+        previous, expired = grant.expires_at, 0
+        if kind is EntryKind.EXTENSION:
+            assert expires_at is not None
+            if expires_at <= grant.expires_at or expires_at > grant.claimed_at + timedelta(days=366):
+                return InvalidRequest
+            grant.expires_at = expires_at
+        else:
+            expired = grant.remaining
+            grant.expired, grant.remaining, grant.voided_at = grant.expired + expired, 0, now
+            grant.entries.clear()
+        grant.enter(kind, now, reason=ask.reason, action=(ask.action_id, ask.actor))
+        result = ActionResult(ask.action_id, kind, ask.account_id, ask.model_id, ask.actor, ask.reason,
+                              iso_z(now), len(grant.journal) + 1, iso_z(previous), iso_z(grant.expires_at),
+                              expired, False)  # fmt: skip
+        self.actions[ask.action_id] = (body, result)
+        return result
 
     def usage_of(self, account_id: str, model_id: str | None) -> list[ModelUsage]:
         return [
@@ -953,6 +1015,41 @@ class LedgerMachine(RuleBasedStateMachine):
         target = closing[pick % len(closing)] + timedelta(milliseconds=offset_ms)
         if target > self.now:
             self.clock.advance(target - self.now)
+
+    # -- operator actions (R18) ------------------------------------------------------------
+
+    @rule(account=st.sampled_from(ACCOUNTS), model_id=st.sampled_from(USAGE_MODELS),
+          days=st.sampled_from([-1, 0, 1, 30, 365, 366, 367]), action=st.sampled_from(["act-1", "act-2", "act-3"]),
+          actor=st.sampled_from(["ops:a", "ops:b"]))  # fmt: skip
+    def extend(self, account: str, model_id: str, days: int, action: str, actor: str) -> None:
+        """An extension to ``days`` after the grant's claim (or, for -1 and 0, to before or at its
+        own expires_at): a later expiry up to 366 days, else refused; an action_id used before
+        answers its first action, or conflicts."""
+        grant = self.model.grants.get((account, model_id))
+        base = grant.claimed_at if grant is not None and days > 1 else (grant.expires_at if grant else self.now)
+        expires_at = base + timedelta(days=days) if days > 1 else base + timedelta(milliseconds=days)
+        self._act(EntryKind.EXTENSION, ActionAsk(action, account, model_id, actor, "ticket"), expires_at)
+
+    @rule(account=st.sampled_from(ACCOUNTS), model_id=st.sampled_from(USAGE_MODELS),
+          action=st.sampled_from(["act-1", "act-4", "act-5"]), actor=st.sampled_from(["ops:a", "ops:b"]))  # fmt: skip
+    def void(self, account: str, model_id: str, action: str, actor: str) -> None:
+        self._act(EntryKind.VOID, ActionAsk(action, account, model_id, actor, "abuse"), None)
+
+    def _act(self, kind: EntryKind, ask: ActionAsk, expires_at: datetime | None) -> None:
+        expected = self.model.act(kind, ask, expires_at, self.now)
+
+        def call() -> ActionResult:
+            if expires_at is not None:
+                return self.ledger.extend_grant(ask, expires_at)
+            return self.ledger.void_grant(ask)
+
+        if isinstance(expected, type):
+            event(f"{kind.value}: {expected.__name__}")
+            with pytest.raises(expected):
+                call()
+            return
+        event(f"{kind.value}: {'replayed' if expected.replayed else 'done'}")
+        assert call() == expected
 
     @rule(limit=st.integers(1, 4))
     def read_ledgers_by(self, limit: int) -> None:
