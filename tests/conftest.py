@@ -36,7 +36,7 @@ from botocore.client import BaseClient
 from moto import mock_aws
 
 from infra.local.template import create_ledger_table
-from infra.testing import dynamo_limits, moto_transactions
+from infra.testing import dynamo_limits, moto_speed, moto_transactions
 from tests.support import AWS, CAMPAIGN_CLOSE, START, DynamoCalls
 from trial_ledger import Ledger, SwitchableClock
 from trial_ledger.config.catalog import default_catalog_document, parse_catalog
@@ -46,6 +46,7 @@ from trial_ledger.retry import Backoff
 TABLE_NAME = os.environ["TABLE_NAME"]
 moto_transactions.install()
 dynamo_limits.install()  # every moto of the suite refuses what DynamoDB refuses
+moto_speed.install()  # and answers as moto does, faster (infra/testing/moto_speed.py)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from infra.local.routes import stream_sources
 from infra.local.streams import StreamPoller
 from infra.local.template import LEDGER_TABLE, create_ledger_table
-from infra.testing import dynamo_limits, moto_transactions
+from infra.testing import dynamo_limits, moto_speed, moto_transactions
 
 
 class _QuietRequestHandler(MotoRequestHandler):
@@ -27,6 +27,7 @@ class EmbeddedDynamoDB:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         moto_transactions.install()
         dynamo_limits.install()  # refuses what DynamoDB refuses (items over 400 KB, ...)
+        moto_speed.install()  # the same answers, serialized in a fraction of the time
         # threaded=False: the server takes the next request only when the last one is answered.
         self._server: BaseWSGIServer = make_server(
             host, port, DomainDispatcherApplication(create_backend_app), threaded=False,

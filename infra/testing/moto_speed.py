@@ -1,0 +1,205 @@
+"""Make moto's per-request work cheaper without changing a byte of what it answers.
+
+Used by the tests' in-process moto and by the embedded DynamoDB of the local stack, where moto's own
+overhead was most of the server's time (``make test``'s longest test spends its minutes there):
+
+- **Attribute values.** moto (5.1+) serializes every response by walking the botocore model: for
+  each of the 10 members of each ``AttributeValue`` (an item's every attribute, every element of a
+  map or list) it tries six alias providers. An item image of 2 KB takes milliseconds, and a
+  stream's GetRecords carries two per record. ``install()`` serializes a DynamoDB or DynamoDB
+  Streams ``AttributeValue`` that is a plain dict of the usual types directly, to what the generic
+  walk produces (``tests/meta/test_moto_speed.py`` compares the two); anything else (an unknown
+  member, an unusual type, a response transformer registered) still takes the generic walk.
+- **Update expressions.** moto parses an UpdateExpression twice per update (the handler checks
+  its names, the backend applies it) and its validator deep-copies the tree with ``copy``'s
+  generic reduce protocol, then walks it once per check, rebuilding each walker's table of node
+  types at every node. A parsed expression is kept by its text (moto never changes one: its
+  validator works on its own copy), a tree is copied node by node, and a walker's table is built
+  once per walker.
+- **Per request.** moto's server lists its package directory (``os.listdir`` and an ``isdir`` per
+  service, about 200) to find the backend by host, and lists a handler's methods with
+  ``inspect.getmembers``, on every request; neither changes while the process runs, so each is
+  read once.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from collections.abc import Callable, Iterable
+from enum import Enum
+from typing import Any
+
+import moto.backends as moto_backends
+import moto.core.responses as moto_responses
+from moto.core.serialize import BaseJSONSerializer
+from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+
+SERVICES = frozenset({"dynamodb", "dynamodbstreams"})
+"""The services whose ``AttributeValue`` shape is DynamoDB's (the same name in both models)."""
+
+
+class _Unusual(Exception):
+    """A value the fast path does not handle: the generic walk serializes it."""
+
+
+def _string(raw: Any) -> Any:
+    """As moto's ``_serialize_type_string``."""
+    if isinstance(raw, Enum):
+        raw = raw.value
+    if not isinstance(raw, str):
+        raise _Unusual
+    return raw
+
+
+def _strings(raw: Any, blob: Callable[[Any], str]) -> list[Any]:
+    if not isinstance(raw, list):
+        raise _Unusual
+    return [_string(element) for element in raw]
+
+
+def _map(raw: Any, blob: Callable[[Any], str]) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise _Unusual
+    return {name: attribute_value(element, blob) for name, element in raw.items()}
+
+
+def _list(raw: Any, blob: Callable[[Any], str]) -> list[Any]:
+    if not isinstance(raw, list):
+        raise _Unusual
+    return [attribute_value(element, blob) for element in raw]
+
+
+def _boolean(raw: Any, blob: Callable[[Any], str]) -> bool:
+    if not isinstance(raw, bool):
+        raise _Unusual
+    return raw
+
+
+def _binary(raw: Any, blob: Callable[[Any], str]) -> str:
+    if not isinstance(raw, bytes | str):
+        raise _Unusual
+    return blob(raw)
+
+
+def _binaries(raw: Any, blob: Callable[[Any], str]) -> list[str]:
+    if not isinstance(raw, list):
+        raise _Unusual
+    return [_binary(element, blob) for element in raw]
+
+
+MEMBERS: dict[str, Callable[[Any, Callable[[Any], str]], Any]] = {
+    "S": lambda raw, blob: _string(raw), "N": lambda raw, blob: _string(raw), "SS": _strings, "NS": _strings,
+    "B": _binary, "BS": _binaries, "M": _map, "L": _list, "BOOL": _boolean, "NULL": _boolean,
+}  # fmt: skip
+"""How each member of DynamoDB's ``AttributeValue`` is written."""
+
+
+def attribute_value(value: Any, blob: Callable[[Any], str]) -> dict[str, Any]:
+    """An ``AttributeValue`` as moto's JSON serializer writes it: only the members of the shape
+    that are present and not None, strings as they are, blobs base64-encoded by ``blob``."""
+    if not isinstance(value, dict):
+        raise _Unusual
+    out: dict[str, Any] = {}
+    for kind, raw in value.items():
+        if raw is not None:
+            if (write := MEMBERS.get(kind)) is None:
+                raise _Unusual
+            out[kind] = write(raw, blob)
+    return out
+
+
+def _fast_structure(original: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(original)
+    def serialize_structure(self: BaseJSONSerializer, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if (
+            key
+            and value is not None
+            and shape.name == "AttributeValue"
+            and self.service_model.service_name in SERVICES
+            and not getattr(self._value_picker, "response_transformers", None)
+        ):
+            try:
+                converted = attribute_value(value, self._base64)
+            except _Unusual:
+                pass
+            else:
+                self._default_serialize(serialized, converted, shape, key)
+                return
+        original(self, serialized, value, shape, key)
+
+    serialize_structure._attribute_values = True  # type: ignore[attr-defined]
+    return serialize_structure
+
+
+def copy_node(node: Node, memo: dict[int, Any]) -> Node:
+    """``copy.deepcopy`` of an expression's node, as its reduce protocol would copy it (a new
+    instance of the class, its attributes deep-copied through the same memo), without the protocol."""
+    cls: Any = type(node)
+    copied = cls.__new__(cls)
+    memo[id(node)] = copied
+    attributes = copied.__dict__
+    for name, value in node.__dict__.items():
+        if value is None or type(value) is str:
+            attributes[name] = value
+        elif type(value) is list and id(value) not in memo:
+            elements: list[Any] = []
+            memo[id(value)] = elements
+            elements.extend(copy.deepcopy(element, memo) for element in value)
+            attributes[name] = elements
+        else:
+            attributes[name] = copy.deepcopy(value, memo)
+    return copied
+
+
+def _processing_map(self: DepthFirstTraverser) -> dict[type, Callable[[Node], Node]]:
+    table: dict[type, Callable[[Node], Node]] | None = self.__dict__.get("_speed_map")
+    if table is None:
+        table = self.__dict__["_speed_map"] = type(self)._processing_map(self)
+    return table
+
+
+def _nodes_to_be_processed(self: DepthFirstTraverser) -> tuple[type, ...]:
+    types: tuple[type, ...] | None = self.__dict__.get("_speed_types")
+    if types is None:
+        types = self.__dict__["_speed_types"] = tuple(_processing_map(self))
+    return types
+
+
+def _process(self: DepthFirstTraverser, node: Node) -> Node | None:
+    for class_key, processor in _processing_map(self).items():
+        if isinstance(node, class_key):
+            return processor(node)
+    return None
+
+
+def _parsed_once(parse: Callable[[type, str], Node]) -> Any:
+    """``UpdateExpressionParser.make``, each text parsed once (an error is raised again each time)."""
+    cached = functools.lru_cache(maxsize=1024)(lambda expression: parse(UpdateExpressionParser, expression))
+
+    def make(cls: type, expression: str) -> Node:
+        return cached(expression) if cls is UpdateExpressionParser else parse(cls, expression)
+
+    return classmethod(make)
+
+
+def install() -> None:
+    """Patch moto in this process; idempotent."""
+    if getattr(BaseJSONSerializer._serialize_type_structure, "_attribute_values", False):
+        return
+    BaseJSONSerializer._serialize_type_structure = _fast_structure(  # type: ignore[method-assign]
+        BaseJSONSerializer._serialize_type_structure
+    )
+    modules: tuple[str, ...] = tuple(moto_backends.list_of_moto_modules())
+
+    def list_of_moto_modules() -> Iterable[str]:
+        return iter(modules)
+
+    moto_backends.list_of_moto_modules = list_of_moto_modules
+    method_names = functools.cache(vars(moto_responses)["method_names_from_class"])
+    setattr(moto_responses, "method_names_from_class", method_names)  # noqa: B010 (not exported)
+    UpdateExpressionParser.make = _parsed_once(UpdateExpressionParser.make.__func__)
+    Node.__deepcopy__ = copy_node
+    DepthFirstTraverser.nodes_to_be_processed = _nodes_to_be_processed
+    DepthFirstTraverser.process = _process
