@@ -984,6 +984,25 @@ class LedgerMachine(RuleBasedStateMachine):
                 self.clock.advance(target - self.now)
         self._reverse(request_id, reason)
 
+    @precondition(lambda self: any(grant.expires_at > self.now for grant in self.model.grants.values()))
+    @rule(target=recorded, pick=st.integers(0, 7), hours_before=st.integers(1, 160), quantity=QUANTITIES,
+          reason=st.sampled_from(REASONS), offset_ms=st.sampled_from([-1, 0, 1]))  # fmt: skip
+    def use_before_expiry_and_reverse_after(
+        self, pick: int, hours_before: int, quantity: int, reason: str, offset_ms: int
+    ) -> str:
+        """A usage shortly before a pending grant's expires_at, reversed just before, at or after
+        it, within its window: past it the units are recorded as expired at once (R17)."""
+        pending = sorted((grant for grant in self.model.grants.values() if grant.expires_at > self.now),
+                         key=lambda grant: (grant.expires_at, grant.account_id, grant.model_id))  # fmt: skip
+        grant = pending[pick % len(pending)]
+        if (start := grant.expires_at - timedelta(hours=hours_before)) > self.now:
+            self.clock.advance(start - self.now)
+        request_id = self._record_usage(grant.account_id, grant.model_id, quantity, None)
+        if (target := grant.expires_at + timedelta(milliseconds=offset_ms)) > self.now:
+            self.clock.advance(target - self.now)
+        self._reverse(request_id, reason)
+        return request_id
+
     @rule(request_id=held, reason=st.sampled_from(REASONS))
     def reverse_a_holds_request_id(self, request_id: str, reason: str) -> None:
         """A hold alone is not a usage (404); once its usage is recorded, it is reversed as any."""
