@@ -7,6 +7,8 @@ PYTHON_FOR_VENV ?= $(shell infra/find-python.sh)
 SAM_VENV ?= .venv-sam
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 CHECKOV_VENV ?= .venv-checkov
+# Put before each check's commands: make test runs the checks at a lower priority beside the suite.
+NICE ?=
 
 .PHONY: run test lint typecheck unit venv browser clean openapi sam-check scan audit bench mutation mutation-gate
 
@@ -31,9 +33,9 @@ run: venv
 	$(BIN)/python -m infra.local.api
 
 lint: venv
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/cfn-lint template.yaml
+	$(NICE) $(BIN)/ruff check .
+	$(NICE) $(BIN)/ruff format --check .
+	$(NICE) $(BIN)/cfn-lint template.yaml
 
 # Check R11 over a whole table: the local stack's (ENDPOINT=http://127.0.0.1:PORT of its DynamoDB,
 # printed by make run) or a deployed one (TABLE=name, AWS credentials from the environment).
@@ -49,7 +51,7 @@ openapi: venv
 	PYTHONPATH=layers/ledger:layers/edge:functions/claim:functions/consume $(BIN)/python -m infra.tools.openapi
 
 typecheck: venv
-	$(BIN)/mypy
+	$(NICE) $(BIN)/mypy
 
 unit: venv browser
 	CHROMIUM=$(CHROMIUM) $(BIN)/pytest
@@ -62,7 +64,7 @@ mutation: venv
 	$(BIN)/python -m infra.tools.mutation --verbose
 
 mutation-gate: venv
-	$(BIN)/python -m infra.tools.mutation
+	$(NICE) $(BIN)/python -m infra.tools.mutation
 
 $(SAM_VENV)/.installed: requirements-sam.txt
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON_FOR_VENV) -m venv $(SAM_VENV)
@@ -73,13 +75,13 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 # sam validate --lint, sam build (needs python3.13 on PATH: skipped with a message where the
 # machine has none), then import every built function from the artifact alone.
 sam-check: venv $(SAM_VENV)/.installed
-	$(SAM) validate --lint --template template.yaml --region us-east-1
+	$(NICE) $(SAM) validate --lint --template template.yaml --region us-east-1
 	@runtime=$$(infra/find-python.sh --runtime 2>/dev/null) || { \
 	  echo "sam-check: SKIPPED sam build: no python3.13 on this machine (pyenv install 3.13 to run it)"; exit 0; }; \
 	  mkdir -p .aws-sam; \
-	  PATH="$$(dirname $$runtime):$$PATH" $(SAM) build --template template.yaml --build-dir .aws-sam/build \
+	  PATH="$$(dirname $$runtime):$$PATH" $(NICE) $(SAM) build --template template.yaml --build-dir .aws-sam/build \
 	    --cache-dir .aws-sam/cache --cached >.aws-sam/build.log 2>&1 || { cat .aws-sam/build.log; exit 1; }; \
-	  $(BIN)/python -m infra.tools.check_build .aws-sam/build $$runtime
+	  $(NICE) $(BIN)/python -m infra.tools.check_build .aws-sam/build $$runtime
 
 # Checkov, in its own virtual environment (it pins libraries of its own), offline, over
 # template.yaml with the skips and their reasons in .checkov.yaml.
@@ -90,12 +92,17 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	@touch $@
 
 scan: $(CHECKOV_VENV)/.installed
-	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
+	BC_SKIP_MAPPING=TRUE $(NICE) $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
 
-# The suite (unit) is one process and takes most of the time; the checks run beside it on the
-# machine's second core, each one's output kept together (a failure of any fails the target).
-test: venv browser
-	$(MAKE) --no-print-directory -j2 --output-sync=target unit lint scan typecheck mutation-gate sam-check
+# First the three virtual environments, side by side (an install is mostly one core of pip), and
+# the browser. Then the suite (unit), which takes most of the time, with the checks beside it on
+# the machine's second core, each one's output kept together (a failure of any fails the target).
+# The checks run at a lower priority (nice): the suite's local stack (a server, its containers)
+# gets a second core whenever it can use one, and the checks take the rest.
+test:
+	$(MAKE) --no-print-directory -j3 --output-sync=target venv $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed browser
+	$(MAKE) --no-print-directory -j2 --output-sync=target unit lint scan typecheck mutation-gate sam-check \
+	  NICE="nice -n 10"
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .mypy_cache .pytest_cache .ruff_cache .hypothesis .mutmut

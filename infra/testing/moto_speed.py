@@ -14,8 +14,9 @@ overhead was most of the server's time (``make test``'s longest test spends its 
   its names, the backend applies it) and its validator deep-copies the tree with ``copy``'s
   generic reduce protocol, then walks it once per check, rebuilding each walker's table of node
   types at every node. A parsed expression is kept by its text (moto never changes one: its
-  validator works on its own copy), a tree is copied node by node, and a walker's table is built
-  once per walker.
+  validator works on its own copy), a tree is copied node by node, a walker's table is built
+  once per walker, and a node's type tests (``isinstance`` of ``ABCMeta`` classes, millions per
+  run) are answered from the class, remembered.
 - **Per request.** moto's server lists its package directory (``os.listdir`` and an ``isdir`` per
   service, about 200) to find the backend by host, and lists a handler's methods with
   ``inspect.getmembers``, on every request; neither changes while the process runs, so each is
@@ -26,14 +27,20 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from enum import Enum
 from typing import Any
 
 import moto.backends as moto_backends
 import moto.core.responses as moto_responses
 from moto.core.serialize import BaseJSONSerializer
-from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
+    DepthFirstTraverser,
+    Expression,
+    Node,
+    UpdateExpressionFunction,
+)
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 
 SERVICES = frozenset({"dynamodb", "dynamodbstreams"})
@@ -129,7 +136,6 @@ def _fast_structure(original: Callable[..., None]) -> Callable[..., None]:
                 return
         original(self, serialized, value, shape, key)
 
-    serialize_structure._attribute_values = True  # type: ignore[attr-defined]
     return serialize_structure
 
 
@@ -153,6 +159,35 @@ def copy_node(node: Node, memo: dict[int, Any]) -> Node:
     return copied
 
 
+_SUBCLASSES: dict[tuple[type, type | tuple[type, ...]], bool] = {}
+
+
+def _is(cls: type, bases: type | tuple[type, ...]) -> bool:
+    """``issubclass``, remembered: what ``isinstance`` answers for an instance of ``cls``. moto's
+    node classes are ``ABCMeta`` classes, whose ``isinstance`` goes through the ABC machinery at
+    every call; none has a virtual subclass, so the answer depends on the class alone."""
+    try:
+        return _SUBCLASSES[cls, bases]
+    except KeyError:
+        answer = _SUBCLASSES[cls, bases] = issubclass(cls, bases)
+        return answer
+
+
+_NESTING = (Expression, UpdateExpressionFunction)
+
+
+def _find_clauses(self: Node, clause_types: list[type]) -> list[Node]:
+    """moto's ``Node.find_clauses``: the children of exactly these types, and those nested in an
+    expression or a function, in order."""
+    clauses: list[Node] = []
+    for child in self.children or []:
+        if type(child) in clause_types:
+            clauses.append(child)
+        elif _is(type(child), _NESTING):
+            clauses.extend(child.find_clauses(clause_types))
+    return clauses
+
+
 def _processing_map(self: DepthFirstTraverser) -> dict[type, Callable[[Node], Node]]:
     table: dict[type, Callable[[Node], Node]] | None = self.__dict__.get("_speed_map")
     if table is None:
@@ -169,9 +204,26 @@ def _nodes_to_be_processed(self: DepthFirstTraverser) -> tuple[type, ...]:
 
 def _process(self: DepthFirstTraverser, node: Node) -> Node | None:
     for class_key, processor in _processing_map(self).items():
-        if isinstance(node, class_key):
+        if _is(type(node), class_key):
             return processor(node)
     return None
+
+
+def _traverse_node_recursively(self: DepthFirstTraverser, node: Any, child_id: int = -1) -> Any:
+    """moto's depth-first walk (children first, then the node if the walker processes its type,
+    put back in its parent's place), with the type tests remembered."""
+    if _is(type(node), Node):
+        parent_node = node.parent
+        if node.children is not None:
+            for index, child_node in enumerate(node.children):
+                self.pre_processing_of_child(node, index)
+                self.traverse_node_recursively(child_node, index)
+        if _is(type(node), self.nodes_to_be_processed()):
+            node = self.process(node)
+            node.parent = parent_node
+            if parent_node:
+                parent_node.children[child_id] = node
+    return node
 
 
 def _parsed_once(parse: Callable[[type, str], Node]) -> Any:
@@ -184,22 +236,51 @@ def _parsed_once(parse: Callable[[type, str], Node]) -> Any:
     return classmethod(make)
 
 
-def install() -> None:
-    """Patch moto in this process; idempotent."""
-    if getattr(BaseJSONSerializer._serialize_type_structure, "_attribute_values", False):
-        return
-    BaseJSONSerializer._serialize_type_structure = _fast_structure(  # type: ignore[method-assign]
-        BaseJSONSerializer._serialize_type_structure
-    )
+def _patches() -> list[tuple[Any, str, Any]]:
+    """Each patch: where, what name, the new value (built from moto's own where it wraps it)."""
     modules: tuple[str, ...] = tuple(moto_backends.list_of_moto_modules())
 
     def list_of_moto_modules() -> Iterable[str]:
         return iter(modules)
 
-    moto_backends.list_of_moto_modules = list_of_moto_modules
-    method_names = functools.cache(vars(moto_responses)["method_names_from_class"])
-    setattr(moto_responses, "method_names_from_class", method_names)  # noqa: B010 (not exported)
-    UpdateExpressionParser.make = _parsed_once(UpdateExpressionParser.make.__func__)
-    Node.__deepcopy__ = copy_node
-    DepthFirstTraverser.nodes_to_be_processed = _nodes_to_be_processed
-    DepthFirstTraverser.process = _process
+    serialize_structure = _fast_structure(BaseJSONSerializer._serialize_type_structure)
+    return [
+        (BaseJSONSerializer, "_serialize_type_structure", serialize_structure),
+        (moto_backends, "list_of_moto_modules", list_of_moto_modules),
+        (moto_responses, "method_names_from_class", functools.cache(vars(moto_responses)["method_names_from_class"])),
+        (UpdateExpressionParser, "make", _parsed_once(UpdateExpressionParser.make.__func__)),
+        (Node, "__deepcopy__", copy_node),
+        (Node, "find_clauses", _find_clauses),
+        (DepthFirstTraverser, "nodes_to_be_processed", _nodes_to_be_processed),
+        (DepthFirstTraverser, "process", _process),
+        (DepthFirstTraverser, "traverse_node_recursively", _traverse_node_recursively),
+    ]  # fmt: skip
+
+
+_ABSENT = object()
+_INSTALLED: list[tuple[Any, str, Any, Any]] = []
+"""(where, name, moto's own value or _ABSENT, ours) of each patch installed."""
+
+
+def install() -> None:
+    """Patch moto in this process; idempotent."""
+    if _INSTALLED:
+        return
+    for where, name, ours in _patches():
+        _INSTALLED.append((where, name, vars(where).get(name, _ABSENT), ours))
+        setattr(where, name, ours)
+
+
+@contextmanager
+def moto_as_it_is() -> Iterator[None]:
+    """moto without these patches, for the tests that compare the two (not thread-safe)."""
+    for where, name, original, _ in _INSTALLED:
+        if original is _ABSENT:
+            delattr(where, name)
+        else:
+            setattr(where, name, original)
+    try:
+        yield
+    finally:
+        for where, name, _, ours in _INSTALLED:
+            setattr(where, name, ours)

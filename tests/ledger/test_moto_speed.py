@@ -1,6 +1,7 @@
-"""moto's short cuts (infra/testing/moto_speed.py) answer exactly what moto's generic serializer
-answers: item images of every attribute type, through DynamoDB's and DynamoDB Streams' operations;
-and values the short cut does not know still take the generic walk."""
+"""moto's short cuts (infra/testing/moto_speed.py) answer exactly what moto answers without them:
+item images of every attribute type serialized as moto's generic walk does, through DynamoDB's and
+DynamoDB Streams' operations (values the short cut does not know still take the walk); update
+expressions parsed, copied, validated and applied, or refused, alike."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import copy
 import json
 from typing import Any
 
+from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto.core.responses import ActionResult
@@ -16,10 +18,10 @@ from moto.core.serialize import BaseJSONSerializer, JSONSerializer, XFormedAttri
 from moto.core.utils import get_service_model
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.utilities import dynamo_to_dict
-from moto.dynamodb.parsing.ast_nodes import Node  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 
 from infra.testing import moto_speed
+from tests.conftest import TABLE_NAME
 
 moto_speed.install()  # as tests/conftest.py does: idempotent
 
@@ -117,16 +119,53 @@ def shape(node: Any, seen: dict[int, int] | None = None) -> Any:
     return type(node).__name__, seen[id(node)], attributes
 
 
-def test_expression_trees_are_copied_as_deepcopy_copies_them() -> None:
+def test_expression_trees_are_parsed_once_and_copied_as_deepcopy_copies_them() -> None:
     for expression in EXPRESSIONS:
         tree = UpdateExpressionParser.make(expression)
-        assert UpdateExpressionParser.make(expression) is tree  # parsed once
+        assert UpdateExpressionParser.make(expression) is tree
         fast = copy.deepcopy(tree)
-        del Node.__deepcopy__  # copy's generic reduce protocol
-        try:
+        with moto_speed.moto_as_it_is():
+            assert UpdateExpressionParser.make(expression) is not tree
             generic = copy.deepcopy(tree)
-        finally:
-            Node.__deepcopy__ = moto_speed.copy_node
         assert shape(fast) == shape(generic) == shape(tree)
         assert fast is not tree
         assert fast.children[0] is not tree.children[0]
+
+
+ITEM = {"n": {"N": "5"}, "m": {"M": {"1796083620": {"N": "2"}}}, "l": {"L": [{"S": "a"}, {"S": "b"}, {"N": "1"}]},
+        "s": {"SS": ["x", "y"]}, "s2": {"SS": ["x", "w"]}, "t": {"S": "text"}}  # fmt: skip
+UPDATES: list[tuple[str, dict[str, str], dict[str, Any]]] = [
+    ("SET #n = #n + :a, #m.#p = if_not_exists (#m.#p, :z) + :a, #t = :t",
+     {"#n": "n", "#m": "m", "#p": "1796083620", "#t": "t"}, {":a": {"N": "3"}, ":z": {"N": "0"}, ":t": {"S": "u"}}),
+    ("SET #m.#p = #m.#p - :a, fresh = :t REMOVE l[0], l[1]",
+     {"#m": "m", "#p": "1796083620"}, {":a": {"N": "2"}, ":t": {"S": "v"}}),
+    ("SET l = list_append(l, :l), m.#q = :a ADD n :a, s :s DELETE s2 :d",
+     {"#q": "new"}, {":l": {"L": [{"BOOL": True}]}, ":a": {"N": "1"}, ":s": {"SS": ["z"]}, ":d": {"SS": ["x"]}}),
+    ("SET t = :t, t = :u", {}, {":t": {"S": "a"}, ":u": {"S": "b"}}),  # overlapping paths
+    ("SET t = :t SET n = :a", {}, {":t": {"S": "a"}, ":a": {"N": "1"}}),  # two SET clauses
+    ("SET PK = :t", {}, {":t": {"S": "a"}}),  # a key attribute
+    ("SET t = :t, n = :missing", {}, {":t": {"S": "a"}}),
+    ("SET n = t + :a", {}, {":a": {"N": "1"}}),  # a string in arithmetic
+    ("REMOVE nothing.there", {}, {}),
+]  # fmt: skip
+
+
+def updated(dynamodb: Any, expression: str, names: dict[str, str], values: dict[str, Any]) -> Any:
+    key = {"PK": {"S": "speed"}, "SK": {"S": expression}}
+    dynamodb.put_item(TableName=TABLE_NAME, Item=key | ITEM)
+    arguments: dict[str, Any] = {"ExpressionAttributeNames": names} if names else {}
+    if values:
+        arguments["ExpressionAttributeValues"] = values
+    try:
+        answer = dynamodb.update_item(TableName=TABLE_NAME, Key=key, UpdateExpression=expression,
+                                      ReturnValues="ALL_NEW", **arguments)["Attributes"]  # fmt: skip
+    except ClientError as refused:
+        answer = refused.response["Error"]
+    return answer, dynamodb.get_item(TableName=TABLE_NAME, Key=key)["Item"]
+
+
+def test_updates_apply_and_refuse_as_moto_does(dynamodb: Any) -> None:
+    for expression, names, values in UPDATES:
+        fast = updated(dynamodb, expression, names, values)
+        with moto_speed.moto_as_it_is():
+            assert updated(dynamodb, expression, names, values) == fast, expression
