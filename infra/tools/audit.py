@@ -75,6 +75,12 @@ def audit() -> AuditReport:
         where, ledger_grant = "{}/{}".format(*key), ledger_grant_key(*key)
         report.ledger_entries += check_ledger(where, grant, items, ledger_grant, report.violations)
         _check_holds(key, grant, open_holds.get(key, {}), report)
+    _check_orphans(found, report)
+    return report
+
+
+def _check_orphans(found: dict[tuple[str, str], GrantItems], report: AuditReport) -> None:
+    """What moved free units of a grant that does not exist."""
     for (account, model), items in found.items():
         if free := items.unreversed_free():
             report.violations.append(f"{account}/{model}: {free} free units used without a grant")
@@ -82,7 +88,6 @@ def audit() -> AuditReport:
             report.violations.append(f"{account}/{model}: expiry entry without a grant")
         if moved := sum(int(r.free_returned) + int(r.free_expired) for r in items.reversals):
             report.violations.append(f"{account}/{model}: reversals of {moved} free units without a grant")
-    return report
 
 
 def _take_call(

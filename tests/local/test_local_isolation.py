@@ -128,12 +128,12 @@ def record_usage(stack: LocalStack, account: Account, index: int) -> None:
                "request_id": f"{account.account_id}-{index}", "sub_account_id": account.sub}  # fmt: skip
     body = expect(stack.gateway("/v1/usage", request), 200, {
         "request_id", "account_id", "model_id", "quantity", "free", "billable", "unbilled_overage", "charge",
-        "free_remaining", "auto_claimed", "replayed"})  # fmt: skip
+        "free_remaining", "auto_claimed", "replayed", "reversed"})  # fmt: skip
     for name in ("request_id", "account_id", "model_id", "quantity"):
         assert body[name] == request[name], (name, body)
     assert body["free"] + body["billable"] + body["unbilled_overage"] == request["quantity"]
     assert (body["billable"] if account.postpaid else body["unbilled_overage"]) == request["quantity"] - body["free"]
-    assert (body["replayed"], body["auto_claimed"]) == (False, False)
+    assert (body["replayed"], body["auto_claimed"], body["reversed"]) == (False, False, False)
 
 
 CALLS = [get_account, activate, set_postpaid, list_models, claim, list_grants, list_usage, authorize, record_usage]

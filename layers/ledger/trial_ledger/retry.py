@@ -15,11 +15,12 @@ class Backoff:
     attempts: int = 8
     base_seconds: float = 0.005
     cap_seconds: float = 0.2
-    entry_race_seconds: float = 4.0
+    entry_race_seconds: float = 6.0
     """The waiting budget of a write that appends to a grant's ledger (R19): entries of one grant
     are serialized, so under contention each round has one winner and the rest learn its grant
     from the refusal; a refusal is progress made by another writer, not an outage. It retries
-    until it has waited this long (well inside the functions' 10 s), not a number of times."""
+    until it has waited this long (inside the functions' 10 s, with the requests' own time), not a
+    number of times."""
     entry_race_attempts: int = 200
     """At most this many, whatever the jitter drew."""
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
