@@ -92,6 +92,9 @@ def _decorated() -> Any:
         }
         table.put_item(Item={"PK": f"BASELINE#{usage['request_id']}", "SK": "USAGE", **result,
                              "quantity": Decimal(usage["quantity"])})  # fmt: skip
+        if free:  # the grant's ledger entry (R19): the textbook design writes one item per entry
+            table.put_item(Item={"PK": f"LEDGER#{usage['account_id']}#{usage['model_id']}",
+                                 "SK": f"ENTRY#{usage['request_id']}", "free": free})  # fmt: skip
         return result
 
     return record

@@ -18,7 +18,8 @@ PARTITION_WRITE_UNITS_PER_SECOND = 1000
 
 OP_NAMES = ["claim_1", "claim_10", "authorize", "usage_hot", "usage_split", "usage_replay", "usage_batch_100",
             "usage_batch_mixed", "list_grants"]  # fmt: skip
-WRITING_OPS = [*OP_NAMES, "usage_cold_container", "hold", "settle", "release", "usage_plain_after_holds"]
+WRITING_OPS = [*OP_NAMES, "usage_cold_container", "hold", "settle", "release", "usage_plain_after_holds", "reversal",
+               "reversal_billed", "grant_ledger_page", "extension", "void"]  # fmt: skip
 BATCH_OPS = ["usage_batch_100", "usage_batch_mixed"]
 
 

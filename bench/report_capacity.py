@@ -8,7 +8,8 @@ from infra.local.template import LEDGER_TABLE, load_template
 from trial_ledger.domain.planning.batch import MAX_TRANSACTION_ITEMS
 
 WRITE_ORDER = ["claim_1", "claim_10", "usage_hot", "usage_split", "usage_cold_container", "usage_plain_after_holds",
-               "hold", "settle", "release", "usage_replay", "usage_batch_100", "usage_batch_mixed"]  # fmt: skip
+               "hold", "settle", "release", "usage_replay", "reversal", "reversal_billed", "extension", "void",
+               "usage_batch_100", "usage_batch_mixed"]  # fmt: skip
 """The order of the write-units table; an op that wrote nothing (and no baseline) is left out."""
 MAX_BATCH_REQUESTS = 2
 """Issue 14: 100 records on one grant in at most 2 requests, warm."""
@@ -104,15 +105,35 @@ def _write_units_verdict(results: dict[str, Any]) -> list[str]:
         f"Single usage: {single['write_units']} write units against the baseline's {baseline}. The table's {table}",
         f"are one transaction's {single['items_written']} items (the usage record and the grant update),",
         f"{table / single['items_written']:g} units each: a transaction bills every item twice. The other {indexes} "
-        "is the usage",
-        "record's `usage-by-account` entry. Outside a transaction the same writes would cost",
+        "are the usage",
+        "record's index entries: `usage-by-account`, and `grant-ledger` (the grant's ledger, R19: the record is",
+        "its entry, so the ledger costs this one index write and no item). Outside a transaction the same "
+        "writes would cost",
         f"{table // 2 + indexes}, but the record and the draw would no longer be atomic: what remains above the",
         "baseline is the transaction's doubling, the price of that atomicity (and of one round trip",
-        f"instead of five). Batched, one grant write serves up to {MAX_TRANSACTION_ITEMS - 1} records, so a "
-        "record costs",
+        f"instead of {base['usage_hot']['requests']}). Batched, one grant write serves up to "
+        f"{MAX_TRANSACTION_ITEMS - 1} records, so a record costs",
         "its usage put, its index entry and a share of the grant write:",
         f"{one['write_units_per_record']} on one grant, {mixed['write_units_per_record']} on {mixed['grants']} "
         f"grants, against the baseline's {base['usage_batch_100']['write_units_per_record']}.",
+        "",
+        *_corrections_verdict(results),
+    ]
+
+
+def _corrections_verdict(results: dict[str, Any]) -> list[str]:
+    ops = results["ops"]
+    reversal, billed = ops["reversal"], ops["reversal_billed"]
+    return [
+        f"A reversal (R17) of a usage that drew free units: {reversal['requests']} requests (the usage's item,",
+        "then one transaction of its mark, the reversal item and the grant's next entry; the grant from",
+        f"the container's snapshot), {reversal['write_units']} write units. Of a billed-only usage:",
+        f"{billed['requests']} requests, {billed['write_units']} write units (no grant, no entry). The issue",
+        "asked for 1 request: the body names only the `request_id`, and the write must know the usage's",
+        "free units and the grant's last entry to stay exact, so one read comes first. An operator's",
+        f"extension or void: {ops['extension']['requests']} requests (the action's replay check, the grant, the",
+        f"transaction), {ops['extension']['write_units']} and {ops['void']['write_units']} write units.",
+        "",
     ]
 
 

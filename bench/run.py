@@ -48,7 +48,7 @@ from infra.local.template import create_ledger_table, table_definition  # noqa: 
 from infra.testing import dynamo_limits, moto_transactions  # noqa: E402
 from infra.testing.dynamo_meter import DynamoMeter, ItemImages  # noqa: E402
 from infra.testing.dynamo_sizes import item_size  # noqa: E402
-from trial_ledger import ClaimMethod, HoldAsk, Ledger, SwitchableClock, UsageAsk, UsageResult  # noqa: E402
+from trial_ledger import ActionAsk, ClaimMethod, HoldAsk, Ledger, SwitchableClock, UsageAsk, UsageResult  # noqa: E402
 from trial_ledger.config.settings import load_catalog  # noqa: E402
 from trial_ledger.domain.state import GrantState  # noqa: E402
 from trial_ledger.domain.writes import NewGrant  # noqa: E402
@@ -254,6 +254,17 @@ def _service_ops(ledger: Ledger, store: LedgerStore, meter: DynamoMeter) -> dict
     plain = _measure(meter, lambda: ledger.record_usage("user", "lang-01", 10, "hot-2"), records=1)
     ops["usage_plain_after_holds"] = plain
     ops["list_grants"] = _measure(meter, lambda: ledger.grants("user"))
+    ops["reversal"] = _measure(meter, lambda: ledger.reverse_usage("hot-2", "failed after metering"))
+    ledger.record_usage("user", "image-01", 5, "billed-1")  # the image trial is used up: billed only
+    ops["reversal_billed"] = _measure(meter, lambda: ledger.reverse_usage("billed-1", "failed after metering"))
+    ops["grant_ledger_page"] = _measure(meter, lambda: ledger.grant_ledger("user", "lang-01", limit=50))
+    later = START + timedelta(days=120)
+    ops["extension"] = _measure(
+        meter, lambda: ledger.extend_grant(ActionAsk("ext-1", "user", "lang-01", "ops", "t"), later)
+    )
+    ops["void"] = _measure(
+        meter, lambda: ledger.void_grant(ActionAsk("void-1", "claim-1", TRIAL_MODELS[0], "ops", "t"))
+    )
     cold = Ledger(store=store, clock=SwitchableClock(START), campaign_close=CLOSE)
     ops["usage_cold_container"] = _measure(meter, lambda: cold.record_usage("user", "lang-01", 10, "cold-1"), records=1)
     return ops

@@ -3,14 +3,15 @@
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trial_edge.body_guard import resolve
+from trial_edge.correction_models import LedgerPageOut, ledger_page_out
 from trial_edge.identity import console_caller
 from trial_edge.problems import json_api
-from trial_edge.request_models import ClaimRequest, PostpaidRequest
+from trial_edge.request_models import AlertsRequest, ClaimRequest, PostpaidRequest
 from trial_edge.response_models import (
     AccountOut,
     ClaimsOut,
@@ -27,7 +28,7 @@ from trial_edge.responses import link, problems
 from trial_edge.snapstart import install_hooks
 from trial_edge.telemetry import count_by
 from trial_ledger import Ledger
-from trial_ledger.limits import DEFAULT_USAGE_PAGE, ID_PATTERN, MAX_USAGE_PAGE
+from trial_ledger.limits import DEFAULT_LEDGER_PAGE, DEFAULT_USAGE_PAGE, ID_PATTERN, MAX_LEDGER_PAGE, MAX_USAGE_PAGE
 
 logger = Logger()
 metrics = Metrics()
@@ -78,6 +79,17 @@ def set_postpaid(request: Annotated[PostpaidRequest, Body()]) -> AccountOut:
     return account_out(ledger.set_postpaid(console_caller(app.current_event).account_id, request.enabled))
 
 
+@app.put(
+    "/v1/account/alerts",
+    operation_id="set_alerts",
+    summary="Set the account's TrialBalanceLow thresholds",
+    responses=problems("account_not_activated"),
+)
+def set_alerts(request: Annotated[AlertsRequest, Body()]) -> AccountOut:
+    account_id = console_caller(app.current_event).account_id
+    return account_out(ledger.set_alerts(account_id, request.balance_low_percent))
+
+
 @app.post(
     "/v1/trials/claims",
     operation_id="claim_trials",
@@ -106,6 +118,33 @@ def claim_trials(request: Annotated[ClaimRequest, Body()]) -> ClaimsOut:
 )
 def list_grants() -> GrantsOut:
     return GrantsOut(grants=[grant_out(grant) for grant in ledger.grants(console_caller(app.current_event).account_id)])
+
+
+@app.get(
+    "/v1/trials/<model_id>/ledger",
+    operation_id="grant_ledger",
+    summary="Every entry that changed one of the caller's grants, oldest first",
+    responses=problems(
+        "unknown_model",
+        "grant_not_found",
+        links={
+            "NextPage": link(
+                "grant_ledger",
+                "the next page, while next_cursor is not null",
+                parameters={"model_id": "$request.path.model_id", "cursor": "$response.body#/next_cursor"},
+            )
+        },
+    ),
+)
+def grant_ledger(
+    model_id: Annotated[str, Path(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)],
+    limit: Annotated[int, Query(ge=1, le=MAX_LEDGER_PAGE)] = DEFAULT_LEDGER_PAGE,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="opaque: the next_cursor of the page before (else 422)")
+    ] = None,
+) -> LedgerPageOut:
+    caller = console_caller(app.current_event)
+    return ledger_page_out(ledger.grant_ledger(caller.account_id, model_id, limit=limit, cursor=cursor))
 
 
 @app.get(

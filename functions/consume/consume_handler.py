@@ -1,17 +1,37 @@
-"""Gateway routes (IAM): admission before an invocation and metering after it."""
+"""IAM routes: the gateway's (admission before an invocation, metering after it, reversals) and
+the operators' (/v1/admin/...: extension, void, the support view, a grant's ledger)."""
 
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trial_edge.body_guard import resolve
-from trial_edge.principals import Principals
+from trial_edge.correction_models import (
+    ActionOut,
+    ExtensionRequest,
+    LedgerPageOut,
+    ReversalOut,
+    SupportViewOut,
+    VoidRequest,
+    action_out,
+    ledger_page_out,
+    reversal_out,
+    support_view_out,
+)
+from trial_edge.principals import Principals, admitted_for
 from trial_edge.problems import json_api
-from trial_edge.request_models import AuthorizationRequest, HoldRequest, UsageBatchRequest, UsageRequest, hold_ask
+from trial_edge.request_models import (
+    AuthorizationRequest,
+    HoldRequest,
+    ReversalRequest,
+    UsageBatchRequest,
+    UsageRequest,
+    hold_ask,
+)
 from trial_edge.response_models import (
     AuthorizationOut,
     HoldOut,
@@ -28,14 +48,16 @@ from trial_edge.snapstart import install_hooks
 from trial_edge.telemetry import count_by, count_usage
 from trial_edge.usage_batch import batch_out, parse_records, record_in_order
 from trial_ledger import AdmissionRefused, Ledger, RecordRefusal, StopReason, UsageResult
-from trial_ledger.limits import ID_PATTERN
+from trial_ledger.limits import DEFAULT_LEDGER_PAGE, ID_PATTERN, MAX_LEDGER_PAGE
 
 logger = Logger()
 metrics = Metrics()
 app = json_api(logger)
 ledger = Ledger()
 gateway_principals = Principals.from_environment("GATEWAY_PRINCIPALS")
-"""R21: these routes answer only the inference gateway's roles (deploy parameter GatewayPrincipalArns)."""
+"""R21: the gateway routes answer only the inference gateway's roles (deploy parameter GatewayPrincipalArns)."""
+operator_principals = Principals.from_environment("OPERATOR_PRINCIPALS")
+"""R21: the operator routes (/v1/admin/...) answer only the operators' roles (OperatorPrincipalArns)."""
 install_hooks(app, ledger, priming_route=("POST", "/v1/usage"))
 
 
@@ -171,7 +193,83 @@ def release_hold(
     return release_out(ledger.release_hold(request_id))
 
 
+@app.post(
+    "/v1/usage/reversals",
+    operation_id="reverse_usage",
+    summary="Reverse one recorded usage, once, within its window (idempotent by request_id)",
+    responses=problems(
+        "forbidden_principal",
+        "usage_not_found",
+        "request_id_conflict",
+        "reversal_window_closed",
+        links={
+            "Replay": link(
+                "reverse_usage", "the same reversal again: the first, replayed", request_body="$request.body"
+            ),
+        },
+    ),
+)
+def reverse_usage(request: Annotated[ReversalRequest, Body()]) -> ReversalOut:
+    result = ledger.reverse_usage(request.request_id, request.reason)
+    if not result.replayed:
+        metrics.add_metric(name="FreeUnitsReturned", unit=MetricUnit.Count, value=result.free_returned)
+    return reversal_out(result)
+
+
+@app.post(
+    "/v1/admin/grants/extension",
+    operation_id="extend_grant",
+    summary="Operators: move a grant's expires_at later (idempotent by action_id)",
+    responses=problems(
+        "forbidden_principal", "unknown_model", "grant_not_found", "grant_not_extendable", "request_id_conflict"
+    ),
+)
+def extend_grant(request: Annotated[ExtensionRequest, Body()]) -> ActionOut:
+    return action_out(ledger.extend_grant(request.ask(), request.new_expiry()))
+
+
+@app.post(
+    "/v1/admin/grants/void",
+    operation_id="void_grant",
+    summary="Operators: end a grant now, its remainder expired (idempotent by action_id)",
+    responses=problems(
+        "forbidden_principal", "unknown_model", "grant_not_found", "grant_not_voidable", "request_id_conflict"
+    ),
+)
+def void_grant(request: Annotated[VoidRequest, Body()]) -> ActionOut:
+    return action_out(ledger.void_grant(request.ask()))
+
+
+@app.get(
+    "/v1/admin/accounts/<account_id>",
+    operation_id="support_view",
+    summary="Operators: an account's profile, grants and newest usage",
+    responses=problems("forbidden_principal"),
+)
+def support_view(
+    account_id: Annotated[str, Path(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)],
+) -> SupportViewOut:
+    return support_view_out(ledger.support_view(account_id))
+
+
+@app.get(
+    "/v1/admin/grants/ledger",
+    operation_id="admin_grant_ledger",
+    summary="Operators: every entry that changed one grant, oldest first",
+    responses=problems("forbidden_principal", "unknown_model", "grant_not_found"),
+)
+def admin_grant_ledger(
+    account_id: Annotated[str, Query(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)],
+    model_id: Annotated[str, Query(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)],
+    limit: Annotated[int, Query(ge=1, le=MAX_LEDGER_PAGE)] = DEFAULT_LEDGER_PAGE,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="opaque: the next_cursor of the page before (else 422)")
+    ] = None,
+) -> LedgerPageOut:
+    return ledger_page_out(ledger.grant_ledger(account_id, model_id, limit=limit, cursor=cursor))
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return resolve(app, event, context, admits=gateway_principals)
+    return resolve(app, event, context, admits=admitted_for(event, gateway_principals, operator_principals))

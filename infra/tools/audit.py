@@ -1,7 +1,9 @@
-"""Ledger audit: read the whole table and check R11 for every grant against its usage records
-and expiry entry, and R16 for its holds (the totals, and the open holds behind every period).
-``make audit`` runs it against the local stack or a deployed table; the tests
-run it after every reliability scenario.
+"""Ledger audit: read the whole table and check, for every grant, R11 against its usage records
+(reversal-aware), its reversals and its expiry entry, R19 (its ledger: entries numbered without
+gaps, chained, the last one the grant's balances; audit_ledger.py), R17 (every reversal mark
+has its reversal item and the other way round) and R16 for its holds (the totals, and the open
+holds behind every period). ``make audit`` runs it against the local stack or a deployed table;
+the tests run it after every reliability scenario.
 
     python -m infra.tools.audit [--endpoint-url URL] [--table NAME]
 """
@@ -17,12 +19,18 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from infra.tools.audit_ledger import GrantItems, check_ledger, check_reversals
+
 
 @dataclass
 class AuditReport:
     grants: int = 0
     usage_records: int = 0
     expiry_entries: int = 0
+    reversals: int = 0
+    ledger_entries: int = 0
+    """Entries of the grants' ledgers after their claims (usages with free units, reversals that
+    moved units, expiries)."""
     holds: int = 0
     held_units: int = 0
     """Units the grants' periods reserve (timed-out periods no write has removed yet included)."""
@@ -37,38 +45,55 @@ class AuditReport:
 
 def audit() -> AuditReport:
     """Audit the table the ledger package is configured for (``TABLE_NAME``, endpoint)."""
-    from trial_ledger.dynamo.items import CallItem, ExpiryItem, GrantItem, UsageItem
+    from trial_ledger.dynamo.items import ActionItem, CallItem, ExpiryItem, GrantItem, ReversalItem, UsageItem
+    from trial_ledger.dynamo.keys import ledger_grant_key
     from trial_ledger.dynamo.store import LedgerStore
 
     report = AuditReport()
     grants: dict[tuple[str, str], GrantItem] = {}
-    free_by_grant: dict[tuple[str, str], int] = defaultdict(int)
-    expired_by_grant: dict[tuple[str, str], int] = {}
+    found: dict[tuple[str, str], GrantItems] = defaultdict(GrantItems)
     open_holds: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for item in LedgerStore().queries.all_items():
         if isinstance(item, GrantItem):
             grants[(item.account_id, item.model_id)] = item
         elif isinstance(item, CallItem):
-            _take_call(item, report, free_by_grant, open_holds, isinstance(item, UsageItem))
+            _take_call(item, report, found, open_holds, isinstance(item, UsageItem))
         elif isinstance(item, ExpiryItem):
             report.expiry_entries += 1
-            expired_by_grant[(item.account_id, item.model_id)] = int(item.quantity)
+            found[(item.account_id, item.model_id)].expiry = item
+        elif isinstance(item, ReversalItem):
+            report.reversals += 1
+            found[(item.account_id, item.model_id)].reversals.append(item)
+        elif isinstance(item, ActionItem):
+            found[(item.account_id, item.model_id)].actions.append(item)
     report.grants = len(grants)
+    check_reversals((u for items in found.values() for u in items.usages),
+                    (r for items in found.values() for r in items.reversals), report.violations)  # fmt: skip
     for key, grant in grants.items():
-        _check_grant(key, grant, free_by_grant.pop(key, 0), expired_by_grant.pop(key, 0), report)
+        items = found.pop(key, GrantItems())
+        _check_grant(key, grant, items, report)
+        where, ledger_grant = "{}/{}".format(*key), ledger_grant_key(*key)
+        report.ledger_entries += check_ledger(where, grant, items, ledger_grant, report.violations)
         _check_holds(key, grant, open_holds.get(key, {}), report)
-    for (account, model), free in free_by_grant.items():
-        if free:
-            report.violations.append(f"{account}/{model}: {free} free units used without a grant")
-    for account, model in expired_by_grant:
-        report.violations.append(f"{account}/{model}: expiry entry without a grant")
+    _check_orphans(found, report)
     return report
+
+
+def _check_orphans(found: dict[tuple[str, str], GrantItems], report: AuditReport) -> None:
+    """What moved free units of a grant that does not exist."""
+    for (account, model), items in found.items():
+        if free := items.unreversed_free():
+            report.violations.append(f"{account}/{model}: {free} free units used without a grant")
+        if items.expiry is not None:
+            report.violations.append(f"{account}/{model}: expiry entry without a grant")
+        if moved := sum(int(r.free_returned) + int(r.free_expired) for r in items.reversals):
+            report.violations.append(f"{account}/{model}: reversals of {moved} free units without a grant")
 
 
 def _take_call(
     item: Any,
     report: AuditReport,
-    free_by_grant: dict[tuple[str, str], int],
+    found: dict[tuple[str, str], GrantItems],
     open_holds: dict[tuple[str, str], dict[str, int]],
     has_usage: bool,
 ) -> None:
@@ -80,7 +105,7 @@ def _take_call(
     if has_usage:
         report.usage_records += 1
         _check_usage(item, report)
-        free_by_grant[key] += int(item.free)
+        found[key].usages.append(item)
     if item.status is not None:
         report.holds += 1
         if item.status == "open" and int(item.held) > 0:
@@ -101,8 +126,11 @@ def _check_usage(item: Any, report: AuditReport) -> None:
         report.violations.append(f"{where}: charge {item.charge} != {billable} x {item.unit_price}")
 
 
-def _check_grant(key: tuple[str, str], grant: Any, free: int, expired_entry: int, report: AuditReport) -> None:
+def _check_grant(key: tuple[str, str], grant: Any, items: GrantItems, report: AuditReport) -> None:
+    """R11: the balances keep the quota, ``used`` is the free units of its usage records not
+    reversed, ``expired`` what its expiry entry and its reversals past its validity recorded."""
     where = "{}/{}".format(*key)
+    free, expired_entries = items.unreversed_free(), items.expired_by_entries()
     quota, used, remaining, expired = (int(grant.quota), int(grant.used), int(grant.remaining),
                                        int(grant.expired))  # fmt: skip
     if min(used, remaining, expired) < 0:
@@ -110,9 +138,9 @@ def _check_grant(key: tuple[str, str], grant: Any, free: int, expired_entry: int
     if quota != used + remaining + expired:
         report.violations.append(f"{where}: quota {quota} != used {used} + remaining {remaining} + expired {expired}")
     if used != free:
-        report.violations.append(f"{where}: used {used} != {free}, the sum of its usage records' free units")
-    if expired != expired_entry:
-        report.violations.append(f"{where}: expired {expired} != {expired_entry}, its expiry entry")
+        report.violations.append(f"{where}: used {used} != {free}, the free units of its usage records not reversed")
+    if expired != expired_entries:
+        report.violations.append(f"{where}: expired {expired} != {expired_entries}, its expiry entry and reversals")
     if (remaining > 0) != (grant.expiry_shard is not None):
         report.violations.append(
             f"{where}: in the expiry index = {grant.expiry_shard is not None}, remaining {remaining}"

@@ -15,8 +15,11 @@ def test_account_before_and_after_activation() -> None:
     reply = console("GET", "/v1/account")
     assert (reply.status, reply.body) == (
         200,
-        {"account_id": "acct-1", "activated_at": None, "postpaid_enabled": False},
-    )
+        {
+            "account_id": "acct-1", "activated_at": None, "postpaid_enabled": False,
+            "alerts": {"balance_low_percent": [80, 95], "source": "default"},
+        },
+    )  # fmt: skip
     activated = console("POST", "/v1/account/activation")
     assert activated.body["activated_at"] == "2026-03-01T08:00:00.000Z"
     assert console("POST", "/v1/account/activation").body == activated.body
@@ -38,6 +41,52 @@ def test_postpaid_body_is_strict(body: dict[str, object]) -> None:
     assert (reply.status, reply.code) == (422, "validation_error")
     assert reply.body["errors"]
     assert console("GET", "/v1/account").body["postpaid_enabled"] is False
+
+
+def test_alert_thresholds_need_activation_and_answer_the_account() -> None:
+    """R20: PUT /v1/account/alerts, 403 before activation (writing nothing), then the account."""
+    reply = console("PUT", "/v1/account/alerts", body={"balance_low_percent": [50]})
+    assert (reply.status, reply.code) == (403, "account_not_activated")
+    assert console("GET", "/v1/account").body["alerts"] == {"balance_low_percent": [80, 95], "source": "default"}
+    console("POST", "/v1/account/activation")
+    reply = console("PUT", "/v1/account/alerts", body={"balance_low_percent": [90, 50, 75]})
+    assert reply.status == 200
+    assert reply.body["alerts"] == {"balance_low_percent": [50, 75, 90], "source": "account"}
+    assert reply.body == console("GET", "/v1/account").body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"balance_low_percent": []},
+        {"balance_low_percent": [10, 20, 30, 40, 50, 60]},
+        {"balance_low_percent": [80, 80]},
+        {"balance_low_percent": [0]},
+        {"balance_low_percent": [100]},
+        {"balance_low_percent": [50.0]},
+        {"balance_low_percent": ["50"]},
+        {"balance_low_percent": [True]},
+        {"balance_low_percent": 50},
+        {"balance_low_percent": None},
+        {},
+        {"balance_low_percent": [50], "account_id": "other"},
+    ],
+)
+def test_alert_thresholds_body_is_strict_and_writes_nothing(body: dict[str, object]) -> None:
+    console("POST", "/v1/account/activation")
+    reply = console("PUT", "/v1/account/alerts", body=body)
+    assert (reply.status, reply.code) == (422, "validation_error")
+    assert reply.body["errors"]
+    assert console("GET", "/v1/account").body["alerts"]["source"] == "default"
+
+
+def test_alert_thresholds_reach_the_accounts_grants(handlers: Ledger) -> None:
+    console("POST", "/v1/account/activation")
+    console("POST", "/v1/trials/claims", body={"models": [LANG_90]})
+    console("PUT", "/v1/account/alerts", body={"balance_low_percent": [60]})
+    console("POST", "/v1/trials/claims", body={"models": [IMAGE]})
+    _, grants = handlers._context.store.read_whole_account("acct-1")
+    assert {grant.model_id: grant.alert_thresholds for grant in grants} == {LANG_90: (60,), IMAGE: (60,)}
 
 
 def test_gallery_lists_catalog_with_claimability() -> None:
@@ -130,6 +179,11 @@ def test_the_body_never_chooses_the_account() -> None:
 @pytest.mark.parametrize("path", ["/v1/account", "/v1/trials", "/v1/models", "/v1/usage"])
 def test_no_account_claim_is_unauthenticated(path: str) -> None:
     reply = console("GET", path, account=None)
+    assert (reply.status, reply.code) == (401, "unauthenticated")
+
+
+def test_alert_thresholds_without_identity_are_unauthenticated() -> None:
+    reply = console("PUT", "/v1/account/alerts", account=None, body={"balance_low_percent": [50]})
     assert (reply.status, reply.code) == (401, "unauthenticated")
 
 

@@ -67,6 +67,7 @@ def test_usage_response_and_replay() -> None:
         "free_remaining": MILLION - 1234,
         "auto_claimed": True,
         "replayed": False,
+        "reversed": False,
     }
     again = gateway("POST", "/v1/usage", usage(1234, sub_account_id="key-7"))
     assert again.body == first.body | {"replayed": True}

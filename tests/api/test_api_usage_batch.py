@@ -33,7 +33,7 @@ def test_each_record_is_answered_in_its_place() -> None:
     assert results[0] == {
         "request_id": "r1", "account_id": "acct-1", "model_id": IMAGE, "quantity": 30, "free": 30, "billable": 0,
         "unbilled_overage": 0, "charge": {"currency": "CNY", "amount": "0"}, "free_remaining": 20,
-        "auto_claimed": True, "replayed": False}  # fmt: skip
+        "auto_claimed": True, "replayed": False, "reversed": False}  # fmt: skip
     assert (results[1]["free"], results[1]["unbilled_overage"], results[1]["free_remaining"]) == (20, 10, 0)
     assert results[2] == {"request_id": "r3", "status": 404, "code": "unknown_model",
                           "detail": "model 'no-such-model' is not in the catalog"}  # fmt: skip

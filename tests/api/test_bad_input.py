@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 
+from infra.local.events import OPERATOR_ROLE_ARN
 from tests.support import LANG_90, LANG_90_B
 from tests.support.api import Reply, console, gateway
 from trial_edge.problem_catalogue import PROBLEM_JSON, problem_type
-from trial_ledger import Ledger
+from trial_ledger import Alerts, AlertsSource, Ledger
 
 pytestmark = [
     pytest.mark.usefixtures("handlers"),
@@ -42,7 +43,14 @@ GATEWAY_PATHS = {
     ("POST", "/v1/usage"),
     ("POST", "/v1/usage/batch"),
     ("POST", "/v1/holds"),
+    ("POST", "/v1/usage/reversals"),
 }
+OPERATOR_PATHS = {
+    ("POST", "/v1/admin/grants/extension"),
+    ("POST", "/v1/admin/grants/void"),
+    ("GET", "/v1/admin/grants/ledger"),
+}
+"""The operator routes (R18): sent as the operators' principal (R21)."""
 RELEASE_PREFIX = "/v1/holds/"
 """``DELETE /v1/holds/{request_id}``: the case's path names the request_id."""
 
@@ -66,6 +74,10 @@ class Case:
 
 def postpaid(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
     return Case(f"postpaid-{case_id}", "PUT", "/v1/account/postpaid", expected, body, **more)
+
+
+def alerts(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
+    return Case(f"alerts-{case_id}", "PUT", "/v1/account/alerts", expected, body, **more)
 
 
 def claims(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
@@ -92,6 +104,22 @@ def release(case_id: str, request_id: str, expected: tuple[int, str] = INVALID) 
     return Case(f"release-{case_id}", "DELETE", RELEASE_PREFIX + request_id, expected)
 
 
+def reversal(case_id: str, body: Any, expected: tuple[int, str] = INVALID, **more: Any) -> Case:
+    return Case(f"reversal-{case_id}", "POST", "/v1/usage/reversals", expected, body, **more)
+
+
+def extension(case_id: str, body: Any, expected: tuple[int, str] = INVALID) -> Case:
+    return Case(f"extension-{case_id}", "POST", "/v1/admin/grants/extension", expected, body)
+
+
+def voiding(case_id: str, body: Any, expected: tuple[int, str] = INVALID) -> Case:
+    return Case(f"void-{case_id}", "POST", "/v1/admin/grants/void", expected, body)
+
+
+def grant_ledger(case_id: str, query: dict[str, str], path: str = f"/v1/trials/{LANG_90}/ledger") -> Case:
+    return Case(f"ledger-{case_id}", "GET", path, INVALID, query=query)
+
+
 def listing(case_id: str, query: dict[str, str]) -> Case:
     return Case(f"listing-{case_id}", "GET", "/v1/usage", INVALID, query=query)
 
@@ -100,7 +128,12 @@ AUTHZ_OK: dict[str, Any] = {"account_id": "acct-1", "model_id": LANG_90}
 USAGE_OK: dict[str, Any] = {"account_id": "acct-1", "model_id": LANG_90, "quantity": 10, "request_id": "r1"}
 CLAIMS_OK: dict[str, Any] = {"models": [LANG_90]}
 POSTPAID_OK: dict[str, Any] = {"enabled": True}
+ALERTS_OK: dict[str, Any] = {"balance_low_percent": [50, 90]}
 HOLD_OK: dict[str, Any] = {"account_id": "acct-1", "model_id": LANG_90, "request_id": "h1", "estimate": 100}
+REVERSAL_OK: dict[str, Any] = {"request_id": "r1", "reason": "the call failed after metering"}
+VOID_OK: dict[str, Any] = {"action_id": "act-1", "account_id": "acct-1", "model_id": LANG_90,
+                           "actor": "support:alice", "reason": "ticket 4711"}  # fmt: skip
+EXTENSION_OK: dict[str, Any] = VOID_OK | {"expires_at": "2026-08-01T00:00:00Z"}
 
 
 FORM_BODY = "account_id=acct-1&model_id=hunyuan-turbo"
@@ -391,6 +424,67 @@ CORPUS: list[Case] = [
     claims("sub-leading-dot", CLAIMS_OK, UNAUTHENTICATED, sub=".user-1"),
     claims("sub-number", CLAIMS_OK, UNAUTHENTICATED, sub=42),
     postpaid("sub-with-hash", POSTPAID_OK, UNAUTHENTICATED, sub="user#1"),
+    # --- an account's alert thresholds (R20): 1..5 distinct integers 1..99 ---
+    alerts("empty-list", {"balance_low_percent": []}),
+    alerts("six", {"balance_low_percent": [10, 20, 30, 40, 50, 60]}),
+    alerts("duplicates", {"balance_low_percent": [80, 80]}),
+    alerts("zero", {"balance_low_percent": [0]}),
+    alerts("hundred", {"balance_low_percent": [100]}),
+    alerts("negative", {"balance_low_percent": [-5]}),
+    alerts("float", {"balance_low_percent": [50.0]}),
+    alerts("fraction", {"balance_low_percent": [50.5]}),
+    alerts("numeric-string", {"balance_low_percent": ["50"]}),
+    alerts("boolean", {"balance_low_percent": [True]}),
+    alerts("null-item", {"balance_low_percent": [None]}),
+    alerts("nested-list", {"balance_low_percent": [[50]]}),
+    alerts("not-a-list", {"balance_low_percent": 50}),
+    alerts("null", {"balance_low_percent": None}),
+    alerts("missing-field", {}),
+    alerts("unknown-field", ALERTS_OK | {"account_id": "other"}),
+    alerts("misspelt-field", {"balance_low_percents": [50]}),
+    alerts("huge-integer", '{"balance_low_percent": [' + HUGE + "]}"),
+    alerts("repeated-field", repeated(ALERTS_OK, "balance_low_percent", [10]), MALFORMED),
+    alerts("truncated", '{"balance_low_percent": [50', MALFORMED),
+    alerts("json-array", "[" + json.dumps(ALERTS_OK) + "]"),
+    alerts("no-body", None),
+    alerts("form", "balance_low_percent=50", UNSUPPORTED, content_type="application/x-www-form-urlencoded"),
+    alerts("sub-with-space", ALERTS_OK, UNAUTHENTICATED, sub="user 1"),
+    # --- reversals (R17): a reason 1..500 characters, not only blanks ---
+    reversal("missing-reason", without(REVERSAL_OK, "reason")),
+    reversal("empty-reason", REVERSAL_OK | {"reason": ""}),
+    reversal("blank-reason", REVERSAL_OK | {"reason": "   "}),
+    reversal("long-reason", REVERSAL_OK | {"reason": "x" * 501}),
+    reversal("number-reason", REVERSAL_OK | {"reason": 42}),
+    reversal("missing-request-id", without(REVERSAL_OK, "request_id")),
+    reversal("request-id-with-hash", REVERSAL_OK | {"request_id": "r#1"}),
+    reversal("unknown-field", REVERSAL_OK | {"account_id": "acct-1"}),
+    reversal("repeated-reason", repeated(REVERSAL_OK, "reason", "another"), MALFORMED),
+    reversal("unknown-request-id", REVERSAL_OK | {"request_id": "never-metered"}, (404, "usage_not_found")),
+    # --- operator actions (R18): actor 1..200, reason 1..500, a real instant with its offset ---
+    extension("missing-actor", without(EXTENSION_OK, "actor")),
+    extension("empty-actor", EXTENSION_OK | {"actor": ""}),
+    extension("long-actor", EXTENSION_OK | {"actor": "x" * 201}),
+    extension("empty-reason", EXTENSION_OK | {"reason": ""}),
+    extension("long-reason", EXTENSION_OK | {"reason": "x" * 501}),
+    extension("missing-expires-at", without(EXTENSION_OK, "expires_at")),
+    extension("words-expires-at", EXTENSION_OK | {"expires_at": "tomorrow"}),
+    extension("no-offset", EXTENSION_OK | {"expires_at": "2026-08-01T00:00:00"}),
+    extension("no-such-day", EXTENSION_OK | {"expires_at": "2026-02-30T00:00:00Z"}),
+    extension("number-expires-at", EXTENSION_OK | {"expires_at": 1785542400}),
+    extension("action-id-with-space", EXTENSION_OK | {"action_id": "act 1"}),
+    extension("unknown-field", EXTENSION_OK | {"quota": 5}),
+    extension("unknown-model", EXTENSION_OK | {"model_id": "no-such-model"}, (404, "unknown_model")),
+    extension("no-grant", EXTENSION_OK, (404, "grant_not_found")),
+    voiding("missing-action-id", without(VOID_OK, "action_id")),
+    voiding("blank-actor", VOID_OK | {"actor": "  "}),
+    voiding("expires-at-given", EXTENSION_OK),
+    voiding("no-grant", VOID_OK, (404, "grant_not_found")),
+    # --- a grant's ledger (R19): limit 1..100, an opaque cursor ---
+    grant_ledger("limit-zero", {"limit": "0"}),
+    grant_ledger("limit-too-big", {"limit": "101"}),
+    grant_ledger("cursor-not-issued", {"cursor": "not-a-cursor"}),
+    grant_ledger("admin-missing-account", {"model_id": LANG_90}, "/v1/admin/grants/ledger"),
+    grant_ledger("admin-bad-model", {"account_id": "acct-1", "model_id": "m#1"}, "/v1/admin/grants/ledger"),
 ]
 
 
@@ -411,6 +505,8 @@ def is_gateway(case: Case) -> bool:
 
 def send(case: Case) -> Reply:
     if case.content_type is None and case.raw_bytes is None:
+        if (case.method, case.path) in OPERATOR_PATHS:
+            return gateway(case.method, case.path, case.body, query=case.query, principal=OPERATOR_ROLE_ARN)
         if is_gateway(case):
             return gateway(case.method, case.path, case.body)
         return console(case.method, case.path, body=case.body, query=case.query, sub=case.sub)
@@ -459,21 +555,23 @@ def test_the_corpus_is_large_enough() -> None:
     assert len(CORPUS) >= 60
     routes = {(case.method, RELEASE_PREFIX + "{request_id}" if case.path.startswith(RELEASE_PREFIX) else case.path)
               for case in CORPUS}  # fmt: skip
-    assert routes == GATEWAY_PATHS | {("PUT", "/v1/account/postpaid"), ("POST", "/v1/trials/claims"),
-                                      ("GET", "/v1/usage"), ("DELETE", "/v1/holds/{request_id}")}  # fmt: skip
+    console_routes = {("PUT", "/v1/account/postpaid"), ("POST", "/v1/trials/claims"), ("PUT", "/v1/account/alerts"),
+                      ("GET", "/v1/usage"), ("GET", f"/v1/trials/{LANG_90}/ledger")}  # fmt: skip
+    assert routes == GATEWAY_PATHS | OPERATOR_PATHS | console_routes | {("DELETE", "/v1/holds/{request_id}")}
 
 
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
         ("PUT", "/v1/account/postpaid", POSTPAID_OK),
+        ("PUT", "/v1/account/alerts", ALERTS_OK),
         ("POST", "/v1/trials/claims", CLAIMS_OK),
         ("POST", "/v1/authorizations", AUTHZ_OK),
         ("POST", "/v1/usage", USAGE_OK),
         ("POST", "/v1/usage/batch", {"records": [USAGE_OK]}),
         ("POST", "/v1/holds", HOLD_OK),
     ],
-    ids=["postpaid", "claims", "authz", "usage", "batch", "hold"],
+    ids=["postpaid", "alerts", "claims", "authz", "usage", "batch", "hold"],
 )
 def test_the_unbroken_bodies_are_accepted_and_write(
     method: str, path: str, body: dict[str, Any], dynamodb: Any, handlers: Ledger
@@ -485,6 +583,8 @@ def test_the_unbroken_bodies_are_accepted_and_write(
     assert reply.status == 200, reply.body
     if path == "/v1/account/postpaid":  # updates the account item in place
         assert handlers.account("acct-1").postpaid_enabled is True
+    elif path == "/v1/account/alerts":  # so does this one
+        assert handlers.account("acct-1").alerts == Alerts((50, 90), AlertsSource.ACCOUNT)
     else:
         assert item_count(dynamodb) > before
 
@@ -506,6 +606,7 @@ def test_bad_input_is_refused_and_writes_nothing(case: Case, dynamodb: Any, hand
     assert BIG not in text, "the problem echoes a 300 KB input back"
     assert item_count(dynamodb) == before
     assert handlers.account("acct-1").postpaid_enabled is False
+    assert handlers.account("acct-1").alerts == Alerts((80, 95), AlertsSource.DEFAULT)
     assert handlers.grants("acct-1") == []
     if (reply.status, reply.code) != case.expected:
         raise ContractDeviation(f"expected {case.expected}, got {(reply.status, reply.code)}: {reply.body}")

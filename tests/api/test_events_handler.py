@@ -19,7 +19,7 @@ from infra.local.events import LocalLambdaContext
 from infra.local.streams import lambda_event
 from tests.conftest import TABLE_NAME
 from tests.support import IMAGE, LANG_30, LANG_90, MILLION
-from trial_ledger import Ledger, SwitchableClock, UsageAsk
+from trial_ledger import ActionAsk, Ledger, SwitchableClock, UsageAsk
 from trial_ledger.domain.rules import usage_fingerprint
 from trial_ledger.domain.state import UsageRecord
 from trial_ledger.domain.writes import CallWrite, GrantDraw, UsageCommit
@@ -216,6 +216,38 @@ def test_a_trial_from_claim_to_expiry_publishes_each_fact_once(
     assert sorted(published(moto_bus())) == [("TrialExpired", LANG_30, None), ("TrialExpired", LANG_90, None)]
 
 
+def test_corrections_publish_their_events_once(
+    dynamodb: Any, moto_bus: Any, ledger: Ledger, clock: SwitchableClock
+) -> None:
+    """R17 and R18 end to end: a reversal is the credit (UsageReversed), an operator's extension
+    and void are TrialExtended and TrialVoided; the balance events stay once per grant."""
+    stream = TableStream(dynamodb)
+    ledger.activate("acct")
+    ledger.set_postpaid("acct", True)
+    ledger.record_usage("acct", IMAGE, 53, "r1")  # the whole trial and 3 billed
+    ledger.reverse_usage("r1", "failed after metering")
+    ledger.record_usage("acct", IMAGE, 50, "r2")  # climbs back: no second TrialExhausted
+    ledger.claim("acct", [LANG_90])
+    ledger.extend_grant(
+        ActionAsk("act-1", "acct", LANG_90, "support:alice", "ticket 1"), clock.now() + timedelta(days=120)
+    )
+    ledger.void_grant(ActionAsk("act-2", "acct", LANG_90, "support:alice", "ticket 2"))
+    stream.deliver()
+    received = moto_bus()
+    kinds = [event["detail-type"] for event in received]
+    assert (kinds.count("TrialExhausted"), kinds.count("TrialBalanceLow")) == (1, 2)
+    [reversed_event] = [event["detail"] for event in received if event["detail-type"] == "UsageReversed"]
+    assert {key: reversed_event[key] for key in ("request_id", "free_returned", "free_expired", "billable")} == {
+        "request_id": "r1", "free_returned": 50, "free_expired": 0, "billable": 3}  # fmt: skip
+    assert reversed_event["charge"] == {"currency": "CNY", "amount": "0.6"}
+    [extended] = [event["detail"] for event in received if event["detail-type"] == "TrialExtended"]
+    assert (extended["action_id"], extended["actor"], extended["reason"]) == ("act-1", "support:alice", "ticket 1")
+    [voided] = [event["detail"] for event in received if event["detail-type"] == "TrialVoided"]
+    assert (voided["action_id"], voided["expired_quantity"], voided["used"], voided["quota"]) == (
+        "act-2", MILLION, 0, MILLION)  # fmt: skip
+    assert "TrialExpired" not in kinds
+
+
 def test_a_redelivered_record_publishes_the_same_event_id(dynamodb: Any, moto_bus: Any, ledger: Ledger) -> None:
     stream = TableStream(dynamodb)
     ledger.authorize("acct", LANG_90)
@@ -267,3 +299,28 @@ def test_a_batch_publishes_the_same_facts_as_its_records_one_by_one(
     billable = sorted((e["detail"]["request_id"], e["detail"]["billable"]) for e in events
                       if e["detail-type"] == "UsageBillable")  # fmt: skip
     assert billable == [("r4", 10)]  # 12 x 4 free, then 2 free and 10 billable
+
+
+def test_an_accounts_thresholds_decide_the_crossings_after_they_are_set_and_not_before(
+    dynamodb: Any, moto_bus: Any, ledger: Ledger
+) -> None:
+    """R20 end to end: the change writes the thresholds onto the grants; the events function
+    judges each crossing by those on the grant's new image (no read), the deploy's until then."""
+    stream = TableStream(dynamodb)
+    ledger.activate("acct")
+    ledger.claim("acct", [IMAGE, LANG_90])
+    ledger.record_usage("acct", IMAGE, 41, "r1")  # 82%: the deploy's 80
+    stream.deliver()
+    assert published(moto_bus())[-1] == ("TrialBalanceLow", IMAGE, 80)
+    ledger.set_alerts("acct", [30])
+    assert stream.deliver() == {"batchItemFailures": []}
+    assert moto_bus() == []  # the change itself publishes nothing
+    ledger.record_usage("acct", LANG_90, 300_000, "r2")  # 30%: the account's 30
+    ledger.record_usage("acct", LANG_90, 550_000, "r3")  # 85%: 80 is no longer one of its thresholds
+    ledger.record_usage("acct", IMAGE, 7, "r4")  # 96%: nor 95; its 30 was passed before it was set
+    ledger.authorize("acct", LANG_30)  # a grant claimed afterwards carries the account's thresholds
+    ledger.record_usage("acct", LANG_30, 960_000, "r5")
+    stream.deliver()
+    assert [event for event in published(moto_bus()) if event[0] == "TrialBalanceLow"] == [
+        ("TrialBalanceLow", LANG_90, 30), ("TrialBalanceLow", LANG_30, 30),
+    ]  # fmt: skip

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from infra.local.events import GATEWAY_ROLE_ARN, OPERATOR_ROLE_ARN, STRANGER_ROLE_ARN, LocalLambdaContext
-from tests.support import IMAGE
+from tests.support import IMAGE, LANG_90
 from tests.support.api import gateway
 from trial_edge.principals import Principals, identity_of
 from trial_ledger import Ledger
@@ -124,3 +124,23 @@ def test_sam_generated_events_signed_as_a_stranger_the_operator_and_the_gateway(
         assert handlers.grants("acct-1") == []
     else:
         assert json.loads(answer["body"])["free"] == 5
+
+
+@pytest.mark.parametrize(
+    ("principal", "status"), [(STRANGER_ROLE_ARN, 403), (GATEWAY_ROLE_ARN, 403), (OPERATOR_ROLE_ARN, 200)]
+)
+def test_sam_generated_events_on_an_operator_route(handlers: Ledger, principal: str, status: int) -> None:
+    """R21: the operator routes admit the operators' roles only; the gateway's is a stranger there."""
+    import consume_handler
+
+    handlers.record_usage("acct-1", LANG_90, 5, "r1")
+    void = {"action_id": "act-1", "account_id": "acct-1", "model_id": LANG_90, "actor": "ops", "reason": "abuse"}
+    event = signed_sam_event("POST", "/v1/admin/grants/void", void, principal)
+    answer = consume_handler.lambda_handler(event, LocalLambdaContext("consume"))
+    assert answer["statusCode"] == status
+    [grant] = handlers.grants("acct-1")
+    if status == 403:
+        assert json.loads(answer["body"])["code"] == "forbidden_principal"
+        assert grant.status.value == "active"
+    else:
+        assert (json.loads(answer["body"])["kind"], grant.status.value) == ("void", "voided")

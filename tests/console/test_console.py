@@ -17,20 +17,22 @@ import urllib.request
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Request, Route, expect, sync_playwright
 
-from tests.support.local_stack import ROOT, LocalStack, running_stack
+from tests.support.local_stack import ROOT, Answer, LocalStack, running_stack
 from tests.support.screenshots import NOISE_PIXELS, differing_pixels, save_screenshot
 
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 START = "2026-12-01T08:00:00Z"
-GALLERY_PNG, CLAIM_DIALOG_PNG, QUOTA_PNG = (
-    ROOT / "docs" / f"console-{name}.png" for name in ("gallery", "claim-dialog", "quota")
+GALLERY_PNG, CLAIM_DIALOG_PNG, QUOTA_PNG, LEDGER_PNG, REVERSAL_PNG, OPERATOR_PNG = (
+    ROOT / "docs" / f"console-{name}.png"
+    for name in ("gallery", "claim-dialog", "quota", "ledger", "reversal", "operator")
 )
 EVENT_PATIENCE_SECONDS = 60
 """How long to wait for an event to reach the local bus: generous for a loaded machine; never asserted."""
@@ -255,6 +257,25 @@ def test_turning_postpaid_on_bills_what_the_free_quota_does_not_cover(page: Page
     expect(page.locator("#invoke-steps")).to_contain_text("Recorded 4 images: 0 free, 4 billable (CNY 0.8)")
     expect(page.locator("#usage-rows tr").first).to_contain_text("CNY 0.8")
     assert stack.console("GET", "/v1/account", "console-postpaid").body["postpaid_enabled"] is True
+
+
+def test_the_account_sets_its_balance_alert_thresholds(page: Page, stack: LocalStack) -> None:
+    """R20 in the console: the account section shows the thresholds that stand and sets its own."""
+    assert stack.console("POST", "/v1/account/activation", "console-alerts").status == 200
+    open_console(page, "console-alerts")
+    current = page.locator("#alerts-current")
+    expect(current).to_have_text("Now: 80%, 95% (the service's default).")
+    field = page.get_by_label("Low-balance thresholds (%)")
+    field.fill("95, 50")
+    field.press("Enter")
+    expect(current).to_have_text("Now: 50%, 95% (set for this account).")
+    alerts = stack.console("GET", "/v1/account", "console-alerts").body["alerts"]
+    assert alerts == {"balance_low_percent": [50, 95], "source": "account"}
+
+    field.fill("50, 50")
+    page.get_by_role("button", name="Save thresholds").click()
+    expect(page.locator("#alerts-problem")).to_contain_text("distinct")
+    expect(current).to_have_text("Now: 50%, 95% (set for this account).")
 
 
 def test_jumping_past_validity_and_running_expiry_shows_the_grant_expired(page: Page, stack: LocalStack) -> None:
@@ -505,6 +526,201 @@ def test_the_event_feed_shows_the_accounts_events_newest_first(page: Page, stack
     page.get_by_label("Root account").fill("console-no-events")  # the filter stays; the account changes
     page.get_by_label("Root account").press("Enter")
     expect(status).to_have_text("0 UsageBillable events for account console-no-events.")
+
+
+def shown(problem: dict[str, Any]) -> str:
+    """A problem as the console shows it (api.js): its detail, then a 422's fields at fault."""
+    fields = "; ".join(f"{error['field']}: {error['message']}" for error in problem.get("errors", []))
+    return f"{problem['detail']} ({fields})" if fields else str(problem["detail"])
+
+
+def operator(stack: LocalStack, route: str, body: dict[str, Any]) -> Answer:
+    return stack.call("POST", f"/v1/admin/grants/{route}", body, headers={"X-Principal": "operator"})
+
+
+def open_ledger(page: Page, model_name: str) -> Locator:
+    """Opens a grant's ledger from My free quota; returns its rows."""
+    grant(page, model_name).get_by_role("button", name="Ledger").click()
+    expect(grant(page, model_name).get_by_role("button", name="Ledger")).to_have_attribute("aria-expanded", "true")
+    return grant(page, model_name).locator(".ledger tbody tr")
+
+
+def save_panel_screenshot(browser: Browser, page: Page, panel: Locator, path: Path) -> None:
+    """A section of the developer panel, which scrolls on its own: scrolled to its top, with no
+    control focused or hovered, so that the picture is the same from run to run."""
+    page.evaluate("document.activeElement.blur()")
+    page.mouse.move(0, 0)
+    panel.evaluate("section => section.scrollIntoView({block: 'start'})")
+    settled(page)
+    save_screenshot(browser, panel.screenshot(animations="disabled"), path)
+
+
+def send_operator_action(page: Page, action: str, reason: str, action_id: str | None = None) -> None:
+    """Fills the operator form's action, reason and (if given) action id, and sends it."""
+    page.get_by_label("Operator action", exact=True).select_option(label=action)
+    page.get_by_label("Reason for the action").fill(reason)
+    if action_id is not None:
+        page.get_by_label("Action id").fill(action_id)
+    page.get_by_role("button", name="Send operator action").click()
+
+
+CLAIMED = "Dec 1, 2026, 8:00 AM UTC"
+
+
+def test_a_grants_ledger_shows_its_entries_and_balances(page: Page, stack: LocalStack, browser: Browser) -> None:
+    activate_and_claim(stack, "100003", "hunyuan-turbo")
+    use(stack, "100003", "hunyuan-turbo", 1834, "req-5f0c2a")
+    use(stack, "100003", "hunyuan-turbo", 5000, "req-5f0c2b")
+    open_console(page, "100003")
+    entries = open_ledger(page, "Hunyuan Turbo")
+    expect(entries).to_have_count(3)
+    expect(entries.nth(0).locator("td")).to_have_text(
+        ["1", "claim", CLAIMED, "—", "0", "+1,000,000", "0", "0", "1,000,000", "0", "—", "—"]
+    )
+    expect(entries.nth(1).locator("td")).to_have_text(
+        ["2", "usage", CLAIMED, "req-5f0c2a", "+1,834", "-1,834", "0", "1,834", "998,166", "0", "—", "—"]
+    )
+    expect(entries.nth(2).locator("td")).to_have_text(
+        ["3", "usage", CLAIMED, "req-5f0c2b", "+5,000", "-5,000", "0", "6,834", "993,166", "0", "—", "—"]
+    )
+    expect(grant(page, "Hunyuan Turbo").locator(".ledger-status")).to_have_text("3 entries.")
+    save_screenshot(browser, settled(page).locator("#quota").screenshot(animations="disabled"), LEDGER_PNG)
+
+    invoke(page, "Hunyuan Turbo", 166)  # the open ledger is read again after a change
+    expect(entries).to_have_count(4)
+    expect(entries.nth(3)).to_contain_text("7,000")
+    grant(page, "Hunyuan Turbo").get_by_role("button", name="Ledger").click()
+    expect(grant(page, "Hunyuan Turbo").locator(".ledger")).to_be_hidden()
+
+
+def test_a_long_ledger_pages_with_the_cursor(page: Page, stack: LocalStack) -> None:
+    activate_and_claim(stack, "console-ledger-pages", "hunyuan-image")
+    for number in range(1, 22):
+        use(stack, "console-ledger-pages", "hunyuan-image", 1, f"image-{number}")
+    open_console(page, "console-ledger-pages")
+    entries, image = open_ledger(page, "Hunyuan Image"), grant(page, "Hunyuan Image")
+    expect(entries).to_have_count(20)  # the console's page of the ledger
+    expect(image.locator(".ledger-status")).to_have_text("20 entries, more to read.")
+    image.get_by_role("button", name="More entries").click()
+    expect(entries).to_have_count(22)
+    expect(entries.locator("td:first-child")).to_have_text([str(number) for number in range(1, 23)])
+    expect(entries.last.locator("td")).to_have_text(
+        ["22", "usage", CLAIMED, "image-21", "+1", "-1", "0", "21", "29", "0", "—", "—"]
+    )
+    expect(image.locator(".ledger-status")).to_have_text("22 entries.")
+    expect(image.get_by_role("button", name="More entries")).to_be_hidden()
+
+
+def test_a_usage_is_reversed_from_the_history(page: Page, stack: LocalStack, browser: Browser) -> None:
+    assert stack.call("PUT", "/_local/clock", {"now": "2026-11-23T08:00:00Z"}).status == 200
+    activate_and_claim(stack, "100004", "hunyuan-turbo")
+    use(stack, "100004", "hunyuan-turbo", 1000, "req-7a0100")  # 8 days ago: past the window
+    assert stack.call("PUT", "/_local/clock", {"now": START}).status == 200
+    use(stack, "100004", "hunyuan-turbo", 1834, "req-7a0101")
+    use(stack, "100004", "hunyuan-turbo", 2000, "req-7a0102")
+    open_console(page, "100004")
+    rows = page.locator("#usage-rows tr")
+    expect(rows.locator("td.request-id")).to_have_text(["req-7a0102", "req-7a0101", "req-7a0100"])
+    expect(rows.nth(2).locator("td").last).to_have_text("window closed")
+    expect(rows.nth(2).get_by_role("button")).to_have_count(0)
+
+    rows.nth(1).get_by_role("button", name="Reverse").click()
+    dialog = page.get_by_role("dialog", name="Reverse usage")
+    expect(dialog).to_contain_text("req-7a0101: 1,834 tokens of Hunyuan Turbo recorded Dec 1, 2026, 8:00 AM UTC")
+    blank = stack.gateway("/v1/usage/reversals", {"request_id": "req-7a0101", "reason": "   "})
+    assert (blank.status, blank.body["code"]) == (422, "validation_error")
+    dialog.get_by_label("Reason for the reversal").fill("   ")
+    dialog.get_by_role("button", name="Reverse").click()
+    expect(dialog.get_by_role("alert")).to_have_text(shown(blank.body))
+
+    dialog.get_by_label("Reason for the reversal").fill("the call failed after metering")
+    with page.expect_request("**/v1/usage/reversals") as sent:
+        dialog.get_by_role("button", name="Reverse").click()
+    assert sent.value.headers["x-principal"] == "gateway"
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#usage-status")).to_have_text(
+        f"Reversed req-7a0101 at {CLAIMED}: 1,834 free units returned to the grant, 0 recorded as expired, "
+        "CNY 0 credited."
+    )
+    expect(rows.nth(1).locator("td").last).to_have_text(f"reversed at {CLAIMED}")
+    expect(rows.nth(0).get_by_role("button", name="Reverse")).to_be_visible()
+    expect(grant(page, "Hunyuan Turbo")).to_contain_text("Used 3,000 · Held 0 · Remaining 997,000 of 1,000,000 tokens")
+    save_screenshot(browser, settled(page).locator("#usage").screenshot(animations="disabled"), REVERSAL_PNG)
+    listed = stack.console("GET", "/v1/usage", "100004").body["items"]
+    assert [record["reversed_at"] for record in listed] == [None, "2026-12-01T08:00:00.000Z", None]
+
+    entries = open_ledger(page, "Hunyuan Turbo")
+    expect(entries).to_have_count(5)
+    expect(entries.last.locator("td")).to_have_text(
+        ["5", "reversal", CLAIMED, "req-7a0101", "-1,834", "+1,834", "0", "3,000", "997,000", "0", "—",
+         "the call failed after metering"]
+    )  # fmt: skip
+
+
+def test_an_operator_extends_then_voids_a_grant(page: Page, stack: LocalStack, browser: Browser) -> None:
+    activate_and_claim(stack, "console-operator", "hunyuan-turbo")
+    use(stack, "console-operator", "hunyuan-turbo", 1000, "before-void")
+    open_console(page, "console-operator")
+    panel = page.get_by_role("region", name="Operator actions")
+    result, problem = page.locator("#operator-result"), page.locator("#operator-problem")
+    generated = page.get_by_label("Action id").input_value()
+    assert re.fullmatch(r"console-action-[0-9a-f-]{36}", generated)
+
+    page.get_by_label("Operator action", exact=True).select_option(label="Extend the grant")
+    page.get_by_label("Grant of model").select_option(label="Hunyuan Turbo")
+    page.get_by_label("New expires_at (ISO-8601)").fill("2027-03-01T08:00:00Z")  # not later than it is
+    page.get_by_label("Reason for the action").fill("outage, ticket 4712")
+    grant_of = {"account_id": "console-operator", "model_id": "hunyuan-turbo", "actor": "support:local"}
+    body = grant_of | {"action_id": "refused", "expires_at": "2027-03-01T08:00:00Z", "reason": "outage, ticket 4712"}
+    refused = operator(stack, "extension", body)
+    assert (refused.status, refused.body["code"]) == (422, "validation_error")
+    with page.expect_request("**/v1/admin/grants/extension") as sent:
+        page.get_by_role("button", name="Send operator action").click()
+    assert sent.value.headers["x-principal"] == "operator"
+    expect(problem).to_have_text(shown(refused.body))
+    expect(page.get_by_label("Action id")).not_to_have_value(generated)  # answered: a new key
+
+    page.get_by_label("New expires_at (ISO-8601)").fill("2027-04-01T08:00:00Z")
+    send_operator_action(page, "Extend the grant", "outage, ticket 4712", "act-9f2")
+    expect(result).to_have_text(
+        "Extended hunyuan-turbo of account console-operator: expires Apr 1, 2027, 8:00 AM UTC, "
+        "was Mar 1, 2027, 8:00 AM UTC; ledger entry 3, action act-9f2."
+    )
+    expect(problem).to_be_hidden()
+    expect(grant(page, "Hunyuan Turbo")).to_contain_text("Expires in 121 days, on Apr 1, 2027, 8:00 AM UTC")
+
+    page.get_by_label("Operator action", exact=True).select_option(label="Void the grant")
+    expect(page.get_by_label("New expires_at (ISO-8601)")).to_be_hidden()
+    page.get_by_label("Reason for the action").fill("abuse, ticket 4711")
+    page.get_by_label("Action id").fill("act-9f1")
+    save_panel_screenshot(browser, page, panel, OPERATOR_PNG)
+    page.get_by_role("button", name="Send operator action").click()
+    expect(result).to_have_text(
+        "Voided hunyuan-turbo of account console-operator: 999,000 units expired; ledger entry 4, action act-9f1."
+    )
+    turbo = grant(page, "Hunyuan Turbo")
+    expect(turbo.locator(".badge")).to_have_text(["voided"])
+    expect(turbo).to_contain_text("Voided by an operator; it was valid until Apr 1, 2027, 8:00 AM UTC")
+    expect(turbo).to_contain_text("Used 1,000 · Held 0 · Remaining 0 · Expired 999,000 of 1,000,000 tokens")
+    entries = open_ledger(page, "Hunyuan Turbo")
+    expect(entries.locator("td:nth-child(2)")).to_have_text(["claim", "usage", "extension", "void"])
+    expect(entries.nth(2).locator("td")).to_have_text(
+        ["3", "extension", CLAIMED, "act-9f2", "0", "0", "0", "1,000", "999,000", "0", "support:local",
+         "outage, ticket 4712"]
+    )  # fmt: skip
+    expect(entries.nth(3).locator("td")).to_have_text(
+        ["4", "void", CLAIMED, "act-9f1", "0", "-999,000", "+999,000", "1,000", "0", "999,000", "support:local",
+         "abuse, ticket 4711"]
+    )  # fmt: skip
+
+    send_operator_action(page, "Void the grant", "again")
+    again = operator(stack, "void", grant_of | {"action_id": "act-9f3", "reason": "again"})
+    assert (again.status, again.body["code"]) == (409, "grant_not_voidable")
+    expect(problem).to_have_text(again.body["detail"])
+    voided = stack.gateway("/v1/authorizations", {"account_id": "console-operator", "model_id": "hunyuan-turbo"})
+    assert (voided.status, voided.body["code"]) == (402, "free_quota_voided")
+    invoke(page, "Hunyuan Turbo", 1)
+    expect(page.locator("#invoke-problem")).to_have_text(voided.body["detail"])
 
 
 def test_a_screenshot_is_rewritten_only_when_it_changed_visually(browser: Browser) -> None:

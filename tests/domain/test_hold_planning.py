@@ -221,7 +221,9 @@ def test_a_settle_of_a_zero_unit_hold_ends_it_and_draws_like_plain_usage() -> No
 def test_a_settle_of_a_one_unit_hold_takes_its_unit() -> None:
     plan = plan_usage(usage_request(3), grant(10, live(10)), OFF, attempt(), own_hold(1))
     assert (split_of(plan), plan.commit.usage.free_remaining) == ((1, 2), 0)
-    assert plan.commit.draw == GrantDraw(IMAGE, 10, 1, NOW, exact=True, expected_held=10, releases=(live(1),))
+    assert plan.commit.draw == GrantDraw(
+        IMAGE, 10, 1, NOW, exact=True, expected_held=10, releases=(live(1),), entries=1
+    )
 
 
 def test_plain_usage_draws_around_live_holds() -> None:

@@ -93,6 +93,18 @@ def test_balance_low_once_per_threshold_crossed(used_before: int, used_after: in
         assert event.occurred_at == COMMITTED
 
 
+def test_a_grant_that_carries_its_accounts_thresholds_is_judged_by_them_not_the_deploys() -> None:
+    """R20: the thresholds travel on the grant; the new image's are those of this change."""
+    own: dict[str, Any] = {"alert_thresholds": [Decimal(90), Decimal(50)]}
+    events = derive(grant(400, 600, **own), grant(960, 40, **own))
+    assert [event.detail["threshold_percent"] for event in events] == [50, 90]
+    # 80 is the deploy's, not this account's: reaching it publishes nothing of it
+    assert [e.detail["threshold_percent"] for e in derive(grant(0, 1000, **own), grant(800, 200, **own))] == [50]
+    # set while the grant was at 60%: no usage brings it to 50 any more (crossings, not levels)
+    assert derive(grant(600, 400), grant(700, 300, **own)) == []
+    assert [e.detail["threshold_percent"] for e in derive(grant(600, 400), grant(950, 50, **own))] == [90]
+
+
 def test_thresholds_are_exact_on_quotas_that_do_not_divide() -> None:
     # 80% of 7 is 5.6: 5 used is below, 6 is past.
     assert derive(grant(4, 3, quota=7), grant(5, 2, quota=7)) == []
@@ -171,3 +183,78 @@ def test_unknown_item_types_and_attributes_are_ignored() -> None:
     assert derive(None, {"item_type": "expiry", "account_id": "acct-1", "model_id": "m-1"}) == []
     # A hold on the grant moves no balance the events read: nothing, whatever it adds.
     assert derive(grant(300, 700), grant(300, 700, held_units=Decimal(50), held_total=Decimal(50))) == []
+
+
+def reversal(free_returned: int = 120, free_expired: int = 0, billable: int = 4) -> dict[str, Any]:
+    return {
+        "PK": "USAGE#req-1", "SK": "REVERSAL", "item_type": "reversal", "request_id": "req-1",
+        "account_id": "acct-1", "model_id": "m-1", "reason": "failed after metering",
+        "recorded_at": "2026-03-03T10:00:00.000Z", "free_returned": Decimal(free_returned),
+        "free_expired": Decimal(free_expired), "billable": Decimal(billable), "currency": "CNY", "charge": "0.8",
+    }  # fmt: skip
+
+
+def test_a_reversal_is_the_credit_once() -> None:
+    [reversed_event] = derive(None, reversal())
+    assert reversed_event.detail == {
+        "event_id": event_id(DetailType.USAGE_REVERSED, "req-1"), "account_id": "acct-1", "model_id": "m-1",
+        "occurred_at": "2026-03-03T10:00:00.000Z", "request_id": "req-1", "reason": "failed after metering",
+        "free_returned": 120, "free_expired": 0, "billable": 4, "charge": {"currency": "CNY", "amount": "0.8"},
+    }  # fmt: skip
+    assert derive(reversal(), reversal()) == []  # a redelivered or later change of it: nothing new
+
+
+def test_balance_events_stay_once_per_grant_after_a_reversal() -> None:
+    """A reversal lowers ``used`` and keeps the peak: climbing back publishes nothing again."""
+    assert kinds(derive(grant(900, 100), grant(1000, 0))) == ["TrialBalanceLow", "TrialExhausted"]
+    reversed_grant = grant(700, 300, peak_used=Decimal(1000))
+    assert derive(grant(1000, 0), reversed_grant) == []
+    assert derive(reversed_grant, grant(1000, 0, peak_used=Decimal(1000))) == []
+    assert derive(reversed_grant, grant(960, 40, peak_used=Decimal(1000))) == []
+
+
+def test_a_usage_past_the_peak_still_crosses_what_it_passes() -> None:
+    lowered = grant(700, 300, peak_used=Decimal(850))  # crossed 80 before the reversal
+    assert [event.detail["threshold_percent"] for event in derive(lowered, grant(960, 40, peak_used=Decimal(850)))] == [
+        95
+    ]
+    assert kinds(derive(grant(960, 40, peak_used=Decimal(850)), grant(1000, 0, peak_used=Decimal(850)))) == [
+        "TrialExhausted"
+    ]
+
+
+def test_a_reversal_on_an_expired_grant_is_not_a_second_expiry() -> None:
+    expired = grant(100, 0, 900, expired_recorded_at="2026-05-30T16:10:00.000Z")
+    assert derive(expired, grant(40, 0, 960, expired_recorded_at="2026-05-30T16:10:00.000Z")) == []
+    assert derive(grant(100, 0, 0), grant(40, 0, 60)) == []  # before the nightly run: its expiry is still to come
+
+
+def action(kind: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "PK": "ACTION#act-1", "SK": "ACTION", "item_type": "action", "action_id": "act-1", "action_kind": kind,
+        "account_id": "acct-1", "model_id": "m-1", "actor": "support:alice", "reason": "ticket 4711",
+        "recorded_at": "2026-03-03T10:00:00.000Z", "previous_expires_at": "2026-05-30T08:00:00.000Z",
+        "new_expires_at": "2026-06-30T08:00:00.000Z", "quantity": Decimal(0), "balance_used": Decimal(300),
+        "balance_remaining": Decimal(700), "balance_expired": Decimal(0),
+    } | extra  # fmt: skip
+
+
+def test_an_extension_is_trial_extended_once_per_action() -> None:
+    [extended] = derive(None, action("extension"))
+    assert extended.detail == {
+        "event_id": event_id(DetailType.TRIAL_EXTENDED, "acct-1", "m-1", "act-1"), "account_id": "acct-1",
+        "model_id": "m-1", "occurred_at": "2026-03-03T10:00:00.000Z", "action_id": "act-1",
+        "actor": "support:alice", "reason": "ticket 4711", "previous_expires_at": "2026-05-30T08:00:00.000Z",
+        "expires_at": "2026-06-30T08:00:00.000Z"}  # fmt: skip
+    assert derive(action("extension"), action("extension")) == []
+
+
+def test_a_void_is_trial_voided_with_what_it_expired() -> None:
+    voided_item = action("void", quantity=Decimal(700), balance_remaining=Decimal(0), balance_expired=Decimal(700))
+    [voided] = derive(None, voided_item)
+    assert voided.detail == {
+        "event_id": event_id(DetailType.TRIAL_VOIDED, "acct-1", "m-1"), "account_id": "acct-1", "model_id": "m-1",
+        "occurred_at": "2026-03-03T10:00:00.000Z", "action_id": "act-1", "actor": "support:alice",
+        "reason": "ticket 4711", "expired_quantity": 700, "used": 300, "quota": 1000}  # fmt: skip
+    # The grant's own change (its remainder to expired, no expiry mark) publishes no TrialExpired.
+    assert derive(grant(300, 700), grant(300, 0, 700, voided_at="2026-03-03T10:00:00.000Z")) == []

@@ -11,7 +11,7 @@ from trial_ledger import ClaimMethod, format_timestamp
 from trial_ledger.config.catalog import default_catalog_document, parse_catalog
 from trial_ledger.domain.planning.draws import Attempt
 from trial_ledger.domain.planning.usage import CheckedUsage, UsagePlan, plan_usage
-from trial_ledger.domain.state import GrantState, HeldPeriod, ProfileState, UsageRecord
+from trial_ledger.domain.state import GrantState, HeldPeriod, LedgerStamp, ProfileState, UsageRecord
 from trial_ledger.domain.writes import GrantDraw
 
 CATALOG = parse_catalog(default_catalog_document())
@@ -50,10 +50,11 @@ def split(plan: UsagePlan) -> tuple[int, int, int]:
 def test_free_quota_covers_the_whole_usage() -> None:
     plan = plan_usage(request(quantity=100), grant(), OFF, attempt())
     assert split(plan) == (100, 0, 0)
-    assert plan.commit.draw == GrantDraw(LANG_90, MILLION, 100, NOW, exact=True)
+    assert plan.commit.draw == GrantDraw(LANG_90, MILLION, 100, NOW, exact=True, entries=1, expected_entries=1)
     assert plan.commit.expect_postpaid is None  # all free: the switch does not matter
     assert (plan.commit.new_grant, plan.commit.expect_no_grant) == (None, False)
-    assert plan.grant_after == replace(grant(), used=100, remaining=MILLION - 100)
+    assert plan.grant_after == replace(grant(), used=100, remaining=MILLION - 100, entries=2)
+    assert plan.commit.usage.entry == LedgerStamp(2, 100, MILLION - 100, 0)  # R19: the claim is entry 1
     usage = plan.commit.usage
     assert (usage.free_remaining, usage.charge, usage.unit_price) == (MILLION - 100, "0", "0.0000024")
     assert usage.currency == "CNY"
@@ -65,14 +66,14 @@ def test_the_record_is_the_request_as_metered() -> None:
     assert plan.commit.usage == UsageRecord(
         request_id="r1", account_id="a", model_id=IMAGE, sub_account_id="key-1", quantity=53, free=30, billable=23,
         unbilled_overage=0, currency="CNY", unit_price="0.2", charge="4.6", free_remaining=0, auto_claimed=False,
-        recorded_at=NOW, fingerprint="f-1", write_id="w-1")  # fmt: skip
+        recorded_at=NOW, fingerprint="f-1", write_id="w-1", entry=LedgerStamp(2, 50, 0, 0))  # fmt: skip
 
 
 def test_partial_free_without_postpaid_is_unbilled_overage() -> None:
     plan = plan_usage(request(IMAGE, quantity=50), grant(IMAGE, remaining=30), OFF, attempt())
     assert split(plan) == (30, 0, 20)
     assert plan.commit.usage.charge == "0"
-    assert plan.commit.draw == GrantDraw(IMAGE, 30, 30, NOW, exact=True)
+    assert plan.commit.draw == GrantDraw(IMAGE, 30, 30, NOW, exact=True, entries=1)
     assert plan.commit.expect_postpaid is False
     assert plan.commit.usage.free_remaining == 0
 
@@ -118,7 +119,8 @@ def test_first_use_claims_the_trial_already_drawn() -> None:
     new = plan.commit.new_grant
     assert new is not None
     assert new.state == GrantState("a", IMAGE, "images", 50, 50, 0, 0, ClaimMethod.AUTO, NOW,
-                                   format_timestamp(START + timedelta(days=90)))  # fmt: skip
+                                   format_timestamp(START + timedelta(days=90)), entries=2)  # fmt: skip
+    assert plan.commit.usage.entry == LedgerStamp(2, 50, 0, 0)  # after the claim, entry 1
     assert new.claimed_by == "key-1"
     assert plan.grant_after == new.state
     assert (plan.commit.draw, plan.commit.usage.auto_claimed, plan.commit.usage.free_remaining) == (None, True, 0)
@@ -146,7 +148,7 @@ def test_nothing_free_beside_live_holds_is_proven_by_an_exact_draw_of_nothing(re
 
 def test_a_relaxed_draw_the_remainder_covers_leaves_the_remainder_open() -> None:
     plan = plan_usage(request(quantity=100), grant(), OFF, attempt(relaxed=True))
-    assert plan.commit.draw == GrantDraw(LANG_90, MILLION, 100, NOW, exact=False)
+    assert plan.commit.draw == GrantDraw(LANG_90, MILLION, 100, NOW, exact=False, entries=1)
     assert plan.commit.usage.free_remaining is None  # settled after the commit
     assert split(plan) == (100, 0, 0)
 
@@ -156,7 +158,7 @@ def test_a_relaxed_draw_leaves_timed_out_periods_to_an_exact_write() -> None:
     (which ``unreserved`` still counts as reserved) stay until an exact write removes them."""
     with_dead = held_until(grant(), (-2, 7), (-1, 5))  # soonest first, as stored
     plan = plan_usage(request(quantity=100), with_dead, OFF, attempt(relaxed=True))
-    assert plan.commit.draw == GrantDraw(LANG_90, MILLION, 100, NOW, exact=False, expected_held=12)
+    assert plan.commit.draw == GrantDraw(LANG_90, MILLION, 100, NOW, exact=False, expected_held=12, entries=1)
     exact = plan_usage(request(quantity=100), with_dead, OFF, attempt())
     assert exact.commit.draw is not None
     assert exact.commit.draw.clears == with_dead.holds
@@ -175,10 +177,10 @@ def test_a_relaxed_draw_must_leave_some_of_what_no_hold_reserves(held: int, quan
 @pytest.mark.parametrize(("remaining", "quantity"), [(30, 50), (30, 30)])
 def test_a_draw_that_empties_the_grant_stays_exact_even_relaxed(remaining: int, quantity: int) -> None:
     plan = plan_usage(request(IMAGE, quantity=quantity), grant(IMAGE, remaining=remaining), OFF, attempt(relaxed=True))
-    assert plan.commit.draw == GrantDraw(IMAGE, remaining, remaining, NOW, exact=True)
+    assert plan.commit.draw == GrantDraw(IMAGE, remaining, remaining, NOW, exact=True, entries=1)
     assert plan.commit.draw.left == 0
     assert plan.commit.usage.free_remaining == 0
-    assert plan.grant_after == replace(grant(IMAGE, remaining=remaining), used=50, remaining=0)
+    assert plan.grant_after == replace(grant(IMAGE, remaining=remaining), used=50, remaining=0, entries=2)
 
 
 def test_planning_is_pure() -> None:

@@ -18,13 +18,15 @@ from trial_ledger.domain.rules import (
     new_grant,
     require_id,
     require_quantity,
+    require_text,
+    require_thresholds,
     split_usage,
     usage_fingerprint,
 )
 from trial_ledger.domain.state import GrantState, HeldPeriod
 from trial_ledger.dynamo.cursor import decode_cursor, encode_cursor
 from trial_ledger.errors import InvalidRequest
-from trial_ledger.limits import MAX_QUANTITY
+from trial_ledger.limits import MAX_QUANTITY, MAX_REASON_LENGTH
 
 CATALOG = parse_catalog(default_catalog_document())
 
@@ -107,13 +109,49 @@ def test_a_grant_view_is_the_stored_grant_with_what_live_holds_reserve_now() -> 
 
 def test_a_claim_snapshots_the_models_trial_and_starts_untouched() -> None:
     claimed_at = START + timedelta(hours=5, milliseconds=7)
-    grant = new_grant("acct-1", CATALOG[IMAGE], ClaimMethod.MANUAL, claimed_at)
+    grant = new_grant("acct-1", CATALOG[IMAGE], ClaimMethod.MANUAL, claimed_at, None)
     assert grant == GrantState(
         account_id="acct-1", model_id=IMAGE, unit="images", quota=50, used=0, remaining=50, expired=0,
         claim_method=ClaimMethod.MANUAL, claimed_at="2026-03-01T13:00:00.007Z",
-        expires_at="2026-05-30T13:00:00.007Z", holds=())  # fmt: skip
+        expires_at="2026-05-30T13:00:00.007Z", holds=(), alert_thresholds=None)  # fmt: skip
     with pytest.raises(ValueError, match=f"model '{NO_TRIAL}' has no trial to grant"):
-        new_grant("acct-1", CATALOG[NO_TRIAL], ClaimMethod.MANUAL, claimed_at)
+        new_grant("acct-1", CATALOG[NO_TRIAL], ClaimMethod.MANUAL, claimed_at, None)
+
+
+def test_a_claim_copies_the_accounts_alert_thresholds() -> None:
+    """R20: a grant carries its account's thresholds from its claim on (the events read them there)."""
+    grant = new_grant("acct-1", CATALOG[IMAGE], ClaimMethod.AUTO, START, (50, 90))
+    assert grant.alert_thresholds == (50, 90)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [([1], (1,)), ([99], (99,)), ([95, 50, 80], (50, 80, 95)), ([10, 20, 30, 40, 50], (10, 20, 30, 40, 50))],
+)
+def test_alert_thresholds_are_1_to_5_distinct_percents_kept_ascending(
+    values: list[int], expected: tuple[int, ...]
+) -> None:
+    assert require_thresholds(values) == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "detail"),
+    [
+        ([], "^name 1 to 5 thresholds$"),
+        ([1, 2, 3, 4, 5, 6], "^name 1 to 5 thresholds$"),
+        ([0], "^thresholds are integers from 1 to 99$"),
+        ([100], "^thresholds are integers from 1 to 99$"),
+        ([50, 100], "^thresholds are integers from 1 to 99$"),
+        ([50.0], "^thresholds are integers from 1 to 99$"),
+        ([True], "^thresholds are integers from 1 to 99$"),
+        (["50"], "^thresholds are integers from 1 to 99$"),
+        ([80, 80], "^thresholds must be distinct$"),
+    ],
+)
+def test_any_other_alert_thresholds_are_refused_naming_the_field(values: list[object], detail: str) -> None:
+    with pytest.raises(InvalidRequest, match=detail) as refused:
+        require_thresholds(values)  # type: ignore[arg-type]
+    assert refused.value.field == "balance_low_percent"
 
 
 def test_fingerprints_are_pinned_because_stored_records_carry_them() -> None:
@@ -165,6 +203,22 @@ def test_any_other_quantity_is_refused_naming_its_field(quantity: object) -> Non
     with pytest.raises(InvalidRequest) as named:
         require_quantity(quantity, "estimate")  # type: ignore[arg-type]
     assert (named.value.detail, named.value.field) == ("estimate must be an integer from 1 to 1000000000", "estimate")
+
+
+@pytest.mark.parametrize("value", ["x", " x ", "metered twice", "r" * MAX_REASON_LENGTH])
+def test_a_reason_is_1_to_500_characters_not_only_blanks(value: str) -> None:
+    assert require_text(value, "reason", MAX_REASON_LENGTH) == value
+
+
+@pytest.mark.parametrize("value", ["", " ", "\t\n ", "r" * (MAX_REASON_LENGTH + 1), None, 7])
+def test_any_other_text_is_refused_naming_its_field_and_limit(value: object) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        require_text(value, "reason", MAX_REASON_LENGTH)  # type: ignore[arg-type]
+    assert refused.value.detail == "reason must be 1 to 500 characters, not only blanks"
+    assert refused.value.field == "reason"
+    with pytest.raises(InvalidRequest) as named:
+        require_text("a" * 201, "actor", 200)
+    assert (named.value.detail, named.value.field) == ("actor must be 1 to 200 characters, not only blanks", "actor")
 
 
 def test_fingerprint_covers_the_body() -> None:

@@ -1,12 +1,13 @@
 """The ledger's stored values, the writes it asks for and the refusals it gets back, as plain
 values (pure, no DynamoDB): what each answers, and what a refusal carries of the state now."""
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from tests.support import IMAGE, LANG_90
-from trial_ledger import Account, ClaimMethod, FundingSource, HoldResult, HoldStatus, UsageResult
+from trial_ledger import Account, Alerts, AlertsSource, ClaimMethod, FundingSource, HoldResult, HoldStatus, UsageResult
 from trial_ledger.domain.refusals import (
     AlreadyRecorded,
     BatchRefused,
@@ -16,8 +17,9 @@ from trial_ledger.domain.refusals import (
     HoldEnded,
     Outdated,
     Refused,
+    UsageChanged,
 )
-from trial_ledger.domain.state import CallRecord, GrantState, HoldRecord, ProfileState, UsageRecord
+from trial_ledger.domain.state import CallRecord, GrantState, HoldRecord, ProfileState, Reversal, UsageRecord
 from trial_ledger.domain.writes import HoldClosing
 
 NOW = "2026-03-01T08:00:00.000Z"
@@ -39,8 +41,16 @@ def grant() -> GrantState:
 
 def test_an_account_that_never_did_anything_is_not_activated_and_not_postpaid() -> None:
     assert ProfileState.absent("acct-1") == ProfileState("acct-1", None, False)
-    assert ProfileState.absent("acct-1").account() == Account("acct-1", None, False)
-    assert ProfileState("acct-1", NOW, True).account() == Account("acct-1", NOW, True)
+    default = Alerts((80, 95), AlertsSource.DEFAULT)
+    assert ProfileState.absent("acct-1").account((80, 95)) == Account("acct-1", None, False, default)
+    assert ProfileState("acct-1", NOW, True).account((80, 95)) == Account("acct-1", NOW, True, default)
+
+
+def test_an_account_reads_its_own_alert_thresholds_else_the_deploys() -> None:
+    """R20: GET /v1/account says which thresholds stand and where they come from."""
+    own = ProfileState("acct-1", NOW, False, balance_low_percent=(50, 90))
+    assert own.account((80, 95)).alerts == Alerts((50, 90), AlertsSource.ACCOUNT)
+    assert ProfileState("acct-1", NOW, False).account((70,)).alerts == Alerts((70,), AlertsSource.DEFAULT)
 
 
 @pytest.mark.parametrize("replayed", [False, True])
@@ -49,6 +59,13 @@ def test_a_usage_record_answers_as_recorded(replayed: bool) -> None:
         request_id="r1", account_id="a", model_id=IMAGE, sub_account_id="key-1", quantity=12, free=10, billable=2,
         unbilled_overage=0, currency="CNY", charge=Decimal("0.4"), free_remaining=38, auto_claimed=False,
         recorded_at=NOW, replayed=replayed)  # fmt: skip
+
+
+def test_a_reversed_usage_answers_as_recorded_with_when_it_was_reversed() -> None:
+    """R17: the same usage again answers its original result, marked reversed."""
+    reversed_usage = replace(usage(), reversal=Reversal(ENDS, "metered twice", 10, 0))
+    assert reversed_usage.result(True) == replace(usage().result(True), reversed_at=ENDS)
+    assert usage().result(True).reversed_at is None
 
 
 @pytest.mark.parametrize("replayed", [False, True])
@@ -94,6 +111,7 @@ def test_a_refusal_carries_what_is_there_now() -> None:
     assert AlreadyRecorded(now_usage).record is now_usage
     assert GrantMoved(now_grant).grant is now_grant
     assert HoldEnded(now_hold).hold is now_hold
+    assert UsageChanged(now_usage).usage is now_usage
     assert CallTaken(CallRecord(now_hold, now_usage)).call == CallRecord(now_hold, now_usage)
     outdated = Outdated(grant_changed=True, grant=now_grant, postpaid_changed=False)
     assert (outdated.grant_changed, outdated.grant, outdated.postpaid_changed) == (True, now_grant, False)

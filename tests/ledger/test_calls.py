@@ -3,11 +3,22 @@ are one item, so that neither can be taken by another call, single or batched, r
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from infra.tools.audit import audit
-from tests.support import IMAGE, LANG_90, DynamoCalls
-from trial_ledger import HoldAsk, HoldStatus, Ledger, RecordRefusal, RequestIdConflict, UsageAsk, UsageResult
+from tests.support import IMAGE, LANG_90, NO_TRIAL, DynamoCalls
+from trial_ledger import (
+    HoldAsk,
+    HoldStatus,
+    Ledger,
+    RecordRefusal,
+    RequestIdConflict,
+    SwitchableClock,
+    UsageAsk,
+    UsageResult,
+)
 from trial_ledger.dynamo.store import LedgerStore
 
 
@@ -54,6 +65,28 @@ def test_a_batch_record_with_a_holds_request_id_of_another_call_is_refused_in_it
     assert (outcomes[1].request_id, outcomes[1].code) == ("h", "request_id_conflict")
     assert [(o.request_id, o.free) for o in outcomes if isinstance(o, UsageResult)] == [("r1", 1), ("r3", 3)]
     assert held(ledger) == 30
+    assert audit().ok
+
+
+@pytest.mark.parametrize("hold", ["live", "timed out", "released"])
+@pytest.mark.parametrize(("account", "model_id"), [("b", IMAGE), ("a", LANG_90), ("a", NO_TRIAL)])
+def test_a_batch_record_with_the_request_id_of_a_hold_this_container_took_for_another_call_is_refused(
+    ledger: Ledger, clock: SwitchableClock, hold: str, account: str, model_id: str
+) -> None:
+    """The container remembers the hold it took; a batch record of another account or model with
+    its request_id must not land on it (found by the stateful test: a timed-out hold, or a model
+    without a trial, took the other call's usage)."""
+    ledger.hold(HoldAsk("a", IMAGE, "h", 30, ttl_seconds=60))
+    if hold == "timed out":
+        clock.advance(timedelta(seconds=60))
+    elif hold == "released":
+        ledger.release_hold("h")
+    [outcome] = ledger.record_usage_batch([UsageAsk(account, model_id, 2, "h")])
+    assert isinstance(outcome, RecordRefusal)
+    assert (outcome.request_id, outcome.code) == ("h", "request_id_conflict")
+    assert ledger.usage(account).items == []
+    ended = {"live": HoldStatus.RELEASED, "timed out": HoldStatus.EXPIRED, "released": HoldStatus.RELEASED}
+    assert ledger.release_hold("h").status is ended[hold]  # the hold as it was, still its own
     assert audit().ok
 
 

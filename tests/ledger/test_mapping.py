@@ -12,15 +12,24 @@ import pytest
 
 from trial_ledger import ClaimMethod, FundingSource, HoldStatus
 from trial_ledger.domain.rules import effective_grant
-from trial_ledger.domain.state import CallRecord, GrantState, HeldPeriod, HoldRecord, UsageRecord
+from trial_ledger.domain.state import (
+    CallRecord,
+    GrantState,
+    HeldPeriod,
+    HoldRecord,
+    LedgerStamp,
+    Reversal,
+    UsageRecord,
+)
 from trial_ledger.domain.writes import NewGrant
 from trial_ledger.dynamo import mapping
 from trial_ledger.dynamo.items import LedgerItem, UsageItem
 
 GRANT = GrantState("acct", "model-a", "tokens", 1_000, 300, 600, 100, ClaimMethod.MANUAL, "2026-03-01T08:00:00.000Z",
-                   "2026-05-30T08:00:00.000Z", holds=(HeldPeriod("2026-03-01T08:15:00.000Z", 40),))  # fmt: skip
+                   "2026-05-30T08:00:00.000Z", holds=(HeldPeriod("2026-03-01T08:15:00.000Z", 40),),
+                   alert_thresholds=(50, 90))  # fmt: skip
 USAGE = UsageRecord("req-u", "acct", "model-a", "sub-1", 70, 50, 15, 5, "USD", "0.000002", "0.00003", 550, True,
-                    "2026-03-01T08:01:00.000Z", "f" * 64, "w" * 32)  # fmt: skip
+                    "2026-03-01T08:01:00.000Z", "f" * 64, "w" * 32, LedgerStamp(4, 350, 550, 100))  # fmt: skip
 HOLD = HoldRecord("req-h", "acct", "model-a", "sub-2", 90, 40, FundingSource.FREE, 510, False,
                   "2026-03-01T08:00:00.000Z", "2026-03-01T08:15:00.000Z", 900, HoldStatus.OPEN, None,
                   "e" * 64, "v" * 32)  # fmt: skip
@@ -38,14 +47,19 @@ def _other(value: Any) -> Any:
     """Another value of the same kind, so that a dropped or swapped field shows."""
     if isinstance(value, Enum):
         return next(member for member in type(value) if member is not value)
-    if isinstance(value, bool):
-        return not value
-    if isinstance(value, int):
-        return value + 7
+    if isinstance(value, bool | int):
+        return (not value) if isinstance(value, bool) else value + 7
     if isinstance(value, str):
         return value + "-x"
+    if isinstance(value, LedgerStamp | Reversal):
+        return (
+            dataclasses.replace(value, free_returned=value.free_returned + 1)
+            if isinstance(value, Reversal)
+            else dataclasses.replace(value, sequence=value.sequence + 1)
+        )
     if isinstance(value, tuple):
-        return (*value, HeldPeriod("2026-03-01T08:16:00.000Z", 3)) if value else value
+        added = 99 if value and isinstance(value[0], int) else HeldPeriod("2026-03-01T08:16:00.000Z", 3)
+        return (*value, added) if value else value
     if value is None:
         return None
     raise AssertionError(f"no other value for {value!r}")
@@ -54,6 +68,7 @@ def _other(value: Any) -> Any:
 def _variants[S](sample: S) -> list[tuple[str, S]]:
     """The sample, and one copy per field with that field changed (None fields get a value)."""
     fills = {
+        "reversal": Reversal("2026-03-02T08:00:00.000Z", "failed call", 30, 20),
         "sub_account_id": "sub-9",
         "free_remaining": 11,
         "free_available": 12,
@@ -102,6 +117,8 @@ def test_every_field_of_the_grant_view_comes_from_the_state() -> None:
 
 def test_every_field_of_a_usage_record_reaches_its_result() -> None:
     result = USAGE.result(replayed=False)
-    kept = {field.name for field in dataclasses.fields(result)} - {"replayed", "charge"}
+    kept = {field.name for field in dataclasses.fields(result)} - {"replayed", "charge", "reversed_at"}
     assert {name: getattr(result, name) for name in kept} == {name: getattr(USAGE, name) for name in kept}
     assert str(result.charge) == USAGE.charge
+    reversed_usage = dataclasses.replace(USAGE, reversal=Reversal("2026-03-02T08:00:00.000Z", "failed call", 50, 0))
+    assert (result.reversed_at, reversed_usage.result(replayed=True).reversed_at) == (None, "2026-03-02T08:00:00.000Z")

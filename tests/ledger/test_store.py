@@ -18,7 +18,7 @@ from trial_ledger.domain.refusals import (
     GrantsExist,
     Outdated,
 )
-from trial_ledger.domain.state import ExpiryCandidate, GrantState, UsageRecord
+from trial_ledger.domain.state import ExpiryCandidate, GrantState, LedgerStamp, UsageRecord
 from trial_ledger.domain.writes import CallWrite, GrantDraw, NewGrant, UsageCommit
 from trial_ledger.dynamo.store import LedgerStore
 
@@ -106,11 +106,13 @@ def test_a_cancelled_transaction_is_contended(store: LedgerStore, faults: FaultI
 
 def test_expiry_refusals(store: LedgerStore) -> None:
     store.create_grants("a", [NewGrant(fresh(), None)], require_activation=False)
-    store.commit_usage(UsageCommit(CallWrite(usage("r1", 10)), draw=GrantDraw(LANG_90, MILLION, 10, NOW)))
+    store.commit_usage(UsageCommit(CallWrite(usage("r1", 10)), draw=GrantDraw(LANG_90, MILLION, 10, NOW, entries=1)))
     candidate = ExpiryCandidate("a", LANG_90, MILLION, EXPIRES)
     with pytest.raises(GrantMoved) as moved:
-        store.expire_grant(candidate, MILLION, EXPIRES, EXPIRES)  # the guess: untouched
-    assert moved.value.grant == replace(fresh(), used=10, remaining=MILLION - 10)
-    store.expire_grant(candidate, MILLION - 10, EXPIRES, EXPIRES)
+        store.expire_grant(candidate, LedgerStamp(1, 0, MILLION, 0), EXPIRES, EXPIRES)  # the guess: untouched
+    assert moved.value.grant == replace(fresh(), used=10, remaining=MILLION - 10, entries=2)
+    with pytest.raises(GrantMoved):  # the right remainder, but not the ledger's last entry
+        store.expire_grant(candidate, LedgerStamp(1, 10, MILLION - 10, 0), EXPIRES, EXPIRES)
+    store.expire_grant(candidate, LedgerStamp(2, 10, MILLION - 10, 0), EXPIRES, EXPIRES)
     with pytest.raises(ExpiryRecorded):
-        store.expire_grant(candidate, MILLION - 10, EXPIRES, EXPIRES)
+        store.expire_grant(candidate, LedgerStamp(3, 10, 0, MILLION - 10), EXPIRES, EXPIRES)

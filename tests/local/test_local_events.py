@@ -70,6 +70,24 @@ def test_a_trials_life_on_the_local_bus(stack: LocalStack) -> None:
     stack.call("PUT", "/_local/clock", {"now": "2026-12-01T08:00:00Z"})
 
 
+def test_an_accounts_alert_thresholds_reach_the_events_function_over_http(stack: LocalStack) -> None:
+    """R20 through make run: the route, then the local events function judging crossings by them."""
+    account = "ev-alerts"
+    stack.console("POST", "/v1/account/activation", account)
+    stack.console("POST", "/v1/trials/claims", account, {"models": [IMAGE]})
+    answer = stack.console("PUT", "/v1/account/alerts", account, {"balance_low_percent": [30]})
+    assert (answer.status, answer.body["alerts"]) == (200, {"balance_low_percent": [30], "source": "account"})
+    stack.gateway("/v1/usage", usage(account, IMAGE, 16, "al-1"))  # 32%: the account's 30
+    stack.gateway("/v1/usage", usage(account, IMAGE, 25, "al-2"))  # 82%: 80 is the deploy's, not its
+    stack.gateway("/v1/usage", usage(account, IMAGE, 9, "al-3"))  # 100%: nor 95; exhausted
+    seen = await_events(stack, account, lambda events: "TrialExhausted" in {e["detail_type"] for e in events})
+    assert facts(seen) == [
+        ("TrialClaimed", IMAGE, None),
+        ("TrialBalanceLow", IMAGE, 30),
+        ("TrialExhausted", IMAGE, None),
+    ]
+
+
 def test_concurrent_draws_publish_each_fact_once(stack: LocalStack) -> None:
     account = "ev-race"
     requests = [usage(account, IMAGE, 2, f"race-{index}") for index in range(32)]  # 64 images on 50

@@ -68,20 +68,20 @@ def expect(answer: Answer, status: int, keys: set[str]) -> Any:
 
 def get_account(stack: LocalStack, account: Account, index: int) -> None:
     answer = stack.console("GET", "/v1/account", account.account_id, sub=account.sub)
-    body = expect(answer, 200, {"account_id", "activated_at", "postpaid_enabled"})
+    body = expect(answer, 200, {"account_id", "activated_at", "postpaid_enabled", "alerts"})
     assert (body["account_id"], body["postpaid_enabled"]) == (account.account_id, account.postpaid)
     assert body["activated_at"] is not None
 
 
 def activate(stack: LocalStack, account: Account, index: int) -> None:
     body = expect(stack.console("POST", "/v1/account/activation", account.account_id),
-                  200, {"account_id", "activated_at", "postpaid_enabled"})  # fmt: skip
+                  200, {"account_id", "activated_at", "postpaid_enabled", "alerts"})  # fmt: skip
     assert (body["account_id"], body["postpaid_enabled"]) == (account.account_id, account.postpaid)
 
 
 def set_postpaid(stack: LocalStack, account: Account, index: int) -> None:
     answer = stack.console("PUT", "/v1/account/postpaid", account.account_id, {"enabled": account.postpaid})
-    body = expect(answer, 200, {"account_id", "activated_at", "postpaid_enabled"})
+    body = expect(answer, 200, {"account_id", "activated_at", "postpaid_enabled", "alerts"})
     assert (body["account_id"], body["postpaid_enabled"]) == (account.account_id, account.postpaid)
 
 
@@ -128,12 +128,12 @@ def record_usage(stack: LocalStack, account: Account, index: int) -> None:
                "request_id": f"{account.account_id}-{index}", "sub_account_id": account.sub}  # fmt: skip
     body = expect(stack.gateway("/v1/usage", request), 200, {
         "request_id", "account_id", "model_id", "quantity", "free", "billable", "unbilled_overage", "charge",
-        "free_remaining", "auto_claimed", "replayed"})  # fmt: skip
+        "free_remaining", "auto_claimed", "replayed", "reversed"})  # fmt: skip
     for name in ("request_id", "account_id", "model_id", "quantity"):
         assert body[name] == request[name], (name, body)
     assert body["free"] + body["billable"] + body["unbilled_overage"] == request["quantity"]
     assert (body["billable"] if account.postpaid else body["unbilled_overage"]) == request["quantity"] - body["free"]
-    assert (body["replayed"], body["auto_claimed"]) == (False, False)
+    assert (body["replayed"], body["auto_claimed"], body["reversed"]) == (False, False, False)
 
 
 CALLS = [get_account, activate, set_postpaid, list_models, claim, list_grants, list_usage, authorize, record_usage]

@@ -89,6 +89,20 @@ expected-statuses = ["2xx", "402", "403", "404", "409"]
 include-name = "GET /v1/usage"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "422"]
 
+[[operations]]
+include-name = "GET /v1/trials/{{model_id}}/ledger"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]
+
+# The operator routes answer the operators' principal (locally X-Principal stands in for it, R21).
+[[operations]]
+include-path-regex = "^/v1/admin/"
+headers = {{ "X-Principal" = "operator" }}
+
+[[operations]]
+include-name = "GET /v1/admin/grants/ledger"
+headers = {{ "X-Principal" = "operator" }}
+checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]
+
 [phases.stateful]
 max-steps = {MAX_STEPS}
 """
@@ -100,6 +114,9 @@ BODY_OPERATIONS = {
     "POST /v1/usage",
     "POST /v1/usage/batch",
     "POST /v1/holds",
+    "POST /v1/usage/reversals",
+    "POST /v1/admin/grants/extension",
+    "POST /v1/admin/grants/void",
 }
 
 
@@ -170,6 +187,10 @@ def operation_of(request: dict[str, Any]) -> str:
     path = urlsplit(request["uri"]).path
     if path.startswith("/v1/holds/"):
         path = "/v1/holds/{request_id}"
+    elif path.startswith("/v1/admin/accounts/"):
+        path = "/v1/admin/accounts/{account_id}"
+    elif path.startswith("/v1/trials/") and path.endswith("/ledger"):
+        path = "/v1/trials/{model_id}/ledger"
     return f"{request['method']} {path}"
 
 

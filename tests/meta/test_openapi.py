@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from infra.tools.openapi import OPENAPI_PATH, build_document, render
 from tests.support.schemathesis_hooks import as_integer_literals
-from trial_edge import request_models
+from trial_edge import correction_models, request_models
 from trial_edge.strict_json import loads
 
 
@@ -37,7 +37,7 @@ def test_committed_document_matches_the_code() -> None:
 def test_every_operation_documents_its_errors_and_security() -> None:
     document = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
     operations = [(path, method, op) for path, ops in document["paths"].items() for method, op in ops.items()]
-    assert len(operations) == 12
+    assert len(operations) == 19
     for path, method, operation in operations:
         responses = operation["responses"]
         assert {"200", "401", "422", "503"} <= set(responses), (path, method)
@@ -49,6 +49,7 @@ def test_every_operation_documents_its_errors_and_security() -> None:
         assert operation["security"] in ([{"ConsoleJwt": []}], [{"GatewaySigV4": []}])
     assert document["paths"]["/v1/usage"]["post"]["security"] == [{"GatewaySigV4": []}]
     assert "402" in document["paths"]["/v1/authorizations"]["post"]["responses"]
+    assert "403" in document["paths"]["/v1/account/alerts"]["put"]["responses"]
     assert "409" in document["paths"]["/v1/usage"]["post"]["responses"]
     holds = document["paths"]["/v1/holds"]["post"]["responses"]
     assert {"402", "404", "409"} <= set(holds)
@@ -102,7 +103,7 @@ def test_every_body_the_document_allows_the_service_accepts(path: str, method: s
     client generated from it would send them (Schemathesis's positive data, integers as integer
     literals: see tests/support/schemathesis_hooks.py), pass the route's request model.
     ``ClaimRequest.models`` lacked ``uniqueItems``, and duplicates are a 422."""
-    request_model: type[BaseModel] = getattr(request_models, model)
+    request_model: type[BaseModel] = getattr(request_models, model, None) or getattr(correction_models, model)
     operation = schemathesis.openapi.from_dict(committed())[path][method.upper()]
 
     @settings(max_examples=150, database=None, derandomize=True, suppress_health_check=list(HealthCheck))

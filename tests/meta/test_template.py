@@ -16,9 +16,17 @@ CONSOLE_ROUTES = {
     ("GET", "/v1/account"),
     ("POST", "/v1/account/activation"),
     ("PUT", "/v1/account/postpaid"),
+    ("PUT", "/v1/account/alerts"),
     ("POST", "/v1/trials/claims"),
     ("GET", "/v1/trials"),
     ("GET", "/v1/usage"),
+    ("GET", "/v1/trials/{model_id}/ledger"),
+}
+OPERATOR_ROUTES = {
+    ("POST", "/v1/admin/grants/extension"),
+    ("POST", "/v1/admin/grants/void"),
+    ("GET", "/v1/admin/accounts/{account_id}"),
+    ("GET", "/v1/admin/grants/ledger"),
 }
 GATEWAY_ROUTES = {
     ("POST", "/v1/authorizations"),
@@ -26,6 +34,7 @@ GATEWAY_ROUTES = {
     ("POST", "/v1/usage/batch"),
     ("POST", "/v1/holds"),
     ("DELETE", "/v1/holds/{request_id}"),
+    ("POST", "/v1/usage/reversals"),
 }
 
 
@@ -48,8 +57,8 @@ def test_each_route_has_its_authorizer(transformed: dict[str, Any]) -> None:
                 continue
             seen[(method.upper(), path)] = [next(iter(entry)) for entry in operation.get("security", [])]
     assert {route for route, auth in seen.items() if auth == ["ConsoleJwt"]} == CONSOLE_ROUTES
-    assert {route for route, auth in seen.items() if auth == ["AWS_IAM"]} == GATEWAY_ROUTES
-    assert set(seen) == CONSOLE_ROUTES | GATEWAY_ROUTES
+    assert {route for route, auth in seen.items() if auth == ["AWS_IAM"]} == GATEWAY_ROUTES | OPERATOR_ROUTES
+    assert set(seen) == CONSOLE_ROUTES | GATEWAY_ROUTES | OPERATOR_ROUTES
 
 
 def test_jwt_authorizer_reads_the_bearer_token(transformed: dict[str, Any]) -> None:
@@ -65,8 +74,8 @@ def test_template_routes_are_the_handlers_routes() -> None:
     by_function: dict[str, set[tuple[str, str]]] = {}
     for method, path, function in declared:
         by_function.setdefault(function, set()).add((method, path))
-    assert by_function == {"ClaimFunction": CONSOLE_ROUTES, "ConsumeFunction": GATEWAY_ROUTES}
-    for app, expected in ((claim_handler.app, CONSOLE_ROUTES), (consume_handler.app, GATEWAY_ROUTES)):
+    assert by_function == {"ClaimFunction": CONSOLE_ROUTES, "ConsumeFunction": GATEWAY_ROUTES | OPERATOR_ROUTES}
+    for app, expected in ((claim_handler.app, CONSOLE_ROUTES), (consume_handler.app, GATEWAY_ROUTES | OPERATOR_ROUTES)):
         registered = {(method, route.path.replace("<", "{").replace(">", "}"))
                       for route in app._static_routes + app._dynamic_routes
                       for method in route.method.split("|")}  # fmt: skip
@@ -158,6 +167,9 @@ def test_the_ledger_stream_drives_the_events_function(transformed: dict[str, Any
     environment = resources["EventsFunction"]["Properties"]["Environment"]["Variables"]
     assert environment["EVENT_BUS_NAME"] == {"Ref": "LedgerEventBus"}
     assert environment["BALANCE_LOW_THRESHOLDS"] == {"Ref": "BalanceLowThresholds"}
+    # GET /v1/account names the deploy's thresholds of an account that set none (R20)
+    claim = resources["ClaimFunction"]["Properties"]["Environment"]["Variables"]
+    assert claim["BALANCE_LOW_THRESHOLDS"] == {"Ref": "BalanceLowThresholds"}
     expiry = resources["ExpiryFunction"]["Properties"]["Environment"]["Variables"]
     assert expiry["EXPIRING_SOON_DAYS"] == {"Ref": "ExpiringSoonDays"}
     parameters = load_template()["Parameters"]
@@ -210,7 +222,10 @@ def test_each_role_gets_a_managed_policy_of_exactly_its_routes() -> None:
     assert gateway == GATEWAY_ROUTES
     expected = {f"{method} {path}".replace("{request_id}", "*") for method, path in gateway}
     assert _invoke_resources("GatewayInvokePolicy") == expected
-    assert _invoke_resources("OperatorInvokePolicy") == {"* /v1/admin/*"}
+    operators = {(method, path) for method, path in iam if path.startswith("/v1/admin/")}
+    assert operators == OPERATOR_ROUTES
+    assert _invoke_resources("OperatorInvokePolicy") == {
+        f"{method} {path}".replace("{account_id}", "*") for method, path in operators}  # fmt: skip
     outputs = load_template()["Outputs"]
     assert outputs["GatewayInvokePolicyArn"]["Value"] == {"Ref": "GatewayInvokePolicy"}
     assert outputs["OperatorInvokePolicyArn"]["Value"] == {"Ref": "OperatorInvokePolicy"}

@@ -60,6 +60,7 @@ def gateway(
     *,
     principal: str | None = GATEWAY_ROLE_ARN,
     headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
 ) -> Reply:
-    event = http_event(method, path, body=_body(body), headers=headers, iam_principal=principal)
+    event = http_event(method, path, body=_body(body), query=query, headers=headers, iam_principal=principal)
     return _reply(consume_handler.lambda_handler(event, LocalLambdaContext("consume")))

@@ -54,6 +54,18 @@ class LocalStack:
     def gateway(self, path: str, body: Any) -> Answer:
         return self.call("POST", path, body)
 
+    def gateway_retrying(self, path: str, body: Any, retries: int = 5) -> Answer:
+        """As the contract tells a gateway to meter: a 503 ``temporarily_unavailable`` (a grant's
+        ledger appends kept losing races, docs/ledger.md) is sent again, the same request_id, after
+        its ``Retry-After``; the answer that ends it is the one to check."""
+        answer = self.gateway(path, body)
+        for _ in range(retries):
+            if answer.status != 503 or (answer.body or {}).get("code") != "temporarily_unavailable":
+                return answer
+            time.sleep(min(float(answer.headers.get("retry-after", "1")), 1.0))
+            answer = self.gateway(path, body)
+        return answer
+
 
 @contextmanager
 def running_stack(extra_env: dict[str, str] | None = None) -> Iterator[LocalStack]:

@@ -1,4 +1,5 @@
-// The account bar (who you are, remembered across visits), activation, and the postpaid switch.
+// The account bar (who you are, remembered across visits), activation, the postpaid switch and
+// the account's balance alert thresholds (R20).
 
 import { api, useIdentity } from "./api.js";
 import { act, byId, h } from "./dom.js";
@@ -63,8 +64,29 @@ export function setupAccount({ onIdentityChange, onChange }) {
     });
   });
 
+  const alertsForm = byId("alerts-form");
+  const alertsInput = byId("alerts-percent");
+  const alertsProblem = byId("alerts-problem");
+  alertsForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    act(byId("alerts-save"), alertsProblem, async () => {
+      // Sent as typed (numbers where they are numbers): the API says what is wrong with the rest.
+      const percents = alertsInput.value.split(",").map((part) => part.trim()).filter((part) => part)
+        .map((part) => (/^[0-9]+$/.test(part) ? Number(part) : part));
+      await api.setAlerts(percents);
+      onChange();
+    });
+  });
+
   return {
     render(account) {
+      const alerts = account?.alerts;
+      byId("alerts-current").textContent = alerts
+        ? `Now: ${alerts.balance_low_percent.join("%, ")}% (${
+            alerts.source === "account" ? "set for this account" : "the service's default"
+          }).`
+        : "";
+      if (alerts && document.activeElement !== alertsInput) alertsInput.value = alerts.balance_low_percent.join(", ");
       const status = byId("account-status");
       postpaidSwitch.checked = account?.postpaid_enabled ?? false;
       const state = byId("postpaid-state");

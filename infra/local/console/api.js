@@ -1,5 +1,6 @@
 // The console's one way to the API: the local identity headers on console routes (the JWT's
-// claims in AWS), none on gateway routes, and every error as a readable ApiError.
+// claims in AWS), X-Principal on gateway and operator routes (their IAM signature in AWS), and
+// every error as a readable ApiError.
 
 export class ApiError extends Error {
   constructor(message, status = 0) {
@@ -21,6 +22,7 @@ function errorFrom(status, statusText, body) {
 }
 
 const identity = { account: "", subAccount: "" };
+const [GATEWAY, OPERATOR] = ["gateway", "operator"];
 
 /** The root account the console acts as (the event feed keeps its events only). */
 export const currentAccount = () => identity.account;
@@ -40,8 +42,11 @@ function identityHeaders() {
   return headers;
 }
 
-async function request(method, path, { body, identified = true } = {}) {
-  const headers = identified ? identityHeaders() : {};
+// `principal` marks an IAM route: "gateway" (the inference gateway's routes) or "operator"
+// (/v1/admin/), which the local stack takes in place of the signature; `identified: false` is a
+// /_local/ route, which needs neither.
+async function request(method, path, { body, identified = true, principal } = {}) {
+  const headers = principal ? { "X-Principal": principal } : identified ? identityHeaders() : {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
@@ -71,6 +76,7 @@ export const api = {
   account: () => request("GET", "/v1/account"),
   activate: () => request("POST", "/v1/account/activation"),
   setPostpaid: (enabled) => request("PUT", "/v1/account/postpaid", { body: { enabled } }),
+  setAlerts: (percents) => request("PUT", "/v1/account/alerts", { body: { balance_low_percent: percents } }),
   models: () => request("GET", "/v1/models"),
   claim: (modelIds) => request("POST", "/v1/trials/claims", { body: { models: modelIds } }),
   grants: () => request("GET", "/v1/trials"),
@@ -79,25 +85,35 @@ export const api = {
     if (cursor) query.set("cursor", cursor);
     return request("GET", `/v1/usage?${query}`);
   },
-  authorize: (modelId) => request("POST", "/v1/authorizations", { body: gatewayBody({ model_id: modelId }), identified: false }),
+  ledger: (modelId, limit, cursor) => {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (cursor) query.set("cursor", cursor);
+    return request("GET", `/v1/trials/${encodeURIComponent(modelId)}/ledger?${query}`);
+  },
+  authorize: (modelId) => request("POST", "/v1/authorizations", { body: gatewayBody({ model_id: modelId }), principal: GATEWAY }),
   recordUsage: (modelId, quantity, requestId) =>
     request("POST", "/v1/usage", {
       body: gatewayBody({ model_id: modelId, quantity, request_id: requestId }),
-      identified: false,
+      principal: GATEWAY,
     }),
   recordUsageBatch: (modelId, quantity, requestIds) =>
     request("POST", "/v1/usage/batch", {
       body: {
         records: requestIds.map((requestId) => gatewayBody({ model_id: modelId, quantity, request_id: requestId })),
       },
-      identified: false,
+      principal: GATEWAY,
     }),
   hold: (modelId, estimate, requestId) =>
     request("POST", "/v1/holds", {
       body: gatewayBody({ model_id: modelId, estimate, request_id: requestId }),
-      identified: false,
+      principal: GATEWAY,
     }),
-  releaseHold: (requestId) => request("DELETE", `/v1/holds/${encodeURIComponent(requestId)}`, { identified: false }),
+  releaseHold: (requestId) =>
+    request("DELETE", `/v1/holds/${encodeURIComponent(requestId)}`, { principal: GATEWAY }),
+  reverseUsage: (requestId, reason) =>
+    request("POST", "/v1/usage/reversals", { body: { request_id: requestId, reason }, principal: GATEWAY }),
+  extendGrant: (fields) => request("POST", "/v1/admin/grants/extension", { body: fields, principal: OPERATOR }),
+  voidGrant: (fields) => request("POST", "/v1/admin/grants/void", { body: fields, principal: OPERATOR }),
   clock: () => request("GET", "/_local/clock", { identified: false }),
   freezeClock: (now) => request("PUT", "/_local/clock", { body: { now }, identified: false }),
   realTime: () => request("DELETE", "/_local/clock", { identified: false }),

@@ -1,16 +1,19 @@
 // The developer panel: the shared test clock, the nightly expiry run, test invocations as the
-// inference gateway makes them (invocation.js), and the feed of ledger events (events.js).
+// inference gateway makes them (invocation.js), operator actions (operator.js), and the feed of
+// ledger events (events.js).
 
 import { api } from "./api.js";
 import { act, byId } from "./dom.js";
 import { setupEvents } from "./events.js";
 import { DAY_MS, formatCount, formatInstant, plural } from "./format.js";
 import { setupInvocation } from "./invocation.js";
+import { setupOperator } from "./operator.js";
 
 export function setupDeveloper({ models, onChange }) {
   const clockProblem = byId("clock-problem");
   const freezeAt = byId("freeze-at");
   const invocation = setupInvocation({ models, onChange });
+  const operator = setupOperator({ models, onChange });
   const events = setupEvents();
   let clock = null;
 
@@ -53,5 +56,9 @@ export function setupDeveloper({ models, onChange }) {
     if (!freezeAt.value) freezeAt.value = current.now;
   }
 
-  return { renderModels: invocation.renderModels, renderClock, loadEvents: events.reload };
+  const renderModels = () => {
+    invocation.renderModels();
+    operator.renderModels();
+  };
+  return { renderModels, renderClock, loadEvents: events.reload };
 }

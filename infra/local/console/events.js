@@ -18,6 +18,13 @@ const DETAILS = {
   TrialExpiringSoon: (d) => `${formatCount(d.remaining)} remaining, expires ${formatInstant(d.expires_at)}`,
   TrialExpired: (d) =>
     `${formatCount(d.expired_quantity)} expired, ${formatCount(d.used)} used of ${formatCount(d.quota)}`,
+  UsageReversed: (d) =>
+    `request ${d.request_id} reversed (${d.reason}): ${formatCount(d.free_returned)} free returned, ` +
+    `${formatCount(d.free_expired)} expired, ${formatMoney(d.charge)} credited`,
+  TrialExtended: (d) =>
+    `extended by ${d.actor} (${d.reason}) to ${formatInstant(d.expires_at)}, was ${formatInstant(d.previous_expires_at)}`,
+  TrialVoided: (d) =>
+    `voided by ${d.actor} (${d.reason}): ${formatCount(d.expired_quantity)} expired, ${formatCount(d.used)} used of ${formatCount(d.quota)}`,
   UsageBillable: (d) =>
     `request ${d.request_id}${d.sub_account_id ? ` (sub-account ${d.sub_account_id})` : ""}: ` +
     `${formatCount(d.quantity)} used, ${formatCount(d.billable)} billable, ${formatMoney(d.charge)}`,

@@ -10,6 +10,11 @@ export const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const formatCount = (count) => integers.format(count);
 
+const changes = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 0, signDisplay: "exceptZero" });
+
+/** A change of a balance: "+1,834", "-1,834", "0". */
+export const formatChange = (change) => changes.format(change);
+
 /** "1,000,000 tokens", "1 image": the catalog's units are plural nouns. */
 export function formatQuantity(count, unit) {
   const noun = count === 1 && unit.endsWith("s") ? unit.slice(0, -1) : unit;

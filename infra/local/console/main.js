@@ -13,11 +13,13 @@ import { setupUsage } from "./usage.js";
 
 let catalog = [];
 const models = () => catalog;
+let clockMs = null; // the test clock's now at the last reload
+const now = () => clockMs ?? Date.now();
 let latestRefresh = 0;
 
 const account = setupAccount({ onIdentityChange: refresh, onChange: refresh });
 setupClaimDialog({ models, onClaimed: refresh });
-const usage = setupUsage({ models });
+const usage = setupUsage({ models, now, onChange: refresh });
 const developer = setupDeveloper({ models, onChange: refresh });
 
 /** A section's part of the refresh: its own error shows in its own alert. */
@@ -50,6 +52,7 @@ async function reload(generation) {
   const isLatest = () => generation === latestRefresh; // an older refresh that ends late must not render
   const [accountAnswer, clock] = await Promise.all([load("account-problem", api.account), load("clock-problem", api.clock)]);
   if (!isLatest()) return;
+  clockMs = clock ? Date.parse(clock.now) : null;
   if (clock) developer.renderClock(clock);
   developer.loadEvents();
   account.render(accountAnswer);
@@ -65,8 +68,7 @@ async function reload(generation) {
   catalog = gallery?.models ?? [];
   renderGallery(catalog);
   developer.renderModels();
-  renderQuota(trials?.grants ?? [], catalog, clock ? Date.parse(clock.now) : Date.now());
-  await usage.reload();
+  await Promise.all([renderQuota(trials?.grants ?? [], catalog, now()), usage.reload()]);
 }
 
 refresh();

@@ -1,8 +1,9 @@
 // My free quota: one bar per grant (used, held, available, expired), its validity, its status,
-// and the "expiring soon" and "low balance" marks of docs/events.md.
+// the "expiring soon" and "low balance" marks of docs/events.md, and its ledger (ledger.js).
 
 import { byId, h } from "./dom.js";
 import { DAY_MS, daysUntil, formatCount, formatInstant, formatQuantity, plural } from "./format.js";
+import { grantLedger } from "./ledger.js";
 
 const EXPIRING_SOON_WINDOW_MS = 7 * DAY_MS; // TrialExpiringSoon's default window
 const LOW_BALANCE_PERCENT = 80; // TrialBalanceLow's first threshold
@@ -46,12 +47,15 @@ function figures(grant) {
 
 function validity(grant, nowMs) {
   if (grant.status === "expired") return `Expired on ${formatInstant(grant.expires_at)}`;
+  if (grant.status === "voided") return `Voided by an operator; it was valid until ${formatInstant(grant.expires_at)}`;
   return `Expires in ${plural(daysUntil(grant.expires_at, nowMs), "day")}, on ${formatInstant(grant.expires_at)}`;
 }
 
-function grantItem(grant, name, nowMs) {
+function grantItem(grant, name, nowMs, loads) {
   const titleId = `grant-${grant.model_id}`;
   const method = grant.claim_method === "auto" ? "automatically on first use" : "from the gallery";
+  const ledger = grantLedger(grant, name);
+  loads.push(ledger.loaded);
   return h(
     "li",
     { className: `grant ${grant.status}`, "aria-labelledby": titleId },
@@ -61,14 +65,17 @@ function grantItem(grant, name, nowMs) {
       h("h3", { id: titleId }, name),
       h("span", { className: `badge ${grant.status}` }, grant.status),
       marksOf(grant, nowMs).map((mark) => h("span", { className: "badge mark" }, mark)),
+      ledger.toggle,
     ),
     bar(grant),
     h("p", { className: "figures" }, figures(grant)),
     h("p", { className: "validity" }, `${validity(grant, nowMs)} · claimed ${method} on ${formatInstant(grant.claimed_at)}`),
+    ledger.region,
   );
 }
 
-/** `grants` null: not known (the account could not be read), so nothing is shown. */
+/** `grants` null: not known (the account could not be read), so nothing is shown. Settles once
+ * the open ledgers have been read. */
 export function renderQuota(grants, models, nowMs) {
   const list = byId("grants");
   if (grants === null) {
@@ -82,5 +89,7 @@ export function renderQuota(grants, models, nowMs) {
     );
     return;
   }
-  list.replaceChildren(...grants.map((grant) => grantItem(grant, names.get(grant.model_id) ?? grant.model_id, nowMs)));
+  const loads = [];
+  list.replaceChildren(...grants.map((grant) => grantItem(grant, names.get(grant.model_id) ?? grant.model_id, nowMs, loads)));
+  return Promise.all(loads);
 }

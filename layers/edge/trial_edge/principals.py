@@ -54,6 +54,17 @@ class Principals:
         return identity is not None and identity in self.admitted
 
 
+OPERATOR_PATH_PREFIX = "/v1/admin/"
+
+
+def admitted_for(event: Mapping[str, Any], gateway: Principals, operator: Principals) -> Principals:
+    """The principals the event's route admits: the operator routes' (``/v1/admin/...``) or the
+    gateway routes'. API Gateway sets ``routeKey`` (``METHOD /path``); a caller cannot."""
+    route_key = str(event.get("routeKey") or "")
+    path = route_key.partition(" ")[2]
+    return operator if path.startswith(OPERATOR_PATH_PREFIX) else gateway
+
+
 def caller_arn(event: Mapping[str, Any]) -> str | None:
     """The IAM principal API Gateway's authorizer put in the (raw, payload 2.0) event."""
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}

@@ -80,6 +80,12 @@ CATALOGUE: dict[str, ProblemKind] = {
         advice="retryable: retry when those calls end, as their holds return what they do not use "
         "(or enable postpaid to continue now)",
     ),
+    "free_quota_voided": ProblemKind(
+        HTTPStatus.PAYMENT_REQUIRED,
+        "Free quota voided",
+        "an operator voided the trial (R18) and postpaid is off",
+        advice=ENABLE_POSTPAID,
+    ),
     "forbidden_principal": ProblemKind(
         HTTPStatus.FORBIDDEN,
         "Forbidden principal",
@@ -90,6 +96,23 @@ CATALOGUE: dict[str, ProblemKind] = {
     ),
     "unknown_model": ProblemKind(HTTPStatus.NOT_FOUND, "Unknown model", "the model is not in the catalog"),
     "hold_not_found": ProblemKind(HTTPStatus.NOT_FOUND, "Hold not found", "no hold ever had this request_id"),
+    "usage_not_found": ProblemKind(
+        HTTPStatus.NOT_FOUND, "Usage not found", "no usage was ever recorded with this request_id"
+    ),
+    "grant_not_found": ProblemKind(HTTPStatus.NOT_FOUND, "Grant not found", "the account has no grant of this model"),
+    "grant_not_extendable": ProblemKind(
+        HTTPStatus.CONFLICT, "Grant not extendable", "the grant has expired or was voided: it cannot be extended"
+    ),
+    "grant_not_voidable": ProblemKind(
+        HTTPStatus.CONFLICT,
+        "Grant not voidable",
+        "the grant has expired or was voided already: an expired grant's remainder belongs to its expiry",
+    ),
+    "reversal_window_closed": ProblemKind(
+        HTTPStatus.CONFLICT,
+        "Reversal window closed",
+        "the usage was recorded longer ago than the reversal window (7 days by default) allows",
+    ),
     "not_found": ProblemKind(HTTPStatus.NOT_FOUND, "Not found", "no such route"),
     "request_id_conflict": ProblemKind(
         HTTPStatus.CONFLICT, "Request id conflict", "the request_id was recorded with another body"

@@ -8,7 +8,16 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from trial_ledger import HoldAsk
-from trial_ledger.limits import HOLD_TTL_RANGE, ID_PATTERN, MAX_MODELS_PER_CLAIM, MAX_QUANTITY, MAX_RECORDS_PER_BATCH
+from trial_ledger.limits import (
+    ALERT_PERCENT_RANGE,
+    HOLD_TTL_RANGE,
+    ID_PATTERN,
+    MAX_ALERT_THRESHOLDS,
+    MAX_MODELS_PER_CLAIM,
+    MAX_QUANTITY,
+    MAX_REASON_LENGTH,
+    MAX_RECORDS_PER_BATCH,
+)
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)]
 INTEGER_LITERAL = (
@@ -47,6 +56,33 @@ class PostpaidRequest(StrictBody):
     enabled: bool
 
 
+AlertPercent = Annotated[
+    int, Field(ge=ALERT_PERCENT_RANGE.start, le=ALERT_PERCENT_RANGE.stop - 1, description=INTEGER_LITERAL)
+]
+
+
+class AlertsRequest(StrictBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"balance_low_percent": [50, 80, 95]}]})
+
+    balance_low_percent: Annotated[
+        list[AlertPercent],
+        Field(
+            min_length=1,
+            max_length=MAX_ALERT_THRESHOLDS,
+            json_schema_extra={"uniqueItems": True},
+            description="Used shares of a grant, in percent, whose first crossing publishes TrialBalanceLow "
+            "for this account's grants from now on (crossings before stay as they were); 1 to 5 distinct.",
+        ),
+    ]
+
+    @field_validator("balance_low_percent")
+    @classmethod
+    def _distinct(cls, values: list[int]) -> list[int]:
+        if len(set(values)) != len(values):
+            raise ValueError("thresholds must be distinct")
+        return values
+
+
 class AuthorizationRequest(StrictBody):
     model_config = ConfigDict(
         json_schema_extra={
@@ -79,6 +115,19 @@ class UsageRequest(StrictBody):
     quantity: Quantity
     request_id: Id
     sub_account_id: Id | None = None
+
+
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REASON_LENGTH, pattern=r"\S")]
+"""Why a correction was made: 1..500 characters, not only blanks."""
+
+
+class ReversalRequest(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"request_id": "req-5f0c2a", "reason": "the call failed after metering"}]}
+    )
+
+    request_id: Id
+    reason: Reason
 
 
 class UsageBatchRequest(StrictBody):

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 from trial_ledger import (
     Account,
+    AlertsSource,
     Authorization,
     ClaimAvailability,
     ClaimMethod,
@@ -38,10 +39,18 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = None
 
 
+class AlertsOut(BaseModel):
+    balance_low_percent: list[int]
+    """Ascending."""
+    source: AlertsSource
+    """``account``: set by PUT /v1/account/alerts; ``default``: the deploy's BalanceLowThresholds."""
+
+
 class AccountOut(BaseModel):
     account_id: str
     activated_at: str | None
     postpaid_enabled: bool
+    alerts: AlertsOut
 
 
 class GrantOut(BaseModel):
@@ -138,6 +147,8 @@ class UsageOut(BaseModel):
     free_remaining: int
     auto_claimed: bool
     replayed: bool
+    reversed: bool = False
+    """The usage was reversed (R17): a replay answers its original result with this set."""
 
 
 class RecordRefusalOut(BaseModel):
@@ -168,6 +179,7 @@ class UsageRecordOut(UsageOut):
 
     sub_account_id: str | None
     recorded_at: str
+    reversed_at: str | None = None
 
 
 class UsagePageOut(BaseModel):
@@ -255,6 +267,7 @@ def _usage_fields(result: UsageResult) -> dict[str, object]:
         "free_remaining": result.free_remaining,
         "auto_claimed": result.auto_claimed,
         "replayed": result.replayed,
+        "reversed": result.reversed,
     }
 
 
@@ -264,7 +277,12 @@ def usage_out(result: UsageResult) -> UsageOut:
 
 def usage_record_out(result: UsageResult) -> UsageRecordOut:
     return UsageRecordOut.model_validate(
-        _usage_fields(result) | {"sub_account_id": result.sub_account_id, "recorded_at": result.recorded_at}
+        _usage_fields(result)
+        | {
+            "sub_account_id": result.sub_account_id,
+            "recorded_at": result.recorded_at,
+            "reversed_at": result.reversed_at,
+        }
     )
 
 

@@ -51,6 +51,47 @@ class HoldNotFound(LedgerError):
         self.request_id = request_id
 
 
+class GrantNotFound(LedgerError):
+    code = "grant_not_found"
+
+    def __init__(self, account_id: str, model_id: str) -> None:
+        super().__init__(f"account {account_id!r} has no grant of model {model_id!r}")
+
+
+class UsageNotFound(LedgerError):
+    code = "usage_not_found"
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"no usage was ever recorded with request_id {request_id!r}")
+        self.request_id = request_id
+
+
+class ReversalWindowClosed(LedgerError):
+    code = "reversal_window_closed"
+
+    def __init__(self, request_id: str, closed_at: str) -> None:
+        super().__init__(f"the usage {request_id!r} could be reversed until {closed_at}")
+        self.request_id = request_id
+
+
+class GrantNotExtendable(LedgerError):
+    code = "grant_not_extendable"
+
+    def __init__(self, account_id: str, model_id: str) -> None:
+        super().__init__(
+            f"the grant of {account_id!r} for {model_id!r} has expired or was voided: it cannot be extended"
+        )
+
+
+class GrantNotVoidable(LedgerError):
+    code = "grant_not_voidable"
+
+    def __init__(self, account_id: str, model_id: str) -> None:
+        super().__init__(
+            f"the grant of {account_id!r} for {model_id!r} has expired or was voided already: it cannot be voided"
+        )
+
+
 class AdmissionRefused(LedgerError):
     """No usable free quota and postpaid is off (R7). ``code`` is the stop reason."""
 

@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger
 from .clock import Clock, SystemClock
 from .config.catalog import Catalog
 from .config.settings import load_settings
+from .correction_results import ActionAsk, ActionResult, LedgerPage, ReversalResult, SupportView
 from .dynamo.errors import StoreUnavailable
 from .dynamo.store import LedgerStore
 from .errors import TemporarilyUnavailable
@@ -73,6 +74,8 @@ class Ledger:
             backoff=backoff or Backoff(),
             snapshots=SnapshotCache(),
             hold_ttl_seconds=load_settings().hold_ttl_seconds,
+            reversal_window=timedelta(days=load_settings().reversal_window_days),
+            alert_thresholds=load_settings().balance_low_thresholds,
         )
         self._use = UseCases(self._context)
 
@@ -116,6 +119,11 @@ class Ledger:
     def set_postpaid(self, account_id: str, enabled: bool) -> Account:
         return self._use.accounts.set_postpaid(account_id, enabled)
 
+    @_unavailable_after_retries
+    def set_alerts(self, account_id: str, balance_low_percent: Sequence[int]) -> Account:
+        """The account's TrialBalanceLow thresholds from now on (R20), on its profile and grants."""
+        return self._use.accounts.set_alerts(account_id, balance_low_percent)
+
     # -- gallery and claims ---------------------------------------------------------------
 
     @_unavailable_after_retries
@@ -157,10 +165,36 @@ class Ledger:
         return self._use.holds.release(request_id)
 
     @_unavailable_after_retries
+    def reverse_usage(self, request_id: str, reason: str) -> ReversalResult:
+        """Reverse one recorded usage, once, within its window (R17)."""
+        return self._use.reversals.reverse(request_id, reason)
+
+    # -- operators (R18) -------------------------------------------------------------------
+
+    @_unavailable_after_retries
+    def extend_grant(self, ask: ActionAsk, expires_at: datetime) -> ActionResult:
+        """Move a grant's validity later, once per ``action_id`` (R18)."""
+        return self._use.operator_actions.extend(ask, expires_at)
+
+    @_unavailable_after_retries
+    def void_grant(self, ask: ActionAsk) -> ActionResult:
+        """End a grant now, once per ``action_id`` (R18)."""
+        return self._use.operator_actions.void(ask)
+
+    @_unavailable_after_retries
+    def support_view(self, account_id: str) -> SupportView:
+        return self._use.operator_actions.support_view(account_id)
+
+    @_unavailable_after_retries
     def usage(
         self, account_id: str, model_id: str | None = None, limit: int = 50, cursor: str | None = None
     ) -> UsagePage:
         return self._use.history.page(account_id, model_id, limit, cursor)
+
+    @_unavailable_after_retries
+    def grant_ledger(self, account_id: str, model_id: str, limit: int = 50, cursor: str | None = None) -> LedgerPage:
+        """The entries of one grant's ledger, oldest first (R19)."""
+        return self._use.grant_ledgers.page(account_id, model_id, limit, cursor)
 
     # -- nightly expiry -------------------------------------------------------------------
 

@@ -19,3 +19,13 @@ HOLD_TTL_RANGE = range(30, 3601)
 DEFAULT_USAGE_PAGE = 50
 MAX_USAGE_PAGE = 100
 """``limit`` of a usage page."""
+DEFAULT_LEDGER_PAGE = 50
+MAX_LEDGER_PAGE = 100
+"""``limit`` of a page of a grant's ledger (R19)."""
+MAX_REASON_LENGTH = 500
+"""The ``reason`` of a reversal or an operator action."""
+MAX_ACTOR_LENGTH = 200
+"""The ``actor`` of an operator action."""
+MAX_ALERT_THRESHOLDS = 5
+ALERT_PERCENT_RANGE = range(1, 100)
+"""An account's TrialBalanceLow thresholds (R20): 1..5 distinct percents from this range."""

@@ -11,6 +11,8 @@ class GrantStatus(StrEnum):
     ACTIVE = "active"
     EXHAUSTED = "exhausted"
     EXPIRED = "expired"
+    VOIDED = "voided"
+    """An operator ended the grant (R18): its remainder was recorded as expired."""
 
 
 class ClaimMethod(StrEnum):
@@ -32,6 +34,8 @@ class StopReason(StrEnum):
     NO_FREE_QUOTA = "no_free_quota"
     HELD = "free_quota_held"
     """Free units remain but live holds of other requests reserve all of them (R13): retryable."""
+    VOIDED = "free_quota_voided"
+    """An operator voided the grant (R18)."""
 
 
 class HoldStatus(StrEnum):
@@ -39,6 +43,8 @@ class HoldStatus(StrEnum):
     SETTLED = "settled"
     RELEASED = "released"
     EXPIRED = "expired"
+    VOIDED = "voided"
+    """Its grant was voided while it was live (R18)."""
 
 
 class FundingSource(StrEnum):
@@ -71,6 +77,21 @@ class Account:
     account_id: str
     activated_at: str | None
     postpaid_enabled: bool
+    alerts: Alerts | None = None
+    """The thresholds of the account's TrialBalanceLow events (R20)."""
+
+
+class AlertsSource(StrEnum):
+    ACCOUNT = "account"
+    """Set by the account (PUT /v1/account/alerts)."""
+    DEFAULT = "default"
+    """The deploy's ``BalanceLowThresholds``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Alerts:
+    balance_low_percent: tuple[int, ...]
+    source: AlertsSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +135,12 @@ class UsageResult:
     auto_claimed: bool
     recorded_at: str
     replayed: bool
+    reversed_at: str | None = None
+    """When the usage was reversed (R17); None while it stands."""
+
+    @property
+    def reversed(self) -> bool:
+        return self.reversed_at is not None
 
 
 @dataclass(frozen=True, slots=True)

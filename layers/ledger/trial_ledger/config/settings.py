@@ -20,6 +20,7 @@ DEFAULT_CAMPAIGN_CLOSES_AT = "2026-12-31T23:59:59+08:00"
 DEFAULT_BALANCE_LOW_THRESHOLDS = "80,95"
 DEFAULT_EXPIRING_SOON_DAYS = "7"
 DEFAULT_HOLD_TTL_SECONDS = 900
+DEFAULT_REVERSAL_WINDOW_DAYS = 7
 """``ttl_seconds`` of a hold, and the deploy's default (R13): 30..3600 seconds."""
 TABLE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 DEFAULT_EXPIRY_WORKERS = 16
@@ -53,6 +54,8 @@ class Settings:
     events_endpoint_url: str | None = None
     """None in AWS; the local stack's embedded endpoint otherwise."""
     hold_ttl_seconds: int = DEFAULT_HOLD_TTL_SECONDS
+    reversal_window_days: int = DEFAULT_REVERSAL_WINDOW_DAYS
+    """A usage may be reversed until this many days after its ``recorded_at`` (R17)."""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:
@@ -69,6 +72,7 @@ class Settings:
             event_bus_name=environ.get("EVENT_BUS_NAME") or "default",
             events_endpoint_url=_endpoint_url(environ, "EVENTS_ENDPOINT_URL"),
             hold_ttl_seconds=_hold_ttl_seconds(environ),
+            reversal_window_days=_reversal_window_days(environ),
         )
 
 
@@ -135,6 +139,13 @@ def _hold_ttl_seconds(environ: Mapping[str, str]) -> int:
     text = environ.get("HOLD_TTL_SECONDS", "").strip() or str(DEFAULT_HOLD_TTL_SECONDS)
     if not text.isdigit() or int(text) not in HOLD_TTL_RANGE:
         raise SettingsError("HOLD_TTL_SECONDS", f"{text!r} is not a whole number of seconds from 30 to 3600")
+    return int(text)
+
+
+def _reversal_window_days(environ: Mapping[str, str]) -> int:
+    text = environ.get("REVERSAL_WINDOW_DAYS", "").strip() or str(DEFAULT_REVERSAL_WINDOW_DAYS)
+    if not text.isdigit() or not 1 <= int(text) <= 90:
+        raise SettingsError("REVERSAL_WINDOW_DAYS", f"{text!r} is not a whole number of days from 1 to 90")
     return int(text)
 
 

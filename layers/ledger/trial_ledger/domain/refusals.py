@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .state import CallRecord, GrantState, HoldRecord, UsageRecord
+from .planning.actions import ActionRecord
+from .state import CallRecord, GrantState, HoldRecord, ProfileState, UsageRecord
 
 
 class Refused(Exception):
@@ -15,6 +16,15 @@ class Contended(Refused):
 
 class ActivationMissing(Refused):
     """The account is not activated (set_postpaid, or a manual claim's check)."""
+
+
+class ProfileChanged(Refused):
+    """The profile is not as the write assumed: a claim copied other alert thresholds than it
+    holds now (R20), or an alerts change missed a grant claimed meanwhile; this is it now."""
+
+    def __init__(self, profile: ProfileState) -> None:
+        super().__init__(f"the profile of {profile.account_id!r} changed")
+        self.profile = profile
 
 
 class GrantsExist(Refused):
@@ -83,6 +93,22 @@ class HoldEnded(Refused):
     def __init__(self, hold: HoldRecord | None) -> None:
         super().__init__("the hold has ended")
         self.hold = hold
+
+
+class UsageChanged(Refused):
+    """commit_reversal: the usage record is not as the plan read it (reversed meanwhile)."""
+
+    def __init__(self, usage: UsageRecord | None) -> None:
+        super().__init__("the usage record changed")
+        self.usage = usage
+
+
+class ActionTaken(Refused):
+    """An operator action's ``action_id`` names a recorded action already; this is it."""
+
+    def __init__(self, action: ActionRecord) -> None:
+        super().__init__(f"action {action.action_id!r} is recorded")
+        self.action = action
 
 
 class BatchRefused(Refused):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from ..clock import format_timestamp
 from ..config.catalog import ModelSpec
+from ..correction_results import ActionAsk
 from ..errors import InvalidRequest
-from ..limits import ID_PATTERN, MAX_QUANTITY
+from ..limits import ALERT_PERCENT_RANGE, ID_PATTERN, MAX_ALERT_THRESHOLDS, MAX_QUANTITY
 from ..results import ClaimMethod, Grant, GrantStatus, StopReason
 from .state import GrantState
 
@@ -20,8 +22,11 @@ def expiry_of(claimed_at: datetime, validity_days: int) -> str:
     return format_timestamp(claimed_at + timedelta(days=validity_days))
 
 
-def new_grant(account_id: str, model: ModelSpec, method: ClaimMethod, now: datetime) -> GrantState:
-    """A grant of the model's trial claimed ``now``: quota and validity are snapshotted (R5)."""
+def new_grant(
+    account_id: str, model: ModelSpec, method: ClaimMethod, now: datetime, alert_thresholds: tuple[int, ...] | None
+) -> GrantState:
+    """A grant of the model's trial claimed ``now``: quota and validity are snapshotted (R5), and
+    the account's alert thresholds as its profile holds them (R20; the claim's write proves it)."""
     if model.trial is None:
         raise ValueError(f"model {model.model_id!r} has no trial to grant")
     return GrantState(
@@ -35,12 +40,15 @@ def new_grant(account_id: str, model: ModelSpec, method: ClaimMethod, now: datet
         claim_method=method,
         claimed_at=format_timestamp(now),
         expires_at=expiry_of(now, model.trial.validity_days),
+        alert_thresholds=alert_thresholds,
     )
 
 
 def effective_grant(state: GrantState, now: str) -> Grant:
     remaining, expired = state.remaining, state.expired
-    if state.is_past_expiry(now):
+    if state.voided_at is not None:
+        status = GrantStatus.VOIDED
+    elif state.is_past_expiry(now):
         status = GrantStatus.EXPIRED
         expired, remaining = expired + remaining, 0
     elif remaining == 0:
@@ -69,15 +77,22 @@ def stop_reason(model: ModelSpec, grant: GrantState | None, now: str, campaign_o
     An existing grant speaks for itself, whatever the catalog says today. With no grant, a trial
     model in an open campaign is claimed automatically (R3), so there is no stop."""
     if grant is not None:
-        if grant.is_past_expiry(now):
-            return StopReason.EXPIRED
-        if grant.remaining == 0:
-            return StopReason.EXHAUSTED
-        if grant.available(now) == 0:
-            return StopReason.HELD
-        return None
+        return _grant_stop(grant, now)
     if model.trial is None or not campaign_open:
         return StopReason.NO_FREE_QUOTA
+    return None
+
+
+def _grant_stop(grant: GrantState, now: str) -> StopReason | None:
+    """A grant's own stop: voided (R18), expired (R5), exhausted, or held by other calls (R13)."""
+    if grant.voided_at is not None:
+        return StopReason.VOIDED
+    if grant.is_past_expiry(now):
+        return StopReason.EXPIRED
+    if grant.remaining == 0:
+        return StopReason.EXHAUSTED
+    if grant.available(now) == 0:
+        return StopReason.HELD
     return None
 
 
@@ -113,6 +128,13 @@ def hold_fingerprint(
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+def action_fingerprint(kind: str, ask: ActionAsk, expires_at: str | None) -> str:
+    """What makes two requests of one ``action_id`` the same operator action (R18)."""
+    body = {"kind": kind, "account_id": ask.account_id, "model_id": ask.model_id, "actor": ask.actor,
+            "reason": ask.reason, "expires_at": expires_at}  # fmt: skip
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
 def usage_fingerprint(account_id: str, model_id: str, quantity: int, sub_account_id: str | None) -> str:
     """What makes two recordings of one ``request_id`` the same request."""
     body = {"account_id": account_id, "model_id": model_id, "quantity": quantity, "sub_account_id": sub_account_id}
@@ -125,7 +147,28 @@ def require_id(value: str, field: str) -> str:
     return value
 
 
+def require_text(value: str, field: str, max_length: int) -> str:
+    """A free text of an operator or the gateway (a reason, an actor): 1..``max_length``
+    characters, not only blanks."""
+    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+        raise InvalidRequest(f"{field} must be 1 to {max_length} characters, not only blanks", field=field)
+    return value
+
+
 def require_quantity(quantity: int, field: str = "quantity") -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
         raise InvalidRequest(f"{field} must be an integer from 1 to {MAX_QUANTITY}", field=field)
     return quantity
+
+
+def require_thresholds(values: Sequence[int]) -> tuple[int, ...]:
+    """An account's TrialBalanceLow thresholds (R20): 1 to 5 distinct integers 1..99, ascending."""
+    field = "balance_low_percent"
+    if not 1 <= len(values) <= MAX_ALERT_THRESHOLDS:
+        raise InvalidRequest(f"name 1 to {MAX_ALERT_THRESHOLDS} thresholds", field=field)
+    low, high = ALERT_PERCENT_RANGE.start, ALERT_PERCENT_RANGE.stop - 1
+    if not all(type(value) is int and value in ALERT_PERCENT_RANGE for value in values):
+        raise InvalidRequest(f"thresholds are integers from {low} to {high}", field=field)
+    if len(set(values)) != len(values):
+        raise InvalidRequest("thresholds must be distinct", field=field)
+    return tuple(sorted(values))

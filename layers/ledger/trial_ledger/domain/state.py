@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..results import Account, ClaimMethod, FundingSource, HoldResult, HoldStatus, UsageResult
+from ..results import Account, Alerts, AlertsSource, ClaimMethod, FundingSource, HoldResult, HoldStatus, UsageResult
 from .hold_periods import period_of
 
 GrantKey = tuple[str, str]
@@ -17,14 +17,28 @@ class ProfileState:
     account_id: str
     activated_at: str | None
     postpaid_enabled: bool
+    revivals: int = 0
+    """Reversals that gave units back to an exhausted grant of the account (R17). A usage that
+    found its grant exhausted proves this count with its postpaid check, so that a stale
+    "exhausted" never bills units a reversal returned (docs/ledger.md)."""
+    balance_low_percent: tuple[int, ...] | None = None
+    """The account's own TrialBalanceLow thresholds (R20), ascending; None: the deploy's."""
+    grants_claimed: int | None = None
+    """Grants created since it was first counted: a version that changes with every claim, so
+    that an alerts change proves it knows every grant of the account (None: none counted)."""
 
     @classmethod
     def absent(cls, account_id: str) -> ProfileState:
         """The profile of an account that never activated nor switched anything."""
         return cls(account_id, None, False)
 
-    def account(self) -> Account:
-        return Account(self.account_id, self.activated_at, self.postpaid_enabled)
+    def account(self, default_thresholds: tuple[int, ...]) -> Account:
+        """The account as the console reads it; ``default_thresholds`` stand when it set none."""
+        own = self.balance_low_percent
+        if own is None:
+            return Account(self.account_id, self.activated_at, self.postpaid_enabled,
+                           Alerts(default_thresholds, AlertsSource.DEFAULT))  # fmt: skip
+        return Account(self.account_id, self.activated_at, self.postpaid_enabled, Alerts(own, AlertsSource.ACCOUNT))
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -57,6 +71,23 @@ class GrantState:
     expires_at: str
     holds: tuple[HeldPeriod, ...] = ()
     """The periods of ``held_units``, soonest first: live and timed-out ones until removed."""
+    entries: int = 1
+    """The sequence number of the grant's last ledger entry (R19): the claim is entry 1, and every
+    write that moves a balance adds the next one, proving this count."""
+
+    peak_used: int = 0
+    """The highest ``used`` before a reversal lowered it (0: never lowered): the balance events
+    are once per grant, so a usage that only climbs back does not publish them again (R17)."""
+
+    def stamp(self) -> LedgerStamp:
+        """Its last ledger entry as this state stands: the sequence number and the balances."""
+        return LedgerStamp(self.entries, self.used, self.remaining, self.expired)
+
+    voided_at: str | None = None
+    """When an operator voided it (R18): unusable from then on, as an expired grant is."""
+    alert_thresholds: tuple[int, ...] | None = None
+    """The account's TrialBalanceLow thresholds as they were when this grant was claimed or last
+    set by an alerts change (R20); None: the deploy's. The events function reads them here."""
 
     @property
     def held_total(self) -> int:
@@ -76,7 +107,7 @@ class GrantState:
 
     def held(self, now: str) -> int:
         """Units the live holds reserve at ``now`` (R16: ``0 <= held <= remaining``)."""
-        if self.is_past_expiry(now):
+        if self.is_past_expiry(now) or self.voided_at is not None:
             return 0
         return sum(period.units for period in self.holds if period.is_live(now))
 
@@ -88,8 +119,39 @@ class GrantState:
         return now >= self.expires_at
 
     def usable_remaining(self, now: str) -> int:
-        """Free units that may still be drawn at ``now`` (R5: none from ``expires_at`` on)."""
-        return 0 if self.is_past_expiry(now) else self.remaining
+        """Free units that may still be drawn at ``now`` (R5: none from ``expires_at`` on; R18:
+        none once voided)."""
+        return 0 if self.is_past_expiry(now) or self.voided_at is not None else self.remaining
+
+    def is_usable(self, now: str) -> bool:
+        """Neither past its validity nor voided: units given back go to ``remaining``."""
+        return not self.is_past_expiry(now) and self.voided_at is None
+
+    def voided_hold(self, hold: HoldRecord) -> bool:
+        """Whether ``hold`` was live, holding units, when the grant was voided: it ended ``voided``."""
+        voided = self.voided_at
+        return voided is not None and hold.held > 0 and hold.created_at <= voided < hold.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerStamp:
+    """An entry's place in its grant's ledger (R19): its sequence number and the grant's balances
+    after it."""
+
+    sequence: int
+    used: int
+    remaining: int
+    expired: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reversal:
+    """How a usage was reversed (R17): once, for a reason, its free units returned or expired."""
+
+    reversed_at: str
+    reason: str
+    free_returned: int
+    free_expired: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +176,9 @@ class UsageRecord:
     write_id: str
     """Unique per write attempt: tells this call's own write (landed by a retry after a lost
     response) from an earlier call's record."""
+    entry: LedgerStamp | None = None
+    """Its grant ledger entry: a usage that drew free units is one (R19), one that drew none is not."""
+    reversal: Reversal | None = None
 
     def result(self, replayed: bool) -> UsageResult:
         return UsageResult(
@@ -131,6 +196,7 @@ class UsageRecord:
             auto_claimed=self.auto_claimed,
             recorded_at=self.recorded_at,
             replayed=replayed,
+            reversed_at=self.reversal.reversed_at if self.reversal else None,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .hold_periods import period_of
@@ -14,6 +15,53 @@ class NewGrant:
 
     state: GrantState
     claimed_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileProof:
+    """What one write needs of an account's profile, proven in the same transaction: the
+    activation (a manual claim), the postpaid switch a split assumed, and, when it creates grants,
+    that the profile's alert thresholds are the ones the new grants copy (R20: a claim that read a
+    stale profile is refused); the write then adds its grants to ``grants_claimed``."""
+
+    account_id: str
+    claims: int = 0
+    alert_thresholds: tuple[int, ...] | None = None
+    require_activation: bool = False
+    expect_postpaid: bool | None = None
+    revivals: int = 0
+    """With the postpaid switch: the profile's ``revivals`` the plan read (see ProfileState)."""
+
+    @property
+    def needed(self) -> bool:
+        return self.claims > 0 or self.require_activation or self.expect_postpaid is not None
+
+
+def profile_proof(
+    account_id: str,
+    grants: Sequence[NewGrant],
+    expect_postpaid: bool | None = None,
+    require_activation: bool = False,
+    revivals: int = 0,
+) -> ProfileProof:
+    """The proof of a write creating ``grants`` (all copied from one profile) of one account."""
+    thresholds = {grant.state.alert_thresholds for grant in grants}
+    if len(thresholds) > 1:
+        raise ValueError("the grants of one write copy one profile's alert thresholds")
+    return ProfileProof(account_id, len(grants), next(iter(thresholds), None), require_activation, expect_postpaid,
+                        revivals)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class AlertsChange:
+    """Set an account's alert thresholds (R20) on its profile and on every grant it has, knowing
+    every grant: the profile's ``grants_claimed`` must still be ``expected_grants_claimed``."""
+
+    account_id: str
+    thresholds: tuple[int, ...]
+    model_ids: tuple[str, ...]
+    expected_grants_claimed: int | None
+    now: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +88,11 @@ class GrantDraw:
     """Timed-out periods the plan counted as free: removed, and proven unchanged."""
     adds: HeldPeriod | None = None
     """A new hold's units, added to its period."""
+    entries: int = 0
+    """Ledger entries the draw adds (R19): one per usage that draws free units. A draw that adds
+    any proves the grant's ``entries`` is ``expected_entries``: the sequence numbers it stamps
+    follow the grant's last one, with no gap and no repeat, and so do the balances."""
+    expected_entries: int = 1
 
     @property
     def left(self) -> int:
@@ -68,6 +121,8 @@ class CallWrite:
     """The hold the call item holds; the write proves it is still as read."""
     settles: bool = False
     """The hold was live at the plan's instant: it ends ``settled`` with this usage (R14)."""
+    voided: bool = False
+    """The hold was live when its grant was voided: it ends ``voided`` (R18), the usage is plain."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +136,17 @@ class UsageCommit:
     """Free units were refused because no grant exists (campaign closed): prove it still doesn't."""
     expect_postpaid: bool | None = None
     """The split of the non-free part assumed this postpaid switch: prove it still holds."""
+    expect_revivals: int = 0
+    """With the postpaid check: the profile's ``revivals`` the plan read (see ProfileState)."""
 
     @property
     def usage(self) -> UsageRecord:
         return self.call.usage
+
+    @property
+    def profile_proof(self) -> ProfileProof:
+        claims = [self.new_grant] if self.new_grant is not None else []
+        return profile_proof(self.usage.account_id, claims, self.expect_postpaid, revivals=self.expect_revivals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +161,16 @@ class GrantRun:
     expect_no_grant: bool = False
     expect_postpaid: bool | None = None
     """Some usage split a non-free part by this postpaid switch: prove it still holds."""
+    expect_revivals: int = 0
 
     @property
     def usages(self) -> tuple[UsageRecord, ...]:
         return tuple(call.usage for call in self.calls)
+
+    @property
+    def needs_profile(self) -> bool:
+        """The run needs its account's profile in the transaction (a split, or a claim)."""
+        return self.expect_postpaid is not None or self.new_grant is not None
 
     @property
     def items(self) -> int:
@@ -122,6 +190,18 @@ class BatchCommit:
         """One check of the postpaid switch per account whose runs assumed it."""
         return {run.account_id: run.expect_postpaid for run in self.runs if run.expect_postpaid is not None}
 
+    @property
+    def profile_proofs(self) -> list[ProfileProof]:
+        """One proof per account whose runs assumed its postpaid switch or claim a grant."""
+        accounts = dict.fromkeys(run.account_id for run in self.runs if run.needs_profile)
+        proofs = []
+        for account_id in accounts:
+            runs = [run for run in self.runs if run.account_id == account_id]
+            postpaid = next((run.expect_postpaid for run in runs if run.expect_postpaid is not None), None)
+            claims = [run.new_grant for run in runs if run.new_grant is not None]
+            proofs.append(profile_proof(account_id, claims, postpaid, revivals=runs[0].expect_revivals))
+        return proofs
+
 
 @dataclass(frozen=True, slots=True)
 class HoldCommit:
@@ -132,6 +212,12 @@ class HoldCommit:
     new_grant: NewGrant | None = None
     expect_postpaid: bool | None = None
     """A hold of 0 units funded by postpaid: prove the switch is still on."""
+    expect_revivals: int = 0
+
+    @property
+    def profile_proof(self) -> ProfileProof:
+        claims = [self.new_grant] if self.new_grant is not None else []
+        return profile_proof(self.hold.account_id, claims, self.expect_postpaid, revivals=self.expect_revivals)
 
 
 @dataclass(frozen=True, slots=True)

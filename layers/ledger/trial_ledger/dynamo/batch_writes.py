@@ -8,8 +8,7 @@ from ..domain.refusals import BatchRefused
 from ..domain.state import GrantKey, GrantState, HoldRecord, UsageRecord
 from ..domain.writes import BatchCommit
 from . import mapping
-from .grant_writes import postpaid_check, write_call, write_grant
-from .keys import account_key
+from .grant_writes import prove_profile, write_call, write_grant
 from .transactions import Cancellation, ItemRef, transaction
 
 
@@ -27,8 +26,9 @@ class BatchWriter:
         checks: dict[ItemRef, str] = {}
         try:
             with transaction(self._connection) as tx:
-                checks = {postpaid_check(tx, account_key(account_id), expected): account_id
-                          for account_id, expected in commit.postpaid_checks.items()}  # fmt: skip
+                for proof in commit.profile_proofs:
+                    if (check := prove_profile(tx, proof)) is not None:
+                        checks[check] = proof.account_id
                 for run in commit.runs:
                     calls |= {write_call(tx, call): call.usage.request_id for call in run.calls}
                     if (grant_write := write_grant(tx, (run.account_id, run.model_id), run)) is not None:

@@ -9,7 +9,8 @@ from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
-from ..domain.writes import CallWrite, GrantDraw, HoldClosing
+from ..domain.state import LedgerStamp
+from ..domain.writes import AlertsChange, CallWrite, GrantDraw, HoldClosing, ProfileProof
 from ..results import HoldStatus
 from . import mapping
 from .items import AccountProfileItem, CallItem, GrantItem, HoldItem, UsageItem
@@ -36,11 +37,72 @@ def postpaid(enabled: bool, now: str) -> list[Action]:
     return [AccountProfileItem.postpaid_enabled.set(enabled), AccountProfileItem.updated_at.set(now)]
 
 
-def postpaid_is(enabled: bool) -> Condition:
-    """The postpaid switch is as the split of a usage assumed (no profile reads as off)."""
+def postpaid_is(enabled: bool, revivals: int = 0) -> Condition:
+    """The postpaid switch is as the split of a usage assumed (no profile reads as off), and no
+    reversal gave units back to an exhausted grant of the account since (``revivals``, R17)."""
     on: Condition = AccountProfileItem.postpaid_enabled == True  # noqa: E712 (a DynamoDB condition)
     off: Condition = AccountProfileItem.pk.does_not_exist() | (AccountProfileItem.postpaid_enabled == False)  # noqa: E712
-    return on if enabled else off
+    same: Condition = AccountProfileItem.revivals == revivals
+    if revivals == 0:
+        same = AccountProfileItem.revivals.does_not_exist() | same
+    switch: Condition = (on if enabled else off) & same
+    return switch
+
+
+def thresholds_are(thresholds: tuple[int, ...] | None) -> Condition:
+    """The profile's alert thresholds are ``thresholds`` (None: it has none of its own)."""
+    if thresholds is None:
+        unset: Condition = AccountProfileItem.balance_low_percent.does_not_exist()
+        return unset
+    same: Condition = AccountProfileItem.balance_low_percent == list[Any](thresholds)
+    return same
+
+
+def profile_proof(proof: ProfileProof) -> Condition:
+    """What a write needs of its account's profile (ProfileProof): at least one part is asked."""
+    parts: list[Condition] = []
+    if proof.claims:
+        parts.append(thresholds_are(proof.alert_thresholds))
+    if proof.require_activation:
+        parts.append(activated())
+    if proof.expect_postpaid is not None:
+        parts.append(postpaid_is(proof.expect_postpaid, proof.revivals))
+    condition = parts[0]
+    for part in parts[1:]:
+        condition &= part
+    return condition
+
+
+def count_claims(proof: ProfileProof) -> list[Action]:
+    """A claim adds its grants to ``grants_claimed``, creating the profile if need be (an
+    automatic claim needs no activation) as one that reads postpaid off."""
+    actions: list[Action] = [
+        AccountProfileItem.grants_claimed.set((AccountProfileItem.grants_claimed | 0) + proof.claims),
+        AccountProfileItem.account_id.set(proof.account_id),
+        AccountProfileItem.postpaid_enabled.set(AccountProfileItem.postpaid_enabled | False),
+        AccountProfileItem.item_type.set(AccountProfileItem),
+    ]
+    return actions
+
+
+def alerts_on_profile(change: AlertsChange) -> tuple[list[Action], Condition]:
+    """Set the account's thresholds, on an activated profile that has counted no grant since the
+    change read the account's grants."""
+    actions: list[Action] = [
+        AccountProfileItem.balance_low_percent.set(list[Any](change.thresholds)),
+        AccountProfileItem.updated_at.set(change.now),
+    ]
+    claimed = AccountProfileItem.grants_claimed
+    same: Condition = claimed.does_not_exist() if change.expected_grants_claimed is None else (
+        claimed == change.expected_grants_claimed)  # fmt: skip
+    return actions, activated() & same
+
+
+def alerts_on_grant(thresholds: tuple[int, ...]) -> tuple[list[Action], Condition]:
+    """A grant takes its account's new thresholds (grants are never deleted: it exists)."""
+    actions: list[Action] = [GrantItem.alert_thresholds.set(list[Any](thresholds))]
+    exists: Condition = GrantItem.pk.exists()
+    return actions, exists
 
 
 def draw(grant_draw: GrantDraw) -> tuple[list[Action], Condition]:
@@ -57,6 +119,9 @@ def draw(grant_draw: GrantDraw) -> tuple[list[Action], Condition]:
         condition &= _period(period.until) >= period.units
     for period in d.clears:
         condition &= _period(period.until) == period.units
+    if d.entries:
+        condition &= entries_are(d.expected_entries)
+        actions.append(GrantItem.entries.set(d.expected_entries + d.entries))
     if d.exact:
         condition &= (GrantItem.remaining == d.expected_remaining) & (GrantItem.held_total == d.expected_held)
         actions += [GrantItem.remaining.set(d.left), GrantItem.held_total.set(d.held_after),
@@ -125,6 +190,10 @@ def usage_on_hold(call: CallWrite) -> tuple[list[Action], Condition]:
     actions.append(CallItem.item_type.set(UsageItem))
     same: Condition = (CallItem.item_type == HoldItem) & (CallItem.account_id == hold.account_id) & (
         CallItem.model_id == hold.model_id)  # fmt: skip
+    if call.voided:  # its grant's void ended it (R18): it ends so now, the usage is plain
+        actions += [CallItem.status.set(HoldStatus.VOIDED.value), CallItem.closed_at.set(now),
+                    CallItem.open_shard.remove()]  # fmt: skip
+        return actions, same & (CallItem.status == HoldStatus.OPEN.value)
     if call.settles:
         actions += [CallItem.status.set(HoldStatus.SETTLED.value), CallItem.closed_at.set(now),
                     CallItem.open_shard.remove()]  # fmt: skip
@@ -134,11 +203,22 @@ def usage_on_hold(call: CallWrite) -> tuple[list[Action], Condition]:
     return actions, same & ended
 
 
-def expiry(remaining: int, as_of: str, now: str) -> tuple[list[Action], Condition]:
-    """Move exactly ``remaining``, the whole positive remainder of a due grant, to ``expired``."""
+def entries_are(expected: int) -> Condition:
+    """The grant's ledger ends at entry ``expected`` (a grant of before v3 has no count: 1)."""
+    condition: Condition = GrantItem.entries == expected
+    if expected == 1:
+        condition = GrantItem.entries.does_not_exist() | condition
+    return condition
+
+
+def expiry(grant: LedgerStamp, as_of: str, now: str) -> tuple[list[Action], Condition]:
+    """Move exactly ``grant.remaining``, the whole positive remainder of a due grant, to
+    ``expired``, as the ledger's next entry after ``grant.sequence``."""
+    remaining = grant.remaining
     actions: list[Action] = [
+        GrantItem.entries.set(grant.sequence + 1),
         GrantItem.remaining.set(0),
-        GrantItem.expired.set(GrantItem.expired + remaining),
+        GrantItem.expired.set(grant.expired + remaining),
         GrantItem.expired_recorded_at.set(now),
         GrantItem.expiry_shard.remove(),
         # Every hold ends by its grant's expires_at: nothing is reserved from then on (R15).
@@ -146,7 +226,8 @@ def expiry(remaining: int, as_of: str, now: str) -> tuple[list[Action], Conditio
         GrantItem.held_total.set(0),
         GrantItem.unreserved.set(0),
     ]
-    exact: Condition = GrantItem.remaining == remaining
+    exact: Condition = (GrantItem.remaining == remaining) & entries_are(grant.sequence)
+    exact &= (GrantItem.used == grant.used) & (GrantItem.expired == grant.expired)
     return actions, exact & (GrantItem.remaining > 0) & (GrantItem.expires_at <= as_of)
 
 

@@ -5,7 +5,7 @@ The usage onto its request's item, the grant's part of a usage write, the draw, 
 from __future__ import annotations
 
 from ..domain.state import GrantKey
-from ..domain.writes import CallWrite, GrantDraw, GrantRun, UsageCommit
+from ..domain.writes import CallWrite, GrantDraw, GrantRun, ProfileProof, UsageCommit
 from . import expressions, mapping
 from .items import AccountProfileItem, CallItem, GrantItem, HoldItem
 from .keys import CALL_SORT_KEY, PROFILE_SORT_KEY, account_key, call_key, grant_sort_key
@@ -31,13 +31,16 @@ def draw_grant(tx: TransactionItems, pk: str, draw: GrantDraw) -> ItemRef:
     return tx.update(GrantItem(pk, grant_sort_key(draw.model_id)), actions, condition)
 
 
-def check_postpaid(tx: TransactionItems, pk: str, expected: bool | None) -> ItemRef | None:
-    """The postpaid switch is as a split assumed; no check when the split did not depend on it."""
-    return None if expected is None else postpaid_check(tx, pk, expected)
-
-
-def postpaid_check(tx: TransactionItems, pk: str, expected: bool) -> ItemRef:
-    return tx.check(AccountProfileItem, pk, PROFILE_SORT_KEY, expressions.postpaid_is(expected))
+def prove_profile(tx: TransactionItems, proof: ProfileProof) -> ItemRef | None:
+    """The profile's part of a write, one item: a check (the postpaid switch a split assumed, the
+    activation), or, for a write that creates grants, an update counting them whose condition
+    proves the alert thresholds they copy (R20); None when the write needs nothing of it."""
+    if not proof.needed:
+        return None
+    pk, condition = account_key(proof.account_id), expressions.profile_proof(proof)
+    if not proof.claims:
+        return tx.check(AccountProfileItem, pk, PROFILE_SORT_KEY, condition)
+    return tx.update(AccountProfileItem(pk, PROFILE_SORT_KEY), expressions.count_claims(proof), condition)
 
 
 def write_call(tx: TransactionItems, call: CallWrite) -> ItemRef:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -22,6 +23,12 @@ _SETTINGS = load_settings()
 EXPIRY_INDEX = "expiry-candidates"
 USAGE_BY_ACCOUNT_INDEX = "usage-by-account"
 OPEN_HOLDS_INDEX = "open-holds"
+GRANT_LEDGER_INDEX = "grant-ledger"
+GRANT_LEDGER_PROJECTION = [
+    "item_type", "request_id", "recorded_at", "free", "quantity", "free_returned", "free_expired",
+    "reason", "action_id", "actor", "action_kind", "balance_used", "balance_remaining", "balance_expired",
+]  # fmt: skip
+"""What a grant ledger entry shows (R19), on every kind of entry item (template.yaml says the same)."""
 
 
 class _TableMeta:
@@ -73,11 +80,30 @@ class UsageByAccount(GlobalSecondaryIndex["CallItem"]):
     usage_order = UnicodeAttribute(range_key=True)
 
 
+class GrantLedger(GlobalSecondaryIndex["EntryItem"]):
+    """Sparse: only the entries of a grant's ledger (R19) carry ``ledger_grant``, numbered in
+    ``ledger_seq`` (the claim, entry 1, is the grant item itself and is not in it)."""
+
+    class Meta:
+        index_name = GRANT_LEDGER_INDEX
+        projection = IncludeProjection(GRANT_LEDGER_PROJECTION)
+
+    ledger_grant = UnicodeAttribute(hash_key=True)
+    ledger_seq = NumberAttribute(range_key=True)
+
+
 class AccountProfileItem(LedgerItem, discriminator="profile"):
     account_id = UnicodeAttribute()
     activated_at = UnicodeAttribute(null=True)
     postpaid_enabled = BooleanAttribute(default=False)
     updated_at = UnicodeAttribute()
+    revivals = NumberAttribute(null=True)
+    """Reversals that gave units back to an exhausted grant of the account (absent: none)."""
+    balance_low_percent = ListAttribute(of=NumberAttribute, null=True)
+    """The account's own TrialBalanceLow thresholds, ascending (R20); absent: the deploy's."""
+    grants_claimed = NumberAttribute(null=True)
+    """Grants created since it was first counted (every claim adds its own): the version an
+    alerts change proves, so that it knows every grant it must write."""
 
 
 class GrantItem(LedgerItem, discriminator="grant"):
@@ -97,6 +123,8 @@ class GrantItem(LedgerItem, discriminator="grant"):
     expires_at = UnicodeAttribute()
     expiry_shard = UnicodeAttribute(null=True)
     expired_recorded_at = UnicodeAttribute(null=True)
+    voided_at = UnicodeAttribute(null=True)
+    """Set once by an operator's void (R18)."""
     expiring_soon_notified_at = UnicodeAttribute(null=True)
     """Set once by the nightly run; the table's stream turns it into TrialExpiringSoon."""
     held_units: MapAttribute[str, object] = MapAttribute(default=dict)
@@ -106,10 +134,29 @@ class GrantItem(LedgerItem, discriminator="grant"):
     """The sum of ``held_units`` (timed-out periods included until removed)."""
     unreserved = NumberAttribute(default=0)
     """Always ``remaining - held_total``: what relaxed writes may take without knowing the holds."""
+    peak_used = NumberAttribute(null=True)
+    """The highest ``used`` before a reversal lowered it (absent: never lowered; see GrantState)."""
+    entries = NumberAttribute(null=True)
+    """The sequence number of its ledger's last entry (R19; absent on a grant of before v3: 1)."""
+    alert_thresholds = ListAttribute(of=NumberAttribute, null=True)
+    """The account's TrialBalanceLow thresholds (R20) as at the claim or the last alerts change;
+    absent: the deploy's. The events function reads them from the stream's new image."""
     candidates = ExpiryCandidates()
 
 
-class CallItem(LedgerItem):
+class EntryItem(LedgerItem):
+    """An item that may be an entry of its grant's ledger (R19): then it carries the grant, its
+    sequence number and the grant's balances after it, and the grant-ledger index lists it."""
+
+    ledger_grant = UnicodeAttribute(null=True)
+    ledger_seq = NumberAttribute(null=True)
+    balance_used = NumberAttribute(null=True)
+    balance_remaining = NumberAttribute(null=True)
+    balance_expired = NumberAttribute(null=True)
+    ledger = GrantLedger()
+
+
+class CallItem(EntryItem):
     """What one request_id names, keyed by it (``USAGE#<request_id>``): a call's hold, its usage, or
     both. A request_id names one call (contract v3.2): a hold and a usage of one id are one item,
     so that the conditional put of either proves the other absent, at no extra request.
@@ -137,6 +184,11 @@ class CallItem(LedgerItem):
     usage_account = UnicodeAttribute(null=True)
     usage_order = UnicodeAttribute(null=True)
     by_account = UsageByAccount()
+    # Its reversal (R17), set once; the entry is the call's ReversalItem.
+    reversed_at = UnicodeAttribute(null=True)
+    reversal_reason = UnicodeAttribute(null=True)
+    free_returned = NumberAttribute(null=True)
+    free_expired = NumberAttribute(null=True)
     # The hold: its request, what it reserved, how it ended.
     hold_sub_account_id = UnicodeAttribute(null=True)
     estimate = NumberAttribute(null=True)
@@ -163,8 +215,8 @@ class HoldItem(CallItem, discriminator="hold"):
     """A call with a hold and no usage yet."""
 
 
-class ExpiryItem(LedgerItem, discriminator="expiry"):
-    """The expiry of one grant's free remainder; at most one per grant."""
+class ExpiryItem(EntryItem, discriminator="expiry"):
+    """The expiry of one grant's free remainder; at most one per grant; an entry of its ledger."""
 
     account_id = UnicodeAttribute()
     model_id = UnicodeAttribute()
@@ -172,3 +224,37 @@ class ExpiryItem(LedgerItem, discriminator="expiry"):
     expires_at = UnicodeAttribute()
     as_of = UnicodeAttribute()
     recorded_at = UnicodeAttribute()
+
+
+class ReversalItem(EntryItem, discriminator="reversal"):
+    """The reversal of one usage (R17), beside its call item (``USAGE#<request_id>``, ``REVERSAL``):
+    put once, the grant ledger's entry when the usage had drawn free units."""
+
+    request_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    model_id = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    recorded_at = UnicodeAttribute()
+    free_returned = NumberAttribute()
+    free_expired = NumberAttribute()
+    billable = NumberAttribute()
+    currency = UnicodeAttribute()
+    charge = UnicodeAttribute()
+
+
+class ActionItem(EntryItem, discriminator="action"):
+    """An operator action on a grant (R18), by its ``action_id`` (``ACTION#<action_id>``,
+    ``ACTION``): put once, the grant ledger's entry, with who acted and why."""
+
+    action_id = UnicodeAttribute()
+    action_kind = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    model_id = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    recorded_at = UnicodeAttribute()
+    fingerprint = UnicodeAttribute()
+    previous_expires_at = UnicodeAttribute()
+    new_expires_at = UnicodeAttribute()
+    quantity = NumberAttribute()
+    """A void: the remainder it recorded as expired (0 for an extension)."""

@@ -6,6 +6,15 @@ import uuid
 
 PROFILE_SORT_KEY = "PROFILE"
 CALL_SORT_KEY = "USAGE"
+REVERSAL_SORT_KEY = "REVERSAL"
+ACTION_SORT_KEY = "ACTION"
+
+
+def action_key(action_id: str) -> str:
+    """Partition key of an operator action (R18), by its idempotency key."""
+    return f"ACTION#{action_id}"
+
+
 EXPIRY_SHARDS = 16
 """Grants waiting to expire are spread over this many index partitions (see docs/ledger.md)."""
 
@@ -32,6 +41,11 @@ def call_key(request_id: str) -> str:
     """Partition key of what a request_id names, its hold and its usage: one item per id, ever
     (usage records written before holds shared it keep their key)."""
     return f"{USAGE_KEY_PREFIX}{request_id}"
+
+
+def ledger_grant_key(account_id: str, model_id: str) -> str:
+    """Partition key of a grant's entries in the grant-ledger index."""
+    return f"{account_id}#{model_id}"
 
 
 def open_shard_of(request_id: str) -> str:

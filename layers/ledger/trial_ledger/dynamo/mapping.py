@@ -15,16 +15,24 @@ from ..domain.state import (
     GrantState,
     HeldPeriod,
     HoldRecord,
+    LedgerStamp,
     OpenHold,
     ProfileState,
     UsageRecord,
 )
 from ..domain.writes import NewGrant
 from ..results import ClaimMethod, FundingSource, HoldStatus
-from .items import AccountProfileItem, CallItem, ExpiryItem, GrantItem, HoldItem, UsageItem
+from .corrections.entry_mapping import entry_fields, ledger_stamp, reversal_fields, reversal_of
+from .items import (
+    AccountProfileItem,
+    CallItem,
+    ExpiryItem,
+    GrantItem,
+    HoldItem,
+    UsageItem,
+)
 from .keys import (
     CALL_SORT_KEY,
-    USAGE_KEY_PREFIX,
     account_key,
     call_key,
     expiry_shard_of,
@@ -50,7 +58,19 @@ def profile_and_grants(account_id: str, items: Iterable[Any]) -> tuple[ProfileSt
 
 
 def profile_state(item: AccountProfileItem) -> ProfileState:
-    return ProfileState(item.account_id, item.activated_at, bool(item.postpaid_enabled))
+    claimed = None if item.grants_claimed is None else int(item.grants_claimed)
+    return ProfileState(item.account_id, item.activated_at, bool(item.postpaid_enabled),
+                        revivals=int(item.revivals or 0), balance_low_percent=_thresholds(item.balance_low_percent),
+                        grants_claimed=claimed)  # fmt: skip
+
+
+def profile_from_raw(account_id: str, raw: RawItem | None) -> ProfileState:
+    """A profile as a refused write returned it (absent when it carried none)."""
+    return profile_state(AccountProfileItem.from_raw_data(raw)) if raw else ProfileState.absent(account_id)
+
+
+def _thresholds(values: Any) -> tuple[int, ...] | None:
+    return None if values is None else tuple(int(value) for value in values)
 
 
 def grant_state(item: GrantItem) -> GrantState:
@@ -66,6 +86,10 @@ def grant_state(item: GrantItem) -> GrantState:
         claimed_at=item.claimed_at,
         expires_at=item.expires_at,
         holds=_periods(item),
+        entries=1 if item.entries is None else int(item.entries),
+        voided_at=item.voided_at,
+        peak_used=int(item.peak_used or 0),
+        alert_thresholds=_thresholds(item.alert_thresholds),
     )
 
 
@@ -129,10 +153,14 @@ def grant_item(grant: NewGrant) -> GrantItem:
         held_units={period_key(period.until): period.units for period in state.holds},
         held_total=state.held_total,
         unreserved=state.unreserved,
+        entries=state.entries,
+        voided_at=state.voided_at,
+        peak_used=state.peak_used or None,
+        alert_thresholds=None if state.alert_thresholds is None else list(state.alert_thresholds),
     )
 
 
-def expiry_item(candidate: ExpiryCandidate, quantity: int, as_of: str, now: str) -> ExpiryItem:
+def expiry_item(candidate: ExpiryCandidate, quantity: int, as_of: str, now: str, entry: LedgerStamp) -> ExpiryItem:
     return ExpiryItem(
         account_key(candidate.account_id),
         expiry_sort_key(candidate.model_id),
@@ -142,6 +170,7 @@ def expiry_item(candidate: ExpiryCandidate, quantity: int, as_of: str, now: str)
         expires_at=candidate.expires_at,
         as_of=as_of,
         recorded_at=now,
+        **entry_fields(candidate.account_id, candidate.model_id, entry),
     )
 
 
@@ -171,6 +200,8 @@ def usage_fields(usage: UsageRecord) -> dict[str, Any]:
         "write_id": usage.write_id,
         "usage_account": usage.account_id,
         "usage_order": usage_order(usage.recorded_at, usage.request_id),
+        **entry_fields(usage.account_id, usage.model_id, usage.entry),
+        **(reversal_fields(usage.reversal) if usage.reversal else {}),
     }
 
 
@@ -192,6 +223,8 @@ def usage_record(item: CallItem) -> UsageRecord:
         recorded_at=item.recorded_at,
         fingerprint=item.fingerprint,
         write_id=item.write_id,
+        entry=ledger_stamp(item),
+        reversal=reversal_of(item),
     )
 
 
@@ -245,24 +278,3 @@ def hold_record(item: CallItem) -> HoldRecord:
 
 def open_hold(item: CallItem) -> OpenHold:
     return OpenHold(item.request_id, item.account_id, item.model_id, int(item.held), item.expires_at)
-
-
-def usage_index_start(account_id: str, after: tuple[str, str]) -> dict[str, Any]:
-    """The exclusive start key of a usage index query: just after ``(usage_order, request_id)``."""
-    order, request_id = after
-    return {
-        UsageItem.pk.attr_name: {"S": call_key(request_id)},
-        UsageItem.sk.attr_name: {"S": CALL_SORT_KEY},
-        UsageItem.usage_order.attr_name: {"S": order},
-        UsageItem.usage_account.attr_name: {"S": account_id},
-    }
-
-
-def usage_position(record: UsageRecord) -> tuple[str, str]:
-    """Where a listing resumes after ``record``."""
-    return usage_order(record.recorded_at, record.request_id), record.request_id
-
-
-def usage_position_of_key(key: dict[str, Any]) -> tuple[str, str]:
-    """Where a listing resumes after the index item a Query evaluated last."""
-    return key[UsageItem.usage_order.attr_name]["S"], key[UsageItem.pk.attr_name]["S"].removeprefix(USAGE_KEY_PREFIX)

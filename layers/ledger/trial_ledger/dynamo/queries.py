@@ -7,10 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ..domain.ledger_entries import StoredEntry
 from ..domain.state import ExpiryCandidate, OpenHold, UsageRecord
-from . import mapping
+from . import cursor, mapping
+from .corrections import entry_mapping
 from .errors import unavailable_on_transient
-from .items import USAGE_BY_ACCOUNT_INDEX, CallItem, GrantItem, LedgerItem, UsageItem
+from .items import USAGE_BY_ACCOUNT_INDEX, CallItem, EntryItem, GrantItem, LedgerItem, UsageItem
+from .keys import ledger_grant_key
 
 FILTERED_PAGE = 250
 """Records read per Query when listing one model's usage (a filter over the account's)."""
@@ -28,7 +31,7 @@ class IndexQueries:
         One index serves both listings; a model's records are filtered from the account's, reading
         at most MAX_ITEMS_EVALUATED records per call, so a page of a rare model among many may come
         back short, with a position to resume from."""
-        start = mapping.usage_index_start(account_id, after) if after else None
+        start = cursor.usage_index_start(account_id, after) if after else None
         records: list[UsageRecord] = []
         evaluated = 0
         while True:
@@ -37,11 +40,11 @@ class IndexQueries:
             evaluated += int(page.get("ScannedCount", 0))
             start = page.get("LastEvaluatedKey")
             if len(records) > limit:
-                return records[:limit], mapping.usage_position(records[limit - 1])
+                return records[:limit], cursor.usage_position(records[limit - 1])
             if start is None:
                 return records, None
             if evaluated >= MAX_ITEMS_EVALUATED:
-                return records, mapping.usage_position_of_key(start)
+                return records, cursor.usage_position_of_key(start)
 
     def _usage_index_page(
         self, account_id: str, model_id: str | None, page_size: int, start: dict[str, Any] | None
@@ -54,6 +57,15 @@ class IndexQueries:
                 exclusive_start_key=start, limit=page_size, scan_index_forward=False,
             )  # fmt: skip
         return page
+
+    def grant_entries(self, account_id: str, model_id: str, after: int, limit: int) -> list[StoredEntry]:
+        """Up to ``limit`` entries of the grant's ledger after entry ``after``, oldest first: one
+        Query of the grant-ledger index (eventually consistent: the newest may not show yet)."""
+        with unavailable_on_transient():
+            entries = EntryItem.ledger.query(
+                ledger_grant_key(account_id, model_id), EntryItem.ledger_seq > after, limit=limit
+            )
+            return [entry_mapping.stored_entry(item) for item in entries]
 
     def expiry_candidates(
         self, shard: str, as_of: str, page_size: int, start: dict[str, Any] | None, since: str | None = None

@@ -1,7 +1,7 @@
 """The data access: every DynamoDB request of the ledger is one method of LedgerStore.
 
-Its collaborators: ``queries`` (the index queries, queries.py) and ``batches`` (the batched
-usage write, batch_writes.py); the transaction items they share with it are in grant_writes.py.
+Collaborators: ``queries`` (queries.py), ``batches`` (batch_writes.py), ``reversals`` and
+``actions`` (corrections/); the transaction items they share with it are in grant_writes.py.
 
 Writes are conditional; a refused one raises a refusal (domain/refusals.py) carrying the item as it is now
 (ReturnValuesOnConditionCheckFailure). Rules and retries live in the use cases."""
@@ -23,17 +23,21 @@ from ..domain.refusals import (
     GrantMoved,
     GrantsExist,
     Outdated,
+    ProfileChanged,
 )
-from ..domain.state import CallRecord, ExpiryCandidate, GrantState, HoldRecord, ProfileState, UsageRecord
-from ..domain.writes import HoldClosing, HoldCommit, NewGrant, UsageCommit
+from ..domain.state import CallRecord, ExpiryCandidate, GrantState, HoldRecord, LedgerStamp, ProfileState, UsageRecord
+from ..domain.writes import AlertsChange, HoldClosing, HoldCommit, NewGrant, UsageCommit, profile_proof
 from . import expressions, mapping
+from .alerts_writes import write_alerts
 from .batch_writes import BatchWriter
+from .corrections.action_writes import ActionWriter
+from .corrections.reversal_writes import ReversalWriter
 from .errors import is_condition_failure, unavailable_on_transient
-from .grant_writes import check_postpaid, draw_grant, write_call, write_grant
+from .grant_writes import draw_grant, prove_profile, write_call, write_grant
 from .items import AccountProfileItem, CallItem, ExpiryItem, GrantItem, HoldItem, LedgerItem, UsageItem
 from .keys import CALL_SORT_KEY, PROFILE_SORT_KEY, account_key, call_key, grant_sort_key
 from .queries import IndexQueries
-from .transactions import Cancellation, ItemRef, transaction
+from .transactions import Cancellation, transaction
 
 
 class LedgerStore:
@@ -43,6 +47,8 @@ class LedgerStore:
         self._connection: Connection = LedgerItem._get_connection().connection
         self.queries = IndexQueries()
         self.batches = BatchWriter(self._connection)
+        self.reversals = ReversalWriter(self._connection)
+        self.actions = ActionWriter(self._connection)
 
     @property
     def client(self) -> Any:
@@ -73,6 +79,11 @@ class LedgerStore:
                 raise ActivationMissing(account_id) from None
             raise
         return mapping.profile_state(item)
+
+    def set_alerts(self, change: AlertsChange) -> None:
+        """Set an account's alert thresholds on its profile and every grant (alerts_writes.py).
+        Raises ActivationMissing, ProfileChanged (a grant was claimed since the read) or Contended."""
+        write_alerts(self._connection, change)
 
     def get_profile(self, account_id: str) -> ProfileState:
         item = _get(AccountProfileItem, account_key(account_id), PROFILE_SORT_KEY)
@@ -122,18 +133,20 @@ class LedgerStore:
         return mapping.profile_and_grants(account_id, items)
 
     def create_grants(self, account_id: str, grants: Sequence[NewGrant], require_activation: bool) -> None:
-        """Put new grants in one transaction. Raises ActivationMissing (the check failed, when
-        asked for), GrantsExist (with the grants that exist), or Contended."""
-        check: ItemRef | None = None
+        """Put new grants in one transaction, counted on the profile, whose alert thresholds must
+        be the ones the grants copy (R20). Raises ActivationMissing (when asked for), ProfileChanged
+        (the profile as it is), GrantsExist (with the grants that exist), or Contended."""
+        proof = profile_proof(account_id, grants, require_activation=require_activation)
         try:
             with transaction(self._connection) as tx:
-                if require_activation:
-                    pk, condition = account_key(account_id), expressions.activated()
-                    check = tx.check(AccountProfileItem, pk, PROFILE_SORT_KEY, condition)
+                check = prove_profile(tx, proof)
                 puts = [tx.put(mapping.grant_item(grant), GrantItem.pk.does_not_exist()) for grant in grants]
         except Cancellation as cancelled:
             if cancelled.refused(check):
-                raise ActivationMissing(account_id) from None
+                profile = mapping.profile_from_raw(account_id, cancelled.old_item(check))
+                if require_activation and profile.activated_at is None:
+                    raise ActivationMissing(account_id) from None
+                raise ProfileChanged(profile) from None
             existing = [mapping.grant_from_raw(cancelled.old_item(put)) for put in puts if cancelled.refused(put)]
             raise GrantsExist({grant.model_id: grant for grant in existing if grant is not None}) from None
 
@@ -141,10 +154,10 @@ class LedgerStore:
         """Record one usage (on its request's item) and its draw on the grant atomically. Raises
         AlreadyRecorded (the request_id's record), Outdated (an expectation failed: the grant, the
         postpaid switch, or the request's item), or Contended."""
-        usage, pk = commit.usage, account_key(commit.usage.account_id)
+        usage = commit.usage
         try:
             with transaction(self._connection) as tx:
-                profile_check = check_postpaid(tx, pk, commit.expect_postpaid)
+                profile_check = prove_profile(tx, commit.profile_proof)
                 call_write = write_call(tx, commit.call)
                 grant_write = write_grant(tx, (usage.account_id, usage.model_id), commit)
         except Cancellation as cancelled:
@@ -188,7 +201,7 @@ class LedgerStore:
         grant_write = None
         try:
             with transaction(self._connection) as tx:
-                profile_check = check_postpaid(tx, pk, commit.expect_postpaid)
+                profile_check = prove_profile(tx, commit.profile_proof)
                 hold_put = tx.put(mapping.hold_item(hold), CallItem.pk.does_not_exist())
                 if commit.new_grant is not None:
                     grant_write = tx.put(mapping.grant_item(commit.new_grant), GrantItem.pk.does_not_exist())
@@ -235,14 +248,17 @@ class LedgerStore:
                 raise refusals.HoldEnded(call.hold if call else None) from None
             raise GrantMoved(mapping.grant_from_raw(cancelled.old_item(grant_write))) from None
 
-    def expire_grant(self, candidate: ExpiryCandidate, remaining: int, as_of: str, now: str) -> None:
-        """Move the whole remainder (exactly ``remaining``) to ``expired`` and write the expiry
-        entry, atomically. Raises ExpiryRecorded, GrantMoved (with the grant as it is) or Contended."""
+    def expire_grant(self, candidate: ExpiryCandidate, expected: LedgerStamp, as_of: str, now: str) -> None:
+        """Move the whole remainder (exactly ``expected.remaining``, the grant's ledger ending at
+        ``expected``) to ``expired`` and write the expiry entry, atomically. Raises ExpiryRecorded,
+        GrantMoved (with the grant as it is) or Contended."""
         grant = GrantItem(account_key(candidate.account_id), grant_sort_key(candidate.model_id))
-        actions, condition = expressions.expiry(remaining, as_of, now)
+        actions, condition = expressions.expiry(expected, as_of, now)
+        stamp = LedgerStamp(expected.sequence + 1, expected.used, 0, expected.expired + expected.remaining)
+        item = mapping.expiry_item(candidate, expected.remaining, as_of, now, stamp)
         try:
             with transaction(self._connection) as tx:
-                entry = tx.put(mapping.expiry_item(candidate, remaining, as_of, now), ExpiryItem.pk.does_not_exist())
+                entry = tx.put(item, ExpiryItem.pk.does_not_exist())
                 update = tx.update(grant, actions, condition)
         except Cancellation as cancelled:
             if cancelled.refused(entry):

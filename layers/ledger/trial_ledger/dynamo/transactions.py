@@ -57,7 +57,7 @@ class TransactionItems:
         self._write.save(item, condition=condition, return_values="ALL_OLD")
         return _added(self._puts)
 
-    def update(self, item: Model, actions: list[Action], condition: Condition) -> ItemRef:
+    def update(self, item: Model, actions: list[Action], condition: Condition | None = None) -> ItemRef:
         self._write.update(item, actions, condition=condition, return_values="ALL_OLD")
         return _added(self._updates)
 

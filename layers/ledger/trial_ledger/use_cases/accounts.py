@@ -1,10 +1,14 @@
-"""Accounts: reading one, activating TokenHub, switching postpaid billing."""
+"""Accounts: reading one, activating TokenHub, switching postpaid billing, alert thresholds."""
 
 from __future__ import annotations
 
-from ..domain.refusals import ActivationMissing
-from ..domain.rules import require_id
-from ..errors import AccountNotActivated
+from collections.abc import Sequence
+from dataclasses import replace
+
+from ..domain.refusals import ActivationMissing, Contended, ProfileChanged
+from ..domain.rules import require_id, require_thresholds
+from ..domain.writes import AlertsChange
+from ..errors import AccountNotActivated, TemporarilyUnavailable
 from ..results import Account
 from .context import LedgerContext
 
@@ -14,13 +18,15 @@ class Accounts:
         self._context = context
 
     def account(self, account_id: str) -> Account:
-        return self._context.store.get_profile(require_id(account_id, "account_id")).account()
+        profile = self._context.store.get_profile(require_id(account_id, "account_id"))
+        self._context.snapshots.remember_profile(profile)
+        return profile.account(self._context.alert_thresholds)
 
     def activate(self, account_id: str) -> Account:
         """Activate TokenHub for the account; repeating it keeps the first ``activated_at``."""
         profile = self._context.store.activate(require_id(account_id, "account_id"), self._context.now_text())
         self._context.snapshots.remember_profile(profile)
-        return profile.account()
+        return profile.account(self._context.alert_thresholds)
 
     def set_postpaid(self, account_id: str, enabled: bool) -> Account:
         """Turn postpaid billing on or off (R7: on, usage beyond free quota is billed)."""
@@ -30,4 +36,30 @@ class Accounts:
         except ActivationMissing:
             raise AccountNotActivated("activate TokenHub before changing postpaid billing") from None
         self._context.snapshots.remember_profile(profile)
-        return profile.account()
+        return profile.account(self._context.alert_thresholds)
+
+    def set_alerts(self, account_id: str, balance_low_percent: Sequence[int]) -> Account:
+        """The account's TrialBalanceLow thresholds from now on (R20), on its profile and on every
+        grant it has (the events function reads them there); a grant claimed meanwhile makes the
+        write refuse, and it is done again with that grant too."""
+        require_id(account_id, "account_id")
+        thresholds = require_thresholds(balance_low_percent)
+        for _ in self._context.backoff.tries():
+            profile, grants = self._context.store.read_whole_account(account_id)
+            if profile.activated_at is None:
+                raise AccountNotActivated(ACTIVATE_FOR_ALERTS)
+            model_ids = tuple(grant.model_id for grant in grants)
+            change = AlertsChange(account_id, thresholds, model_ids, profile.grants_claimed, self._context.now_text())
+            try:
+                self._context.store.set_alerts(change)
+            except ActivationMissing:
+                raise AccountNotActivated(ACTIVATE_FOR_ALERTS) from None
+            except (ProfileChanged, Contended):
+                continue
+            profile = replace(profile, balance_low_percent=thresholds)
+            self._context.snapshots.remember_profile(profile)
+            return profile.account(self._context.alert_thresholds)
+        raise TemporarilyUnavailable("the alert thresholds kept conflicting with claims; retry shortly")
+
+
+ACTIVATE_FOR_ALERTS = "activate TokenHub before setting alert thresholds"

@@ -96,7 +96,10 @@ class UsageBatches:
                 continue
             led.add(request.request_id)
             key = (request.account_id, request.model.model_id)
-            pending = Pending(request, uuid.uuid4().hex, self._context.snapshots.hold(request.request_id))
+            hold = self._context.snapshots.hold(request.request_id)
+            if hold is not None and hold.names_another_call(request.account_id, request.model.model_id):
+                hold = None  # v3.2: its put is refused with that hold, and the record answered as a conflict
+            pending = Pending(request, uuid.uuid4().hex, hold)
             groups.setdefault(key, deque()).append(_Lead(index, pending))
         return groups, followers
 
@@ -104,7 +107,7 @@ class UsageBatches:
         """Transactions until every lead is answered; a grant that keeps losing races goes on one
         record at a time (the single usage's relaxed draws), like a client sending them one by one."""
         known, lost = self._known(groups), Counter[GrantKey]()
-        tries = self._context.backoff.tries()
+        tries = self._context.backoff.tries(entry_race=True)
         next(tries)
         while groups:
             for key in [key for key in groups if lost[key] >= EXACT_TRIES_UNDER_CONTENTION]:

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from ..clock import format_timestamp
 from ..config.catalog import ModelSpec
-from ..domain.refusals import ActivationMissing, Contended, GrantsExist
+from ..domain.refusals import ActivationMissing, Contended, GrantsExist, ProfileChanged
 from ..domain.rules import effective_grant, new_grant, require_id
-from ..domain.state import GrantState
+from ..domain.state import GrantState, ProfileState
 from ..domain.writes import NewGrant
 from ..errors import AccountNotActivated, InvalidRequest, TemporarilyUnavailable
 from ..limits import MAX_MODELS_PER_CLAIM
@@ -26,6 +26,7 @@ class Claims:
     def availability(self, account_id: str) -> dict[str, ClaimAvailability]:
         """For every catalog model, whether the account could claim it now, and why not."""
         profile, grants = self._context.store.read_whole_account(require_id(account_id, "account_id"))
+        self._context.snapshots.remember_profile(profile)  # what the claim that follows copies
         claimed = {grant.model_id for grant in grants}
         campaign_open = self._context.campaign_open(self._context.clock.now())
         activated = profile.activated_at is not None
@@ -58,17 +59,22 @@ class Claims:
         return sorted((effective_grant(grant, now) for grant in grants), key=lambda grant: grant.model_id)
 
     def auto_claim(
-        self, account_id: str, spec: ModelSpec, claimed_by: str | None, now: datetime
+        self, account_id: str, spec: ModelSpec, claimed_by: str | None, now: datetime, profile: ProfileState
     ) -> tuple[GrantState, bool]:
         """The grant of the model, claimed now on the account's behalf (R3) unless a claim got
-        there first; and whether this call claimed it."""
-        draft = NewGrant(new_grant(account_id, spec, ClaimMethod.AUTO, now), claimed_by)
+        there first, with the alert thresholds of ``profile`` as the write finds them (R20); and
+        whether this call claimed it."""
         for _ in self._context.backoff.tries():
+            grant = new_grant(account_id, spec, ClaimMethod.AUTO, now, profile.balance_low_percent)
+            draft = NewGrant(grant, claimed_by)
             try:
                 self._context.store.create_grants(account_id, [draft], require_activation=False)
             except GrantsExist as refusal:
                 if (existing := refusal.grants.get(spec.model_id)) is not None:
                     return existing, False
+            except ProfileChanged as refusal:
+                profile = refusal.profile
+                self._context.snapshots.remember_profile(profile)
             except Contended:
                 pass
             else:
@@ -81,10 +87,13 @@ class Claims:
         """Grants created by this call, and those that existed; one transaction for the new ones,
         repeated without the models a refusal shows granted already."""
         existing: dict[str, GrantState] = {}
+        # The alert thresholds to copy (R20): as last seen here (the gallery's read), else none;
+        # the write proves them, and a refusal hands back the profile to copy instead.
+        profile = self._context.snapshots.profile(account_id) or ProfileState.absent(account_id)
         for _ in self._context.backoff.tries():
-            catalog = self._context.catalog
+            catalog, thresholds = self._context.catalog, profile.balance_low_percent
             drafts = [
-                NewGrant(new_grant(account_id, catalog[m], ClaimMethod.MANUAL, now), claimed_by)
+                NewGrant(new_grant(account_id, catalog[m], ClaimMethod.MANUAL, now, thresholds), claimed_by)
                 for m in model_ids
                 if m not in existing
             ]
@@ -96,6 +105,9 @@ class Claims:
                 raise AccountNotActivated(ACTIVATE_FIRST) from None
             except GrantsExist as refusal:
                 existing.update(refusal.grants)
+            except ProfileChanged as refusal:
+                profile = refusal.profile
+                self._context.snapshots.remember_profile(profile)
             except Contended:
                 pass
             else:

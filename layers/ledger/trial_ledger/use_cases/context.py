@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..clock import Clock, format_timestamp
 from ..config.catalog import Catalog, ModelSpec
@@ -26,6 +26,10 @@ class LedgerContext:
     snapshots: SnapshotCache
     hold_ttl_seconds: int = 900
     """A hold's ``ttl_seconds`` when the gateway names none (the deploy's ``HOLD_TTL_SECONDS``)."""
+    reversal_window: timedelta = timedelta(days=7)
+    """How long after its ``recorded_at`` a usage may be reversed (``REVERSAL_WINDOW_DAYS``)."""
+    alert_thresholds: tuple[int, ...] = (80, 95)
+    """TrialBalanceLow thresholds of accounts that set none (the deploy's ``BALANCE_LOW_THRESHOLDS``)."""
 
     def now_text(self) -> str:
         return format_timestamp(self.clock.now())

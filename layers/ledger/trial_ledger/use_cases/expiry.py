@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from ..clock import format_timestamp
 from ..domain.refusals import Contended, ExpiryRecorded, GrantMoved
-from ..domain.state import ExpiryCandidate
+from ..domain.state import ExpiryCandidate, LedgerStamp
 from ..errors import TemporarilyUnavailable
 from ..results import ExpiringSoonReport, ExpiryReport
 from .context import LedgerContext
@@ -61,24 +61,25 @@ class Expiry:
 
     def expire_one(self, candidate: ExpiryCandidate, as_of: str) -> int:
         """Expire one candidate's whole remainder; returns how much expired (0: nothing to do)."""
-        # An untouched grant still holds its whole quota; a wrong guess costs one more write,
-        # and the refusal hands back the grant as it is, so no read is needed either way.
-        store, remaining = self._context.store, candidate.quota
-        for _ in self._context.backoff.tries():
-            if remaining == 0:
+        # An untouched grant still holds its whole quota (its ledger: the claim alone); a wrong
+        # guess costs one more write, and the refusal hands back the grant as it is, so no read
+        # is needed either way.
+        store, grant = self._context.store, LedgerStamp(1, 0, candidate.quota, 0)
+        for _ in self._context.backoff.tries(entry_race=True):
+            if grant.remaining == 0:
                 store.drop_exhausted_from_index(candidate.account_id, candidate.model_id)
                 return 0
             try:
-                store.expire_grant(candidate, remaining, as_of, self._context.now_text())
+                store.expire_grant(candidate, grant, as_of, self._context.now_text())
             except ExpiryRecorded:
                 return 0
             except GrantMoved as refusal:
                 if refusal.grant is None or refusal.grant.expires_at > as_of:
                     return 0
-                remaining = refusal.grant.remaining
+                grant = refusal.grant.stamp()
             except Contended:
                 pass
             else:
                 self._context.snapshots.forget(candidate.account_id, candidate.model_id)
-                return remaining
+                return grant.remaining
         raise TemporarilyUnavailable("expiry kept conflicting; the next run continues")

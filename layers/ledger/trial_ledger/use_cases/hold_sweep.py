@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from ..clock import format_timestamp
@@ -45,9 +46,14 @@ class HoldSweep:
                 self._context.store.close_hold(closing, with_grant=with_grant)
             except HoldEnded:
                 return False
-            except GrantMoved:
-                # Its period is gone already (a write removed it once timed out, or the grant expired).
+            except GrantMoved as moved:
+                # Its period is gone already (a write removed it once timed out, the grant expired,
+                # or an operator voided it while the hold was live: then it ended voided, R18).
                 with_grant = False
+                if moved.grant is not None and moved.grant.voided_at is not None:
+                    voided_at = moved.grant.voided_at
+                    if voided_at < hold.expires_at:
+                        closing = replace(closing, status=HoldStatus.VOIDED.value)
             except Contended:
                 pass
             else:

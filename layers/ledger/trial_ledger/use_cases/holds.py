@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from ..domain.planning.draws import Attempt, after_draw
 from ..domain.planning.hold import CheckedHold, HoldPlan, plan_hold
@@ -59,22 +60,35 @@ class Holds:
         now = self._context.now_text()
         closing = HoldClosing(request_id, hold.account_id, hold.model_id, hold.held, hold.expires_at,
                               HoldStatus.RELEASED.value, now)  # fmt: skip
+        with_grant = closing.with_grant
         for _ in self._context.backoff.tries():
             if (status := hold.effective_status(now)) is not HoldStatus.OPEN:
-                return ReleaseResult(request_id, status)
+                return ReleaseResult(request_id, self._how_it_ended(hold, status))
             try:
-                self._context.store.close_hold(closing, with_grant=closing.with_grant)
+                self._context.store.close_hold(closing, with_grant=with_grant)
             except HoldEnded as ended:
                 hold = ended.hold or self._context.store.get_hold(request_id) or hold
-            except GrantMoved:
-                # Its period no longer holds it: the grant expired meanwhile, and the hold with it.
-                return ReleaseResult(request_id, HoldStatus.EXPIRED)
+            except GrantMoved as moved:
+                if moved.grant is None or not moved.grant.voided_hold(hold):
+                    # Its period no longer holds it: the grant expired meanwhile, and the hold with it.
+                    return ReleaseResult(request_id, HoldStatus.EXPIRED)
+                # Its grant was voided while it was live (R18): it ended then; close its item so.
+                closing, with_grant = replace(closing, status=HoldStatus.VOIDED.value), False
             except Contended:
                 pass
             else:
                 self._forget(hold, now)
-                return ReleaseResult(request_id, HoldStatus.RELEASED)
+                return ReleaseResult(request_id, HoldStatus(closing.status))
         raise TemporarilyUnavailable("releasing this hold kept conflicting; retry")
+
+    def _how_it_ended(self, hold: HoldRecord, status: HoldStatus) -> HoldStatus:
+        """A timed-out hold whose item the sweep has not closed yet ended ``voided`` if its grant
+        was voided while it was live (R18): one read of the grant tells."""
+        if status is HoldStatus.EXPIRED and hold.status is HoldStatus.OPEN and hold.held > 0:
+            _, grant = self._context.read_grant(hold.account_id, hold.model_id)
+            if grant is not None and grant.voided_hold(hold):
+                return HoldStatus.VOIDED
+        return status
 
     def _forget(self, hold: HoldRecord, now: str) -> None:
         """The grant this container last saw, less the released units (still an expectation)."""

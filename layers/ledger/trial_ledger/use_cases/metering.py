@@ -33,7 +33,7 @@ class Metering:
         now = context.clock.now()
         auto_claimed = False
         if grant is None and spec.trial is not None and context.campaign_open(now):
-            grant, auto_claimed = self._claims.auto_claim(account_id, spec, sub_account_id, now)
+            grant, auto_claimed = self._claims.auto_claim(account_id, spec, sub_account_id, now, profile)
         context.snapshots.remember_grant(account_id, model_id, grant)
         now_text = format_timestamp(now)
         reason = stop_reason(spec, grant, now_text, context.campaign_open(now))
@@ -57,7 +57,7 @@ class Metering:
             profile=self._context.snapshots.profile(account_id),
             hold=self._context.snapshots.hold(request_id),
         )
-        for _ in self._context.backoff.tries():
+        for _ in self._context.backoff.tries(entry_race=True):
             profile = known.profile
             if profile is None or not known.grant_known:
                 profile, recorded = self._read(request, known)

@@ -17,7 +17,10 @@ if TYPE_CHECKING:
     from .accounts import Accounts
     from .batches import UsageBatches
     from .claims import Claims
+    from .corrections.operator_actions import OperatorActions
+    from .corrections.reversals import Reversals
     from .expiry import Expiry
+    from .grant_ledger import GrantLedgers
     from .history import UsageHistory
     from .hold_sweep import HoldSweep
     from .holds import Holds
@@ -32,7 +35,9 @@ class UseCases:
         self._context = context
 
     def load_all(self) -> None:
-        for name in ("accounts", "claims", "metering", "batches", "holds", "history", "expiry", "hold_sweep"):
+        names = ("accounts", "claims", "metering", "batches", "holds", "reversals", "operator_actions", "history",
+                 "grant_ledgers", "expiry", "hold_sweep")  # fmt: skip
+        for name in names:
             getattr(self, name)
 
     @functools.cached_property
@@ -66,10 +71,28 @@ class UseCases:
         return Holds(self._context)
 
     @functools.cached_property
+    def reversals(self) -> Reversals:
+        from .corrections.reversals import Reversals
+
+        return Reversals(self._context)
+
+    @functools.cached_property
+    def operator_actions(self) -> OperatorActions:
+        from .corrections.operator_actions import OperatorActions
+
+        return OperatorActions(self._context)
+
+    @functools.cached_property
     def history(self) -> UsageHistory:
         from .history import UsageHistory
 
         return UsageHistory(self._context)
+
+    @functools.cached_property
+    def grant_ledgers(self) -> GrantLedgers:
+        from .grant_ledger import GrantLedgers
+
+        return GrantLedgers(self._context)
 
     @functools.cached_property
     def expiry(self) -> Expiry:

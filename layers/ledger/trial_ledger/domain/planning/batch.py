@@ -52,7 +52,8 @@ def plan_batch(
     attempt: Attempt,
 ) -> BatchPlan:
     """One transaction: the first run of each grant (in the order grants first appear), as many
-    as fit in MAX_TRANSACTION_ITEMS with one postpaid check per account whose runs need one.
+    as fit in MAX_TRANSACTION_ITEMS with one profile item per account whose runs need one (a
+    postpaid check, or the proof of a claim's alert thresholds, R20).
     Every draw is exact (``attempt.relaxed`` is not used): see docs/ledger.md."""
     runs: dict[GrantKey, PlannedRun] = {}
     items, checked = 0, set[str]()
@@ -61,11 +62,11 @@ def plan_batch(
         plan = functools.partial(plan_run, records, grants[key], profiles[account_id], attempt)
         planned = plan(MAX_TRANSACTION_ITEMS - items)
         needs_check = account_id not in checked
-        if planned is not None and planned.run.expect_postpaid is not None and needs_check:
-            planned = plan(MAX_TRANSACTION_ITEMS - items - 1)  # with room for the account's check
+        if planned is not None and planned.run.needs_profile and needs_check:
+            planned = plan(MAX_TRANSACTION_ITEMS - items - 1)  # with room for the account's profile
         if planned is None:
             continue
-        if planned.run.expect_postpaid is not None and needs_check:
+        if planned.run.needs_profile and needs_check:
             checked.add(account_id)
             items += 1
         runs[key] = planned
@@ -112,6 +113,7 @@ def merge(account_id: str, model_id: str, plans: Sequence[UsagePlan]) -> GrantRu
         new_grant=NewGrant(plans[-1].grant_after, claimed.claimed_by) if claimed and plans[-1].grant_after else None,
         expect_no_grant=first.expect_no_grant,
         expect_postpaid=next((c.expect_postpaid for c in commits if c.expect_postpaid is not None), None),
+        expect_revivals=first.expect_revivals,
     )
 
 
@@ -129,6 +131,8 @@ def combined(draws: Sequence[GrantDraw]) -> GrantDraw:
         expected_held=first.expected_held,
         releases=released(tuple(period for draw in draws for period in draw.releases)),
         clears=tuple(period for draw in draws for period in draw.clears),
+        entries=sum(draw.entries for draw in draws),
+        expected_entries=first.expected_entries,
     )
 
 

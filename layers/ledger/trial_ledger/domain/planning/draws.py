@@ -49,7 +49,8 @@ def after_draw(grant: GrantState, draw: GrantDraw) -> GrantState:
     if draw.adds is not None:
         units[draw.adds.until] = units.get(draw.adds.until, 0) + draw.adds.units
     holds = tuple(HeldPeriod(until, held) for until, held in sorted(units.items()))
-    return replace(grant, used=grant.used + draw.free, remaining=grant.remaining - draw.free, holds=holds)
+    return replace(grant, used=grant.used + draw.free, remaining=grant.remaining - draw.free, holds=holds,
+                   entries=grant.entries + draw.entries)  # fmt: skip
 
 
 def released(periods: tuple[HeldPeriod, ...]) -> tuple[HeldPeriod, ...]:

@@ -41,7 +41,7 @@ def plan_hold(request: CheckedHold, grant: GrantState | None, profile: ProfileSt
     postpaid, or the stop reason (R7, ``free_quota_held``)."""
     now = format_timestamp(attempt.now)
     if grant is None and request.model.trial is not None and attempt.campaign_open:
-        return _first_hold(request, attempt)
+        return _first_hold(request, attempt, profile.balance_low_percent)
     clears, still_dead = dead_to_clear(grant, now) if grant else ((), 0)
     available = max(grant.available(now) - still_dead, 0) if grant else 0
     if available == 0:
@@ -51,7 +51,7 @@ def plan_hold(request: CheckedHold, grant: GrantState | None, profile: ProfileSt
         # A hold of 0 units reserves nothing: no grant's validity cuts it short.
         expires_at = hold_expiry(attempt.now, request.ttl_seconds, None)
         record = replace(_record(request, attempt, 0, expires_at), free_available=0)
-        return HoldPlan(HoldCommit(record, expect_postpaid=True), None, grant)
+        return HoldPlan(HoldCommit(record, expect_postpaid=True, expect_revivals=profile.revivals), None, grant)
     assert grant is not None
     held = min(request.estimate, available)
     record = _record(request, attempt, held, hold_expiry(attempt.now, request.ttl_seconds, grant.expires_at))
@@ -67,9 +67,10 @@ def plan_hold(request: CheckedHold, grant: GrantState | None, profile: ProfileSt
     return HoldPlan(HoldCommit(record, draw=draw), None, after_draw(grant, draw))
 
 
-def _first_hold(request: CheckedHold, attempt: Attempt) -> HoldPlan:
-    """The first use of a trial model claims it with the hold's period already in it."""
-    fresh = new_grant(request.account_id, request.model, ClaimMethod.AUTO, attempt.now)
+def _first_hold(request: CheckedHold, attempt: Attempt, alert_thresholds: tuple[int, ...] | None) -> HoldPlan:
+    """The first use of a trial model claims it with the hold's period already in it (and the
+    account's alert thresholds, R20)."""
+    fresh = new_grant(request.account_id, request.model, ClaimMethod.AUTO, attempt.now, alert_thresholds)
     held = min(request.estimate, fresh.remaining)
     record = _record(request, attempt, held, hold_expiry(attempt.now, request.ttl_seconds, fresh.expires_at))
     claimed = replace(fresh, holds=(HeldPeriod(record.period, held),))

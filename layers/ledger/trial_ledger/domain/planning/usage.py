@@ -54,16 +54,21 @@ def plan_usage(
     assumed. ``hold`` is the request's hold, when its item holds one (of this account and model):
     live, the usage settles it (R14); ended, the usage is plain usage on the same item."""
     now = format_timestamp(attempt.now)
-    settles = hold is not None and hold.effective_status(now) is HoldStatus.OPEN
-    own = hold if hold is not None and hold.reserves(now) else None
-    free_units = _free_units(request, grant, attempt, now, own)
+    live = hold is not None and hold.effective_status(now) is HoldStatus.OPEN
+    # A hold that was live when an operator voided its grant ended then (R18): its units went
+    # with the void's remainder, and the usage is plain usage on its item.
+    voided = live and hold is not None and grant is not None and grant.voided_hold(hold)
+    settles = live and not voided
+    own = hold if hold is not None and hold.reserves(now) and not voided else None
+    free_units = _free_units(request, grant, attempt, own, profile.balance_low_percent)
     split = split_usage(request.quantity, free_units.free, profile.postpaid_enabled)
     commit = UsageCommit(
-        call=CallWrite(_record(request, split, free_units, now, attempt.write_id), hold, settles),
+        call=CallWrite(_record(request, split, free_units, now, attempt.write_id), hold, settles, voided),
         draw=free_units.draw,
         new_grant=free_units.new_grant,
         expect_no_grant=free_units.expect_no_grant,
         expect_postpaid=profile.postpaid_enabled if split.free < request.quantity else None,
+        expect_revivals=profile.revivals,
     )
     return UsagePlan(commit, free_units.grant_after)
 
@@ -90,18 +95,23 @@ def _record(request: CheckedUsage, split: Split, free_units: _FreeUnits, now: st
         recorded_at=now,
         fingerprint=request.fingerprint,
         write_id=write_id,
+        entry=after.stamp() if split.free and after else None,
     )
 
 
 def _free_units(
-    request: CheckedUsage, grant: GrantState | None, attempt: Attempt, now: str, own: HoldRecord | None
+    request: CheckedUsage,
+    grant: GrantState | None,
+    attempt: Attempt,
+    own: HoldRecord | None,
+    alert_thresholds: tuple[int, ...] | None,
 ) -> _FreeUnits:
     if grant is not None:
-        return _draw(request, grant, attempt.relaxed, now, own)
+        return _draw(request, grant, attempt.relaxed, format_timestamp(attempt.now), own)
     if request.model.trial is not None and attempt.campaign_open:
-        fresh = new_grant(request.account_id, request.model, ClaimMethod.AUTO, attempt.now)
+        fresh = new_grant(request.account_id, request.model, ClaimMethod.AUTO, attempt.now, alert_thresholds)
         free = min(request.quantity, fresh.remaining)
-        claimed = replace(fresh, used=free, remaining=fresh.remaining - free)
+        claimed = replace(fresh, used=free, remaining=fresh.remaining - free, entries=fresh.entries + 1)
         return _FreeUnits(free, claimed, new_grant=NewGrant(claimed, request.sub_account_id))
     # A trial model without a grant once the campaign closed: nothing is free, as long as no
     # grant appears meanwhile (a claim that was just in time), which the commit checks.
@@ -114,7 +124,9 @@ def _draw(request: CheckedUsage, grant: GrantState, relaxed: bool, now: str, own
     clears, still_dead = dead_to_clear(grant, now)
     free = min(request.quantity, own_units + max(grant.available(now) - still_dead, 0))
     if not free and grant.usable_remaining(now) == 0:
-        return _FreeUnits(0, grant)  # exhausted or past expiry: for good, whatever the snapshot
+        # Exhausted or past expiry: nothing to write to the grant. A reversal may give units back
+        # to an exhausted grant (R17); the profile check's ``revivals`` proves none did meanwhile.
+        return _FreeUnits(0, grant)
     # Nothing free while a remainder is left means other requests' holds reserve all of it: a
     # belief about holds, which a stale snapshot gets wrong (a hold released or taken elsewhere).
     # It is written as an exact draw of 0 units, so that the grant proves it or refuses.
@@ -126,5 +138,6 @@ def _draw(request: CheckedUsage, grant: GrantState, relaxed: bool, now: str, own
     exact = not (relaxed and free == request.quantity and covered)
     releases = (HeldPeriod(own.period, own_units),) if own is not None else ()
     draw = GrantDraw(request.model.model_id, grant.remaining, free, now, exact=exact,
-                     expected_held=grant.held_total, releases=releases, clears=clears if exact else ())  # fmt: skip
+                     expected_held=grant.held_total, releases=releases, clears=clears if exact else (),
+                     entries=int(free > 0), expected_entries=grant.entries)  # fmt: skip
     return _FreeUnits(free, after_draw(grant, draw), draw=draw)
