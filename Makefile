@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON_FOR_VENV ?= $(shell infra/find-python.sh)
 SAM_VENV ?= .venv-sam
-SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+SAM := env SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 CHECKOV_VENV ?= .venv-checkov
 # Put before each check's commands: make test runs the checks at a lower priority beside the suite.
 NICE ?=
