@@ -17,6 +17,10 @@ overhead was most of the server's time (``make test``'s longest test spends its 
   validator works on its own copy), a tree is copied node by node, a walker's table is built
   once per walker, and a node's type tests (``isinstance`` of ``ABCMeta`` classes, millions per
   run) are answered from the class, remembered.
+- **Conditions and copies.** A transaction's condition is parsed three times (the handler, the
+  backend's check, the update); the last 512 parsed are kept by text, names and values. An item
+  is deep-copied for each write (the stream's old image, the transaction's snapshots): its
+  attribute values are copied by one function rather than through ``copy.deepcopy`` each.
 - **Per request.** moto's server lists its package directory (``os.listdir`` and an ``isdir`` per
   service, about 200) to find the backend by host, and lists a handler's methods with
   ``inspect.getmembers``, on every request; neither changes while the process runs, so each is
@@ -27,6 +31,8 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -35,6 +41,8 @@ from typing import Any
 import moto.backends as moto_backends
 import moto.core.responses as moto_responses
 from moto.core.serialize import BaseJSONSerializer
+from moto.dynamodb.comparisons import ConditionExpressionParser
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
     DepthFirstTraverser,
     Expression,
@@ -236,6 +244,69 @@ def _parsed_once(parse: Callable[[type, str], Node]) -> Any:
     return classmethod(make)
 
 
+CONDITIONS_KEPT = 512
+
+
+def _condition_key(parser: ConditionExpressionParser) -> tuple[Any, ...] | None:
+    """What a condition's parse depends on, as a key; None if a value cannot be one."""
+    try:
+        return (parser.condition_expression, json.dumps(parser.expression_attribute_names, sort_keys=True),
+                json.dumps(parser.expression_attribute_values, sort_keys=True))  # fmt: skip
+    except (TypeError, ValueError):
+        return None
+
+
+def _parsed_conditions(parse: Callable[[ConditionExpressionParser], Any]) -> Callable[[ConditionExpressionParser], Any]:
+    """``ConditionExpressionParser.parse``, remembered for the last conditions by their text,
+    names and values: moto parses a transaction's condition three times (the handler for the
+    names it uses, the backend before the write, the update again). The parsed condition is
+    only ever evaluated, never changed; the names and values it found are given back as well."""
+    kept: OrderedDict[tuple[Any, ...], tuple[Any, list[str], list[str]]] = OrderedDict()
+
+    @functools.wraps(parse)
+    def parse_once(self: ConditionExpressionParser) -> Any:
+        key = _condition_key(self)
+        if key is None:
+            return parse(self)
+        if (found := kept.get(key)) is None:
+            condition = parse(self)
+            kept[key] = (condition, list(self.expr_attr_names_found), list(self.expr_attr_values_found))
+            if len(kept) > CONDITIONS_KEPT:
+                kept.popitem(last=False)
+            return condition
+        kept.move_to_end(key)
+        condition, names, values = found
+        self.expr_attr_names_found.extend(names)
+        self.expr_attr_values_found.extend(values)
+        return condition
+
+    return parse_once
+
+
+def copy_dynamo_type(value: DynamoType, memo: dict[int, Any]) -> DynamoType:
+    """moto's ``DynamoType.__deepcopy__`` (a list's and a map's elements copied, a set's list
+    copied, anything else shared), its elements copied by this function directly rather than
+    through ``copy.deepcopy``'s dispatch."""
+    if (done := memo.get(id(value))) is not None:
+        return done  # type: ignore[no-any-return]
+    copied = DynamoType.__new__(DynamoType)
+    memo[id(value)] = copied
+    copied.type = kind = value.type
+    if kind == "L":
+        copied.value = [_copy_element(element, memo) for element in value.value]
+    elif kind == "M":
+        copied.value = {name: _copy_element(element, memo) for name, element in value.value.items()}
+    elif kind in ("SS", "NS", "BS"):
+        copied.value = list(value.value)
+    else:
+        copied.value = value.value
+    return copied
+
+
+def _copy_element(element: Any, memo: dict[int, Any]) -> Any:
+    return copy_dynamo_type(element, memo) if type(element) is DynamoType else copy.deepcopy(element, memo)
+
+
 def _patches() -> list[tuple[Any, str, Any]]:
     """Each patch: where, what name, the new value (built from moto's own where it wraps it)."""
     modules: tuple[str, ...] = tuple(moto_backends.list_of_moto_modules())
@@ -254,6 +325,8 @@ def _patches() -> list[tuple[Any, str, Any]]:
         (DepthFirstTraverser, "nodes_to_be_processed", _nodes_to_be_processed),
         (DepthFirstTraverser, "process", _process),
         (DepthFirstTraverser, "traverse_node_recursively", _traverse_node_recursively),
+        (ConditionExpressionParser, "parse", _parsed_conditions(ConditionExpressionParser.parse)),
+        (DynamoType, "__deepcopy__", copy_dynamo_type),
     ]  # fmt: skip
 
 

@@ -169,3 +169,65 @@ def test_updates_apply_and_refuse_as_moto_does(dynamodb: Any) -> None:
         fast = updated(dynamodb, expression, names, values)
         with moto_speed.moto_as_it_is():
             assert updated(dynamodb, expression, names, values) == fast, expression
+
+
+CONDITIONS: list[tuple[str, dict[str, str], dict[str, Any]]] = [
+    ("(#n > :low AND (#t = :t AND #m.#p >= :low))", {"#n": "n", "#t": "t", "#m": "m", "#p": "1796083620"},
+     {":low": {"N": "1"}, ":t": {"S": "text"}}),
+    ("#n > :high", {"#n": "n"}, {":high": {"N": "9"}}),  # false: the transaction is cancelled
+    ("attribute_exists (#n) AND attribute_not_exists (#x) AND size(l) = :three", {"#n": "n", "#x": "x"},
+     {":three": {"N": "3"}}),
+    ("begins_with(t, :te) AND contains(s, :y) AND n BETWEEN :low AND :high AND t IN (:t, :te)", {},
+     {":te": {"S": "te"}, ":y": {"S": "y"}, ":low": {"N": "1"}, ":high": {"N": "9"}, ":t": {"S": "text"}}),
+    ("NOT (#n <> :five) OR absent < :five", {"#n": "n"}, {":five": {"N": "5"}}),
+    ("#n = :five AND", {"#n": "n"}, {":five": {"N": "5"}}),  # not an expression
+]  # fmt: skip
+
+
+def transacted(dynamodb: Any, index: int, condition: str, names: dict[str, str], values: dict[str, Any]) -> Any:
+    """A transaction as the ledger writes one: a condition check, a put, and a conditional update
+    of an item like a grant; its answer (or cancellation) and the items after it."""
+    key, checked = ({"PK": {"S": "speed-tx"}, "SK": {"S": f"{index}{end}"}} for end in ("", "-checked"))
+    dynamodb.put_item(TableName=TABLE_NAME, Item=key | ITEM)
+    dynamodb.put_item(TableName=TABLE_NAME, Item=checked | ITEM)
+    names = names | {"#u": "n"}
+    update = {"TableName": TABLE_NAME, "Key": key, "UpdateExpression": "SET #u = #u + :one",
+              "ConditionExpression": condition, "ExpressionAttributeNames": names,
+              "ExpressionAttributeValues": values | {":one": {"N": "1"}},
+              "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}  # fmt: skip
+    check = {"TableName": TABLE_NAME, "Key": checked, "ConditionExpression": condition,
+             "ExpressionAttributeNames": {k: v for k, v in names.items() if k != "#u"},
+             "ExpressionAttributeValues": values} if index % 2 else None  # fmt: skip
+    put = {"TableName": TABLE_NAME, "Item": {"PK": {"S": "speed-tx"}, "SK": {"S": f"{index}-new"}},
+           "ConditionExpression": "attribute_not_exists (PK)"}  # fmt: skip
+    items = [{"Update": update}, {"Put": put}, *([{"ConditionCheck": check}] if check else [])]
+    try:
+        answer: Any = dynamodb.transact_write_items(TransactItems=items)["ResponseMetadata"]["HTTPStatusCode"]
+    except ClientError as refused:
+        answer = (refused.response["Error"], refused.response.get("CancellationReasons"))
+    except ValueError as unparsed:  # moto's own answer to a condition it cannot parse
+        answer = repr(unparsed)
+    same_pk = {":pk": {"S": "speed-tx"}}
+    after = dynamodb.query(TableName=TABLE_NAME, KeyConditionExpression="PK = :pk", ExpressionAttributeValues=same_pk,
+                           ConsistentRead=True)["Items"]  # fmt: skip
+    for item in after:
+        dynamodb.delete_item(TableName=TABLE_NAME, Key={"PK": item["PK"], "SK": item["SK"]})
+    return answer, after
+
+
+def test_conditions_are_parsed_once_and_decide_as_moto_does(dynamodb: Any) -> None:
+    for index, (condition, names, values) in enumerate(CONDITIONS):
+        fast = [transacted(dynamodb, index, condition, names, values) for _ in range(2)]  # the second from the cache
+        with moto_speed.moto_as_it_is():
+            assert transacted(dynamodb, index, condition, names, values) == fast[0] == fast[1], condition
+
+
+def test_items_are_copied_as_moto_copies_them() -> None:
+    item = DynamoType({"M": {"l": {"L": [{"S": "a"}, {"NS": ["1", "2"]}, {"M": {"b": {"BOOL": True}}}]},
+                             "n": {"N": "1.50"}, "null": {"NULL": True}}})  # fmt: skip
+    fast = copy.deepcopy(item)
+    with moto_speed.moto_as_it_is():
+        generic = copy.deepcopy(item)
+    assert fast.to_json() == generic.to_json() == item.to_json()
+    assert fast.value["l"].value[1].value is not item.value["l"].value[1].value  # a set's list is copied
+    assert fast.value["l"] is not item.value["l"]
