@@ -53,8 +53,13 @@ openapi: venv
 typecheck: venv
 	$(NICE) $(BIN)/mypy
 
+# The suite in PYTEST_WORKERS processes (pytest-xdist), each given a whole test file at a time
+# (--dist loadfile), so that a module's local stack starts once; tests/conftest.py hands out the
+# longest files first. A local stack's test waits on HTTP and its containers about half of its
+# time: two workers fill both cores where one used a core and a half at best.
+PYTEST_WORKERS ?= 2
 unit: venv browser
-	CHROMIUM=$(CHROMIUM) $(BIN)/pytest
+	CHROMIUM=$(CHROMIUM) $(BIN)/pytest --numprocesses $(PYTEST_WORKERS) --dist loadfile
 
 # Mutation testing of the ledger's pure domain (layers/ledger/trial_ledger/domain) with mutmut and the
 # fast tests of tests/domain (infra/tools/mutation.py, docs/reliability.md). Fails when a mutant survives

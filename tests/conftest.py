@@ -119,3 +119,16 @@ def handlers(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> Ledger:
     monkeypatch.setattr(claim_handler, "ledger", ledger)
     monkeypatch.setattr(consume_handler, "ledger", ledger)
     return ledger
+
+
+LONGEST_FIRST = ("tests/local/test_local_holds.py", "tests/local/test_schemathesis.py")
+"""The files that take longest (the 2,000-hold test, Schemathesis), run first: make test's workers
+(pytest-xdist, a file each at a time) take the files in this order, and the rest fill in beside."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.partition("::")[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: each file's tests keep their order
