@@ -12,6 +12,10 @@ Conditions and copies. A transaction's condition is parsed three times (the hand
 backend's check, the update); the last 512 parsed are kept by text, names and values. An item
 is deep-copied for each write (the stream's old image, the transaction's snapshots): its
 attribute values are copied by one function rather than through ``copy.deepcopy`` each.
+
+Comparisons. Every comparison of attribute values (a condition, a key, each item of an index
+query: moto reads the whole table for one) computes both sides' ``cast_value`` through five
+type tests; a number or a string is now told first.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import functools
 import json
 from collections import OrderedDict
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from moto.dynamodb.comparisons import ConditionExpressionParser
@@ -194,6 +199,34 @@ def _copy_element(element: Any, memo: dict[int, Any]) -> Any:
     return copy_dynamo_type(element, memo) if type(element) is DynamoType else copy.deepcopy(element, memo)
 
 
+PLAIN = ("S", "B", "BOOL")
+"""The types whose ``cast_value`` is their value as stored."""
+_MOTO_CAST_VALUE: Any = vars(DynamoType)["cast_value"]
+
+
+def _cast_value(self: DynamoType) -> Any:
+    """moto's ``DynamoType.cast_value``, its two commonest cases first (a number, a string): it
+    is what every comparison of a condition, a key or an index query computes, on both sides."""
+    kind = self.type
+    if kind == "N":
+        return Decimal(self.value)
+    if kind in PLAIN:
+        return self.value
+    return _MOTO_CAST_VALUE.fget(self)
+
+
+def _equal(self: DynamoType, other: DynamoType) -> bool:
+    """moto's ``DynamoType.__eq__``: the same type, and equal cast values."""
+    if self.type != other.type:
+        return False
+    return bool(self.value == other.value if self.type in PLAIN else self.cast_value == other.cast_value)
+
+
+def _not_equal(self: DynamoType, other: DynamoType) -> bool:
+    return self.type != other.type or (self.value != other.value if self.type in PLAIN
+                                       else self.cast_value != other.cast_value)  # fmt: skip
+
+
 def patches() -> list[tuple[Any, str, Any]]:
     """(where, what name, the new value) of each patch of this module, for moto_speed.install."""
     return [
@@ -205,4 +238,7 @@ def patches() -> list[tuple[Any, str, Any]]:
         (DepthFirstTraverser, "traverse_node_recursively", _traverse_node_recursively),
         (ConditionExpressionParser, "parse", _parsed_conditions(ConditionExpressionParser.parse)),
         (DynamoType, "__deepcopy__", copy_dynamo_type),
+        (DynamoType, "cast_value", property(_cast_value)),
+        (DynamoType, "__eq__", _equal),
+        (DynamoType, "__ne__", _not_equal),
     ]

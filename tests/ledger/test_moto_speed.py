@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from moto.core.parse import JSONParser
 from moto.core.responses import ActionResult
 from moto.core.serialize import BaseJSONSerializer, JSONSerializer, XFormedAttributePicker
 from moto.core.utils import get_service_model
@@ -231,3 +232,71 @@ def test_items_are_copied_as_moto_copies_them() -> None:
     assert fast.to_json() == generic.to_json() == item.to_json()
     assert fast.value["l"].value[1].value is not item.value["l"].value[1].value  # a set's list is copied
     assert fast.value["l"] is not item.value["l"]
+
+
+wire_values = st.recursive(
+    scalars.map(lambda value: {kind: wire(raw) for kind, raw in value.items()}),
+    lambda inner: st.one_of(
+        st.builds(lambda m: {"M": m}, st.dictionaries(names, inner, max_size=4)),
+        st.builds(lambda items: {"L": items}, st.lists(inner, max_size=4)),
+    ),
+    max_leaves=20,
+)
+
+
+def wire(raw: Any) -> Any:
+    """A value as a request carries it: binary base64-encoded."""
+    if isinstance(raw, bytes):
+        return base64.b64encode(raw).decode()
+    return [wire(element) for element in raw] if isinstance(raw, list) else raw
+
+
+def parsed(operation: str, request: dict[str, Any]) -> Any:
+    model = get_service_model("dynamodb").operation_model(operation)
+    return JSONParser(model).parse({"body": json.dumps(request).encode()})  # type: ignore[typeddict-item]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(names, wire_values, max_size=6))
+def test_requests_are_read_as_moto_reads_them(item: dict[str, Any]) -> None:
+    requests: list[tuple[str, dict[str, Any]]] = [
+        ("PutItem", {"TableName": "t", "Item": item, "ExpressionAttributeValues": item}),
+        ("BatchWriteItem", {"RequestItems": {"t": [{"PutRequest": {"Item": item}}, {"DeleteRequest": {"Key": item}}]}}),
+        ("TransactWriteItems", {"TransactItems": [{"Update": {"TableName": "t", "Key": item, "UpdateExpression": "x",
+                                                              "ExpressionAttributeValues": item}}]}),
+    ]  # fmt: skip
+    for operation, request in requests:
+        fast = parsed(operation, request)
+        with moto_speed.moto_as_it_is():
+            assert parsed(operation, request) == fast, operation
+
+
+def test_odd_request_values_are_read_as_moto_reads_them() -> None:
+    odds: list[dict[str, Any]] = [
+        {"S": "x", "N": "1"}, {"SS": "not a list"}, {"M": None}, {"M": {"x": None}}, {"L": [None]},
+        {"X": "unknown"}, {"N": "1", "X": 2}, {"B": "AAEC", "BOOL": False},
+    ]  # fmt: skip
+    for odd in odds:
+        fast = parsed("PutItem", {"TableName": "t", "Item": {"odd": odd}})
+        with moto_speed.moto_as_it_is():
+            assert parsed("PutItem", {"TableName": "t", "Item": {"odd": odd}}) == fast, odd
+
+
+def outcome(compute: Any) -> Any:
+    try:
+        return compute()
+    except TypeError as refused:  # moto's own: a map's or a list's cast value cannot be hashed
+        return repr(refused)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values, values)
+def test_attribute_values_compare_as_moto_compares_them(left: dict[str, Any], right: dict[str, Any]) -> None:
+    pairs = [(DynamoType(left), DynamoType(right)), (DynamoType(left), DynamoType(left))]
+
+    def compared() -> list[Any]:
+        return [(a == b, a != b, a.cast_value, outcome(lambda: hash(a))) for a, b in pairs]  # noqa: B023
+
+    fast = compared()
+    with moto_speed.moto_as_it_is():
+        assert compared() == fast
