@@ -64,7 +64,7 @@ def test_32_clients_take_and_settle_holds_on_one_grant(stack: LocalStack) -> Non
                 continue
             quantity = (2_000, 5_000, 6_000)[(index + round_) % 3]  # under, at and over its hold
             usage = {"account_id": account, "model_id": LANG_90, "quantity": quantity, "request_id": rid}
-            seen.append((body, taken, usage, stack.gateway("/v1/usage", usage)))
+            seen.append((body, taken, usage, stack.gateway_retrying("/v1/usage", usage)))  # 128 settles, one grant
         return seen
 
     watcher = threading.Thread(target=watch)
