@@ -43,9 +43,10 @@ audit: venv
 	$(BIN)/python -m infra.tools.audit $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) $(if $(TABLE),--table $(TABLE))
 
 # Not part of make test: requests and items per operation, init times, expiry scaling, throughput.
+# ONLY="init throughput" runs those parts alone and keeps the other figures of bench/results.json.
 bench: venv
 	PYTHONPATH=layers/ledger:layers/edge:functions/claim:functions/consume:functions/expiry \
-	  $(BIN)/python -m bench.run
+	  $(BIN)/python -m bench.run $(if $(ONLY),--only $(ONLY))
 
 openapi: venv
 	PYTHONPATH=layers/ledger:layers/edge:functions/claim:functions/consume $(BIN)/python -m infra.tools.openapi

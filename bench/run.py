@@ -23,6 +23,7 @@ os.environ.update(
 os.environ.pop("DYNAMODB_ENDPOINT_URL", None)
 os.environ.pop("CATALOG_JSON", None)
 
+import argparse  # noqa: E402
 import concurrent.futures  # noqa: E402
 import contextlib  # noqa: E402
 import functools  # noqa: E402
@@ -539,39 +540,73 @@ def throughput(clients: int = 8, per_client: int = 150) -> dict[str, Any]:
         server.wait(timeout=10)
 
 
-def main() -> int:
-    started = time.perf_counter()
-    print("operation counts...", flush=True)
+SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {}
+"""Each part of the bench by name; ``python -m bench.run --only NAME ...`` runs those alone and keeps
+the other parts' figures from bench/results.json (a full run takes about 14 minutes)."""
+
+
+def _section(name: str) -> Callable[[Callable[[], dict[str, Any]]], Callable[[], dict[str, Any]]]:
+    def register(part: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+        SECTIONS[name] = part
+        return part
+
+    return register
+
+
+@_section("counts")
+def _operation_counts_section() -> dict[str, Any]:
     ops, baseline_ops, sizes, ceilings = operation_counts()
-    print("holds at scale...", flush=True)
-    holds = holds_at_scale_counts()
-    print("handler init times...", flush=True)
-    init = init_times()
-    print("expiry scaling...", flush=True)
-    expiry = expiry_scaling()
-    print("expiry in parallel...", flush=True)
-    parallel = expiry_parallel()
-    print("throughput through the local API...", flush=True)
-    rps = throughput()
-    results = {
+    return {
         "ops": ops,
         "baseline_ops": baseline_ops,
         "item_sizes_bytes": sizes,
         "ceiling_records_per_s": {name: found["records_per_s"] for name, found in ceilings.items()},
         "ceiling_detail": ceilings,
-        "holds_at_scale": holds,
-        **init,
-        "expiry": expiry,
-        "expiry_parallel": parallel,
-        "throughput_rps": rps,
-        "environment": {
-            "python": sys.version.split()[0],
-            "machine": os.uname().machine,
-            "cores": os.cpu_count(),
-            "backend": "moto (in-process) for counts; moto server behind the local API for throughput",
-        },
-        "seconds": round(time.perf_counter() - started, 1),
     }
+
+
+@_section("holds")
+def _holds_section() -> dict[str, Any]:
+    return {"holds_at_scale": holds_at_scale_counts()}
+
+
+@_section("init")
+def _init_section() -> dict[str, Any]:
+    return init_times()
+
+
+@_section("expiry")
+def _expiry_section() -> dict[str, Any]:
+    return {"expiry": expiry_scaling()}
+
+
+@_section("expiry-parallel")
+def _expiry_parallel_section() -> dict[str, Any]:
+    return {"expiry_parallel": expiry_parallel()}
+
+
+@_section("throughput")
+def _throughput_section() -> dict[str, Any]:
+    return {"throughput_rps": throughput()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
+    parser.add_argument("--only", nargs="+", choices=sorted(SECTIONS), metavar="PART",
+                        help=f"run only these parts ({', '.join(SECTIONS)}), keeping the others' figures")  # fmt: skip
+    chosen = parser.parse_args(argv).only or list(SECTIONS)
+    started = time.perf_counter()
+    results: dict[str, Any] = json.loads(RESULTS.read_text(encoding="utf-8")) if set(chosen) != set(SECTIONS) else {}
+    for name in chosen:
+        print(f"{name}...", flush=True)
+        results |= SECTIONS[name]()
+    results["environment"] = {
+        "python": sys.version.split()[0],
+        "machine": os.uname().machine,
+        "cores": os.cpu_count(),
+        "backend": "moto (in-process) for counts; moto server behind the local API for throughput",
+    }
+    results["seconds"] = round(time.perf_counter() - started, 1)
     results["cost"] = report.cost_model(results)
     RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     report.write_markdown(results, ROOT / "docs" / "performance.md")
