@@ -11,7 +11,7 @@ from trial_edge.body_guard import resolve
 from trial_edge.correction_models import LedgerPageOut, ledger_page_out
 from trial_edge.identity import console_caller
 from trial_edge.problems import json_api
-from trial_edge.request_models import AlertsRequest, ClaimRequest, PostpaidRequest
+from trial_edge.request_models import CURSOR_DESCRIPTION, AlertsRequest, ClaimRequest, PostpaidRequest
 from trial_edge.response_models import (
     AccountOut,
     ClaimsOut,
@@ -28,7 +28,14 @@ from trial_edge.responses import link, problems
 from trial_edge.snapstart import install_hooks
 from trial_edge.telemetry import count_by
 from trial_ledger import Ledger
-from trial_ledger.limits import DEFAULT_LEDGER_PAGE, DEFAULT_USAGE_PAGE, ID_PATTERN, MAX_LEDGER_PAGE, MAX_USAGE_PAGE
+from trial_ledger.limits import (
+    DEFAULT_LEDGER_PAGE,
+    DEFAULT_USAGE_PAGE,
+    ID_PATTERN,
+    MAX_CURSOR_LENGTH,
+    MAX_LEDGER_PAGE,
+    MAX_USAGE_PAGE,
+)
 
 logger = Logger()
 metrics = Metrics()
@@ -139,9 +146,7 @@ def list_grants() -> GrantsOut:
 def grant_ledger(
     model_id: Annotated[str, Path(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)],
     limit: Annotated[int, Query(ge=1, le=MAX_LEDGER_PAGE)] = DEFAULT_LEDGER_PAGE,
-    cursor: Annotated[
-        str | None, Query(max_length=200, description="opaque: the next_cursor of the page before (else 422)")
-    ] = None,
+    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH, description=CURSOR_DESCRIPTION)] = None,
 ) -> LedgerPageOut:
     caller = console_caller(app.current_event)
     return ledger_page_out(ledger.grant_ledger(caller.account_id, model_id, limit=limit, cursor=cursor))
@@ -163,9 +168,7 @@ def grant_ledger(
 )
 def list_usage(
     limit: Annotated[int, Query(ge=1, le=MAX_USAGE_PAGE)] = DEFAULT_USAGE_PAGE,
-    cursor: Annotated[
-        str | None, Query(max_length=600, description="opaque: the next_cursor of the page before (else 422)")
-    ] = None,
+    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH, description=CURSOR_DESCRIPTION)] = None,
     model_id: Annotated[str | None, Query(pattern=ID_PATTERN.pattern, max_length=128)] = None,
 ) -> UsagePageOut:
     page = ledger.usage(console_caller(app.current_event).account_id, model_id=model_id, limit=limit, cursor=cursor)

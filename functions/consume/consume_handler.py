@@ -25,6 +25,7 @@ from trial_edge.correction_models import (
 from trial_edge.principals import Principals, admitted_for
 from trial_edge.problems import json_api
 from trial_edge.request_models import (
+    CURSOR_DESCRIPTION,
     AuthorizationRequest,
     HoldRequest,
     ReversalRequest,
@@ -48,7 +49,7 @@ from trial_edge.snapstart import install_hooks
 from trial_edge.telemetry import count_by, count_usage
 from trial_edge.usage_batch import batch_out, parse_records, record_in_order
 from trial_ledger import AdmissionRefused, Ledger, RecordRefusal, StopReason, UsageResult
-from trial_ledger.limits import DEFAULT_LEDGER_PAGE, ID_PATTERN, MAX_LEDGER_PAGE
+from trial_ledger.limits import DEFAULT_LEDGER_PAGE, ID_PATTERN, MAX_CURSOR_LENGTH, MAX_LEDGER_PAGE
 
 logger = Logger()
 metrics = Metrics()
@@ -262,9 +263,7 @@ def admin_grant_ledger(
     account_id: Annotated[str, Query(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)],
     model_id: Annotated[str, Query(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)],
     limit: Annotated[int, Query(ge=1, le=MAX_LEDGER_PAGE)] = DEFAULT_LEDGER_PAGE,
-    cursor: Annotated[
-        str | None, Query(max_length=200, description="opaque: the next_cursor of the page before (else 422)")
-    ] = None,
+    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH, description=CURSOR_DESCRIPTION)] = None,
 ) -> LedgerPageOut:
     return ledger_page_out(ledger.grant_ledger(account_id, model_id, limit=limit, cursor=cursor))
 

@@ -11,6 +11,7 @@ the tests run it after every reliability scenario.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -45,8 +46,9 @@ class AuditReport:
 
 def audit() -> AuditReport:
     """Audit the table the ledger package is configured for (``TABLE_NAME``, endpoint)."""
+    from trial_ledger.config.settings import load_settings
     from trial_ledger.dynamo.items import ActionItem, CallItem, ExpiryItem, GrantItem, ReversalItem, UsageItem
-    from trial_ledger.dynamo.keys import ledger_grant_key
+    from trial_ledger.dynamo.keys import is_shard_key_of, ledger_grant_key
     from trial_ledger.dynamo.store import LedgerStore
 
     report = AuditReport()
@@ -72,8 +74,9 @@ def audit() -> AuditReport:
     for key, grant in grants.items():
         items = found.pop(key, GrantItems())
         _check_grant(key, grant, items, report)
-        where, ledger_grant = "{}/{}".format(*key), ledger_grant_key(*key)
-        report.ledger_entries += check_ledger(where, grant, items, ledger_grant, report.violations)
+        where, shards = "{}/{}".format(*key), load_settings().grant_ledger_shards.read
+        in_ledger = functools.partial(is_shard_key_of, base=ledger_grant_key(*key), shards=shards)
+        report.ledger_entries += check_ledger(where, grant, items, in_ledger, report.violations)
         _check_holds(key, grant, open_holds.get(key, {}), report)
     _check_orphans(found, report)
     return report

@@ -11,7 +11,7 @@ Nothing here imports the ledger package at import time: ``make audit`` configure
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,11 +102,14 @@ def check_reversals(usages: Iterable[Any], reversals: Iterable[Any], violations:
         violations.append(f"usage {request_id}: reversed, without its reversal item")
 
 
-def check_ledger(where: str, grant: Any, items: GrantItems, ledger_grant: str, violations: list[str]) -> int:
+def check_ledger(
+    where: str, grant: Any, items: GrantItems, in_ledger: Callable[[str], bool], violations: list[str]
+) -> int:
     """R19 for one grant: its entries are 2..``entries`` (the claim is 1) without gaps or
     duplicates; every item that moves a balance is one of them, and no other; each entry keeps
     the quota and moves, from the entry before, exactly what its kind and units say; the last
-    entry's balances are the grant's (``ledger_grant``: its key in the grant-ledger index).
+    entry's balances are the grant's (``in_ledger``: whether a grant-ledger index key is one of
+    this grant's shards, as its listing reads them).
     Returns the number of entries found (the claim aside)."""
     quota, count = int(grant.quota), 1 if grant.entries is None else int(grant.entries)
     numbered, unnumbered = [], []
@@ -118,7 +121,7 @@ def check_ledger(where: str, grant: Any, items: GrantItems, ledger_grant: str, v
                 unnumbered.append(entry)
         elif not moves:
             violations.append(f"{where}: {entry.name} moves no balance but is entry {entry.sequence}")
-        elif entry.item.ledger_grant != ledger_grant:
+        elif not in_ledger(entry.item.ledger_grant):
             violations.append(f"{where}: {entry.name} is an entry of {entry.item.ledger_grant}")
         else:
             numbered.append(entry)

@@ -204,10 +204,22 @@ def test_usage_listing_pages_newest_first(handlers: Ledger, clock: SwitchableClo
 
 
 @pytest.mark.parametrize("query", [{"limit": "0"}, {"limit": "101"}, {"limit": "ten"}, {"limit": "1.5"},
-                                   {"cursor": "garbage"}, {"model_id": "bad#model"}])  # fmt: skip
+                                   {"cursor": "A" * 1025}, {"model_id": "bad#model"}])  # fmt: skip
 def test_usage_listing_query_is_validated(query: dict[str, str]) -> None:
     reply = console("GET", "/v1/usage", query=query)
     assert (reply.status, reply.code) == (422, "validation_error")
+
+
+def test_a_cursor_the_listing_did_not_issue_is_400_invalid_cursor(handlers: Ledger, clock: SwitchableClock) -> None:
+    for index in range(3):
+        handlers.record_usage("acct-1", LANG_90, 1, f"r{index}")
+        clock.advance(timedelta(seconds=1))
+    issued = console("GET", "/v1/usage", query={"limit": "1"}).body["next_cursor"]
+    for query in ({"cursor": "garbage"}, {"cursor": issued[:-3]}, {"cursor": issued, "model_id": IMAGE}):
+        reply = console("GET", "/v1/usage", query=query)
+        assert (reply.status, reply.code) == (400, "invalid_cursor"), query
+    other = console("GET", "/v1/usage", query={"cursor": issued}, account="someone-else")
+    assert (other.status, other.code) == (400, "invalid_cursor")
 
 
 def test_unknown_route_is_a_problem() -> None:

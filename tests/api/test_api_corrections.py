@@ -79,7 +79,9 @@ def test_the_grant_ledger_refusals() -> None:
     assert console("GET", "/v1/trials/nope/ledger").code == "unknown_model"
     gateway("POST", "/v1/usage", usage(1, "r1", IMAGE))
     assert console("GET", f"/v1/trials/{IMAGE}/ledger", account="someone-else").code == "grant_not_found"
-    for query in ({"limit": "0"}, {"limit": "101"}, {"cursor": "junk"}):
+    for query in ({"limit": "0"}, {"limit": "101"}, {"cursor": "A" * 1025}):
         reply = console("GET", f"/v1/trials/{IMAGE}/ledger", query=query)
         assert (reply.status, reply.code) == (422, "validation_error"), query
+    reply = console("GET", f"/v1/trials/{IMAGE}/ledger", query={"cursor": "junk"})
+    assert (reply.status, reply.code) == (400, "invalid_cursor")
     assert console("GET", f"/v1/trials/{IMAGE}/ledger", account=None).status == 401

@@ -21,6 +21,8 @@ from tests.support import LANG_90, LANG_90_B
 from tests.support.api import Reply, console, gateway
 from trial_edge.problem_catalogue import PROBLEM_JSON, problem_type
 from trial_ledger import Alerts, AlertsSource, Ledger
+from trial_ledger.config.settings import load_settings
+from trial_ledger.dynamo.cursor import encode_usage_cursor, listing_scope
 
 pytestmark = [
     pytest.mark.usefixtures("handlers"),
@@ -35,6 +37,7 @@ BIG = "x" * (300 * 1024)
 
 MALFORMED = (400, "malformed_json")
 INVALID = (422, "validation_error")
+BAD_CURSOR = (400, "invalid_cursor")
 UNSUPPORTED = (415, "unsupported_media_type")
 UNAUTHENTICATED = (401, "unauthenticated")
 
@@ -117,11 +120,14 @@ def voiding(case_id: str, body: Any, expected: tuple[int, str] = INVALID) -> Cas
 
 
 def grant_ledger(case_id: str, query: dict[str, str], path: str = f"/v1/trials/{LANG_90}/ledger") -> Case:
-    return Case(f"ledger-{case_id}", "GET", path, INVALID, query=query)
+    refused = BAD_CURSOR if "cursor" in query and len(query["cursor"]) <= 1024 else INVALID
+    return Case(f"ledger-{case_id}", "GET", path, refused, query=query)
 
 
 def listing(case_id: str, query: dict[str, str]) -> Case:
-    return Case(f"listing-{case_id}", "GET", "/v1/usage", INVALID, query=query)
+    # A cursor the listing did not issue is 400 invalid_cursor; one past the query's length is 422.
+    refused = BAD_CURSOR if "cursor" in query and len(query["cursor"]) <= 1024 else INVALID
+    return Case(f"listing-{case_id}", "GET", "/v1/usage", refused, query=query)
 
 
 AUTHZ_OK: dict[str, Any] = {"account_id": "acct-1", "model_id": LANG_90}
@@ -183,6 +189,12 @@ SECOND_RECORD_REPEATS_A_KEY = (
 
 def cursor_of(value: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def usage_cursor_of(account_id: str, shards: int | None = None) -> str:
+    """A usage listing cursor as the service issues it, for ``account_id``'s listing at a shard count."""
+    read = load_settings().usage_index_shards.read if shards is None else shards
+    return encode_usage_cursor("2026-03-01T08:00:00.000Z#r1", listing_scope("usage", account_id, "", read))
 
 
 CORPUS: list[Case] = [
@@ -405,7 +417,10 @@ CORPUS: list[Case] = [
     listing("limit-repeated", {"limit": "10,20"}),
     listing("limit-huge", {"limit": str(10**30)}),
     listing("cursor-garbage", {"cursor": "!!!not-a-cursor!!!"}),
-    listing("cursor-601-chars", {"cursor": "A" * 601}),
+    listing("cursor-1025-chars", {"cursor": "A" * 1025}),
+    listing("cursor-of-another-account", {"cursor": usage_cursor_of("acct-2")}),
+    listing("cursor-truncated", {"cursor": usage_cursor_of("acct-1")[:-6]}),
+    listing("cursor-of-another-shard-count", {"cursor": usage_cursor_of("acct-1", shards=4)}),
     listing("cursor-not-base64-json", {"cursor": "garbage"}),
     listing("cursor-wrong-shape", {"cursor": cursor_of({"order": "x", "request_id": "y"})}),
     listing("cursor-mismatched-parts", {"cursor": cursor_of(["2026-03-01T08:00:00.000Z#r1", "r2"])}),

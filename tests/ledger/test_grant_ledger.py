@@ -12,6 +12,7 @@ from trial_ledger import (
     Balances,
     EntryKind,
     GrantNotFound,
+    InvalidCursor,
     InvalidRequest,
     Ledger,
     LedgerEntry,
@@ -120,8 +121,17 @@ def test_no_grant_unknown_model_and_bad_cursors_are_refused(ledger: Ledger) -> N
     with pytest.raises(UnknownModel):
         ledger.grant_ledger("a", "nope")
     ledger.record_usage("a", LANG_90, 1, "r1")
-    for cursor in ("x", "e30", "eyJhZnRlciI6MH0", "eyJhZnRlciI6dHJ1ZX0"):  # junk, {}, {"after":0}, {"after":true}
-        with pytest.raises(InvalidRequest):
+    ledger.record_usage("a", LANG_90, 1, "r2")
+    issued = ledger.grant_ledger("a", LANG_90, limit=1).next_cursor
+    assert issued is not None
+    bad = ["x", "e30", "eyJhZnRlciI6MH0", "eyJhZnRlciI6dHJ1ZX0", issued[:-4], issued.replace("p", "q", 1)]
+    for cursor in bad:  # junk, {}, {"after":0}, {"after":true}, cut short, altered
+        with pytest.raises(InvalidCursor):
             ledger.grant_ledger("a", LANG_90, cursor=cursor)
+    ledger.record_usage("b", LANG_90, 1, "b1")
+    ledger.record_usage("b", LANG_90, 1, "b2")
+    other_grant = ledger.grant_ledger("b", LANG_90, limit=1).next_cursor
+    with pytest.raises(InvalidCursor):  # another grant's cursor
+        ledger.grant_ledger("a", LANG_90, cursor=other_grant)
     with pytest.raises(InvalidRequest):
         ledger.grant_ledger("a", LANG_90, limit=0)

@@ -1,6 +1,7 @@
 """template.yaml: transformed by the SAM translator, each route has the right authorization; the
 routes the template declares are exactly the routes the handlers serve."""
 
+import re
 from typing import Any
 
 import pytest
@@ -10,6 +11,12 @@ import consume_handler
 from infra.local.routes import routes
 from infra.local.template import load_template
 from tests.support.sam import transformed_template
+from trial_ledger.config.settings import (
+    DEFAULT_GRANT_LEDGER_SHARDS,
+    DEFAULT_USAGE_INDEX_SHARDS,
+    Settings,
+    SettingsError,
+)
 
 CONSOLE_ROUTES = {
     ("GET", "/v1/models"),
@@ -238,3 +245,27 @@ def test_the_functions_learn_the_principals_each_route_group_admits() -> None:
         chosen = variables[variable]["Fn::If"]
         assert chosen[1] == {"Ref": parameter}
         assert chosen[2]["Fn::Sub"].startswith("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/")
+
+
+@pytest.mark.parametrize(
+    ("parameter", "variable", "default"),
+    [("UsageIndexShards", "USAGE_INDEX_SHARDS", DEFAULT_USAGE_INDEX_SHARDS),
+     ("GrantLedgerShards", "GRANT_LEDGER_SHARDS", DEFAULT_GRANT_LEDGER_SHARDS)],
+)  # fmt: skip
+def test_index_shard_counts_are_deploy_parameters_with_the_codes_defaults(
+    parameter: str, variable: str, default: str
+) -> None:
+    """make run uses the code's defaults; a deploy, the template's: they are the same, and every
+    value the parameter's pattern admits is one the settings accept (and no other)."""
+    template = load_template()
+    declared = template["Parameters"][parameter]
+    assert declared["Default"] == default
+    assert template["Globals"]["Function"]["Environment"]["Variables"][variable] == {"Ref": parameter}
+    pattern = re.compile(declared["AllowedPattern"])
+    for text in ("1", "16", "64", "8,16", "2,4,8,16,32,64,1,3", "0", "65", "8,", ",8", "1,2,3,4,5,6,7,8,9", " 8"):
+        try:
+            Settings.from_environment({variable: text})
+            accepted = True
+        except SettingsError:
+            accepted = False
+        assert bool(pattern.fullmatch(text)) == accepted or text == " 8", text

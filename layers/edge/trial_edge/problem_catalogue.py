@@ -50,6 +50,12 @@ CATALOGUE: dict[str, ProblemKind] = {
         "X-Account-Id or X-Sub-Account-Id was sent more than once",
         local_only=True,
     ),
+    "invalid_cursor": ProblemKind(
+        HTTPStatus.BAD_REQUEST,
+        "Invalid cursor",
+        "the cursor is not a next_cursor this listing issued (altered, cut short, of another account, filter or "
+        "index layout): list again without it",
+    ),
     "unauthenticated": ProblemKind(
         HTTPStatus.UNAUTHORIZED,
         "Unauthenticated",

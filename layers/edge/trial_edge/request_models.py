@@ -168,3 +168,8 @@ class HoldRequest(StrictBody):
 
 def hold_ask(request: HoldRequest) -> HoldAsk:
     return HoldAsk(**request.model_dump())
+
+
+CURSOR_DESCRIPTION = (
+    "opaque: the next_cursor of the page before, of the same listing (account, filter); any other is 400 invalid_cursor"
+)

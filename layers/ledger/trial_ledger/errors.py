@@ -23,6 +23,15 @@ class InvalidRequest(LedgerError):
         self.field = field
 
 
+class InvalidCursor(LedgerError):
+    """A listing cursor this listing did not issue: altered, cut short, or another listing's."""
+
+    code = "invalid_cursor"
+
+    def __init__(self) -> None:
+        super().__init__("cursor is not one this listing issued: start again without it")
+
+
 class AccountNotActivated(LedgerError):
     code = "account_not_activated"
 

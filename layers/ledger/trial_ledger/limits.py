@@ -29,3 +29,5 @@ MAX_ACTOR_LENGTH = 200
 MAX_ALERT_THRESHOLDS = 5
 ALERT_PERCENT_RANGE = range(1, 100)
 """An account's TrialBalanceLow thresholds (R20): 1..5 distinct percents from this range."""
+MAX_CURSOR_LENGTH = 1024
+"""A listing's ``cursor`` query parameter (an issued one is about 100 to 250 characters)."""

@@ -26,6 +26,22 @@ TABLE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 DEFAULT_EXPIRY_WORKERS = 16
 """One per shard of the expiry index (keys.EXPIRY_SHARDS): the run's wall time is its busiest shard's."""
 MAX_EXPIRY_WORKERS = 64
+DEFAULT_USAGE_INDEX_SHARDS = "16"
+"""An account's usage records spread over this many usage-index partitions: 16,000 records a second
+at 1 write unit each (a partition takes 1,000), over the 10,000 a hot customer sends."""
+DEFAULT_GRANT_LEDGER_SHARDS = "32"
+"""A grant's ledger entries spread over this many grant-ledger partitions: 32,000 entries a second,
+over the 20,000 batched records one grant takes."""
+MAX_INDEX_SHARDS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class IndexShards:
+    """How a listing's index entries are spread: writes over ``write`` partitions, listings read
+    ``read`` (``write`` and every count the table was written with before, the widest of them)."""
+
+    write: int
+    read: int
 
 
 class SettingsError(ValueError):
@@ -56,6 +72,8 @@ class Settings:
     hold_ttl_seconds: int = DEFAULT_HOLD_TTL_SECONDS
     reversal_window_days: int = DEFAULT_REVERSAL_WINDOW_DAYS
     """A usage may be reversed until this many days after its ``recorded_at`` (R17)."""
+    usage_index_shards: IndexShards = IndexShards(16, 16)
+    grant_ledger_shards: IndexShards = IndexShards(32, 32)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:
@@ -73,6 +91,8 @@ class Settings:
             events_endpoint_url=_endpoint_url(environ, "EVENTS_ENDPOINT_URL"),
             hold_ttl_seconds=_hold_ttl_seconds(environ),
             reversal_window_days=_reversal_window_days(environ),
+            usage_index_shards=_index_shards(environ, "USAGE_INDEX_SHARDS", DEFAULT_USAGE_INDEX_SHARDS),
+            grant_ledger_shards=_index_shards(environ, "GRANT_LEDGER_SHARDS", DEFAULT_GRANT_LEDGER_SHARDS),
         )
 
 
@@ -147,6 +167,19 @@ def _reversal_window_days(environ: Mapping[str, str]) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 90:
         raise SettingsError("REVERSAL_WINDOW_DAYS", f"{text!r} is not a whole number of days from 1 to 90")
     return int(text)
+
+
+def _index_shards(environ: Mapping[str, str], variable: str, default: str) -> IndexShards:
+    """``"16"``: 16 partitions; ``"8,16"``: writes over 8, listings read 16 too (a count lowered
+    from 16: the entries written before still list)."""
+    text = environ.get(variable, "").strip() or default
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isdigit() and 1 <= int(part) <= MAX_INDEX_SHARDS for part in parts) or len(parts) > 8:
+        raise SettingsError(
+            variable, f"{text!r} is not 1 to 8 comma-separated shard counts from 1 to {MAX_INDEX_SHARDS}"
+        )
+    counts = [int(part) for part in parts]
+    return IndexShards(write=counts[0], read=max(counts))
 
 
 def _catalog(environ: Mapping[str, str]) -> Catalog:

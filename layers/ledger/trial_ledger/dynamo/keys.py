@@ -44,8 +44,37 @@ def call_key(request_id: str) -> str:
 
 
 def ledger_grant_key(account_id: str, model_id: str) -> str:
-    """Partition key of a grant's entries in the grant-ledger index."""
+    """A grant's name in the grant-ledger index: the key of its shard 0 (see shard_key)."""
     return f"{account_id}#{model_id}"
+
+
+def shard_key(base: str, shard: int) -> str:
+    """Partition key of shard ``shard`` of a sharded index listing (an account's usage, a grant's
+    ledger). Shard 0 is the bare ``base``: what the one-partition layout wrote, so entries written
+    before the shards existed list as shard 0's."""
+    return base if shard == 0 else f"{base}#{shard}"
+
+
+def shard_keys(base: str, shards: int) -> list[str]:
+    return [shard_key(base, shard) for shard in range(shards)]
+
+
+def is_shard_key_of(key: str, base: str, shards: int) -> bool:
+    suffix = key.removeprefix(base)
+    return suffix == "" or (suffix.startswith("#") and suffix[1:].isdigit() and 0 < int(suffix[1:]) < shards)
+
+
+def usage_shard_key(account_id: str, request_id: str, shards: int) -> str:
+    """The usage-index partition of a usage record: a stable spread of its request id (a record
+    never moves; a batch's records fall on every shard)."""
+    digest = uuid.uuid5(uuid.NAMESPACE_OID, f"usage\x00{request_id}").int
+    return shard_key(account_id, digest % shards)
+
+
+def ledger_shard_key(account_id: str, model_id: str, sequence: int, shards: int) -> str:
+    """The grant-ledger partition of entry ``sequence``: consecutive entries on consecutive shards,
+    so a grant's appends spread over all of them."""
+    return shard_key(ledger_grant_key(account_id, model_id), sequence % shards)
 
 
 def open_shard_of(request_id: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from pynamodb.attributes import MapAttribute
 
 from ..clock import format_timestamp, parse_timestamp
+from ..config.settings import load_settings
 from ..domain.state import (
     CallRecord,
     ExpiryCandidate,
@@ -40,6 +41,7 @@ from .keys import (
     grant_sort_key,
     open_shard_of,
     usage_order,
+    usage_shard_key,
 )
 
 RawItem = dict[str, dict[str, Any]]
@@ -198,7 +200,7 @@ def usage_fields(usage: UsageRecord) -> dict[str, Any]:
         "recorded_at": usage.recorded_at,
         "fingerprint": usage.fingerprint,
         "write_id": usage.write_id,
-        "usage_account": usage.account_id,
+        "usage_account": usage_shard_key(usage.account_id, usage.request_id, load_settings().usage_index_shards.write),
         "usage_order": usage_order(usage.recorded_at, usage.request_id),
         **entry_fields(usage.account_id, usage.model_id, usage.entry),
         **(reversal_fields(usage.reversal) if usage.reversal else {}),

@@ -7,65 +7,81 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ..config.settings import load_settings
 from ..domain.ledger_entries import StoredEntry
 from ..domain.state import ExpiryCandidate, OpenHold, UsageRecord
-from . import cursor, mapping
+from . import mapping
 from .corrections import entry_mapping
 from .errors import unavailable_on_transient
-from .items import USAGE_BY_ACCOUNT_INDEX, CallItem, EntryItem, GrantItem, LedgerItem, UsageItem
-from .keys import ledger_grant_key
+from .items import USAGE_BY_ACCOUNT_INDEX, CallItem, EntryItem, GrantItem, LedgerItem, UsageByAccount, UsageItem
+from .keys import ledger_grant_key, shard_keys, usage_order
+from .shard_merge import Listing, PageAsk, ShardRead, merged_page
 
 FILTERED_PAGE = 250
-"""Records read per Query when listing one model's usage (a filter over the account's)."""
+"""Records read per round of a listing of one model's usage (a filter over the account's)."""
 MAX_ITEMS_EVALUATED = 1_000
-"""At most this many records are read for one listing call (a console page: bounded time)."""
+"""At most about this many records are read for one listing call (a console page: bounded time)."""
 
 
 class IndexQueries:
     def usage_page(
-        self, account_id: str, model_id: str | None, limit: int, after: tuple[str, str] | None
-    ) -> tuple[list[UsageRecord], tuple[str, str] | None]:
-        """Up to ``limit`` usage records, newest first, after the ``(usage_order, request_id)``
-        position, and the position to resume after (None: nothing follows).
+        self, account_id: str, model_id: str | None, limit: int, after: str | None
+    ) -> tuple[list[UsageRecord], str | None]:
+        """Up to ``limit`` usage records, newest first, after the usage-index sort key ``after``,
+        and the sort key to resume after (None: nothing follows).
 
-        One index serves both listings; a model's records are filtered from the account's, reading
-        at most MAX_ITEMS_EVALUATED records per call, so a page of a rare model among many may come
-        back short, with a position to resume from."""
-        start = cursor.usage_index_start(account_id, after) if after else None
-        records: list[UsageRecord] = []
-        evaluated = 0
-        while True:
-            page = self._usage_index_page(account_id, model_id, limit + 1 if model_id is None else FILTERED_PAGE, start)
-            records += [mapping.usage_record(UsageItem.from_raw_data(raw)) for raw in page.get("Items", [])]
-            evaluated += int(page.get("ScannedCount", 0))
-            start = page.get("LastEvaluatedKey")
-            if len(records) > limit:
-                return records[:limit], cursor.usage_position(records[limit - 1])
-            if start is None:
-                return records, None
-            if evaluated >= MAX_ITEMS_EVALUATED:
-                return records, cursor.usage_position_of_key(start)
+        The account's records are spread over the index's shards (keys.usage_shard_key); the page
+        merges them (shard_merge). One index serves both listings; a model's records are filtered
+        from the account's, reading about MAX_ITEMS_EVALUATED records per call, so a page of a rare
+        model among many may come back short, with a position to resume from."""
+        shards = shard_keys(account_id, load_settings().usage_index_shards.read)
+        per_round = limit + 1 if model_id is None else FILTERED_PAGE
+        page = merged_page(
+            shards,
+            lambda shard, start, size: self._usage_shard(shard, model_id, start, size),
+            Listing(usage_index_order, descending=True),
+            PageAsk(limit, after, first_read=-(-per_round // len(shards)) + 1, max_evaluated=MAX_ITEMS_EVALUATED),
+        )
+        return page.items, page.resume_after
 
-    def _usage_index_page(
-        self, account_id: str, model_id: str | None, page_size: int, start: dict[str, Any] | None
-    ) -> dict[str, Any]:
-        """One Query of the usage index, newest first (eventually consistent, as every GSI read)."""
+    def _usage_shard(
+        self, shard: str, model_id: str | None, before: str | None, size: int
+    ) -> ShardRead[UsageRecord, str]:
+        """One Query of one shard of the usage index, newest first, older than ``before``
+        (eventually consistent, as every GSI read)."""
         model_filter = None if model_id is None else UsageItem.model_id == model_id
+        older = None if before is None else UsageByAccount.usage_order < before
         with unavailable_on_transient():
             page: dict[str, Any] = UsageItem._get_connection().query(
-                account_id, index_name=USAGE_BY_ACCOUNT_INDEX, filter_condition=model_filter,
-                exclusive_start_key=start, limit=page_size, scan_index_forward=False,
+                shard, range_key_condition=older, index_name=USAGE_BY_ACCOUNT_INDEX, filter_condition=model_filter,
+                limit=size, scan_index_forward=False,
             )  # fmt: skip
-        return page
+        last = page.get("LastEvaluatedKey")
+        return ShardRead(
+            [mapping.usage_record(UsageItem.from_raw_data(raw)) for raw in page.get("Items", [])],
+            None if last is None else last[UsageByAccount.usage_order.attr_name]["S"],
+            int(page.get("ScannedCount", 0)),
+        )
 
     def grant_entries(self, account_id: str, model_id: str, after: int, limit: int) -> list[StoredEntry]:
-        """Up to ``limit`` entries of the grant's ledger after entry ``after``, oldest first: one
-        Query of the grant-ledger index (eventually consistent: the newest may not show yet)."""
+        """Up to ``limit`` entries of the grant's ledger after entry ``after``, oldest first,
+        merged from the grant-ledger index's shards (eventually consistent: the newest may not
+        show yet, and the caller stops before a gap)."""
+        shards = shard_keys(ledger_grant_key(account_id, model_id), load_settings().grant_ledger_shards.read)
+        page = merged_page(
+            shards,
+            self._ledger_shard,
+            Listing(_sequence, descending=False),
+            PageAsk(limit, after, first_read=-(-limit // len(shards)) + 1, max_evaluated=MAX_ITEMS_EVALUATED),
+        )
+        return page.items
+
+    def _ledger_shard(self, shard: str, after: int | None, size: int) -> ShardRead[StoredEntry, int]:
         with unavailable_on_transient():
-            entries = EntryItem.ledger.query(
-                ledger_grant_key(account_id, model_id), EntryItem.ledger_seq > after, limit=limit
-            )
-            return [entry_mapping.stored_entry(item) for item in entries]
+            result = EntryItem.ledger.query(shard, EntryItem.ledger_seq > (after or 0), limit=size, page_size=size)
+            entries = [entry_mapping.stored_entry(item) for item in result]
+            last = result.last_evaluated_key
+        return ShardRead(entries, None if last is None else int(last["ledger_seq"]["N"]), len(entries))
 
     def expiry_candidates(
         self, shard: str, as_of: str, page_size: int, start: dict[str, Any] | None, since: str | None = None
@@ -96,3 +112,12 @@ class IndexQueries:
         """Every item of the table (the audit's full read; never on a request path)."""
         with unavailable_on_transient():
             yield from LedgerItem.scan()
+
+
+def usage_index_order(record: UsageRecord) -> str:
+    """A usage record's sort key in the usage index: its place in the listing."""
+    return usage_order(record.recorded_at, record.request_id)
+
+
+def _sequence(entry: StoredEntry) -> int:
+    return entry.stamp.sequence

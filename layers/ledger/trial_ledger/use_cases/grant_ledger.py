@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from ..config.settings import load_settings
 from ..correction_results import LedgerEntry, LedgerPage
 from ..domain.ledger_entries import claim_entry, consecutive
 from ..domain.rules import require_id
-from ..dynamo.cursor import decode_sequence_cursor, encode_sequence_cursor
+from ..dynamo.cursor import decode_sequence_cursor, encode_sequence_cursor, listing_scope
 from ..errors import GrantNotFound, InvalidRequest, UnknownModel
 from ..limits import MAX_LEDGER_PAGE
 from .context import LedgerContext
@@ -24,7 +25,8 @@ class GrantLedgers:
             raise UnknownModel(model_id)
         if not 1 <= limit <= MAX_LEDGER_PAGE:
             raise InvalidRequest(f"limit must be from 1 to {MAX_LEDGER_PAGE}", field="limit")
-        after = decode_sequence_cursor(cursor) if cursor else 0
+        scope = listing_scope("ledger", account_id, model_id, load_settings().grant_ledger_shards.read)
+        after = decode_sequence_cursor(cursor, scope) if cursor else 0
         _, grants = self._context.store.read_account(account_id, [model_id])
         grant = grants.get(model_id)
         if grant is None:
@@ -35,4 +37,4 @@ class GrantLedgers:
             stored = self._context.store.queries.grant_entries(account_id, model_id, shown, limit - len(entries))
             entries += consecutive(shown, stored, grant.entries)
         last = entries[-1].sequence if entries else after
-        return LedgerPage(entries, encode_sequence_cursor(last) if last < grant.entries else None)
+        return LedgerPage(entries, encode_sequence_cursor(last, scope) if last < grant.entries else None)

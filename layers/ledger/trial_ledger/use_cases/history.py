@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from ..config.settings import load_settings
 from ..domain.rules import require_id
-from ..dynamo.cursor import decode_cursor, encode_cursor
+from ..dynamo.cursor import decode_usage_cursor, encode_usage_cursor, listing_scope
 from ..errors import InvalidRequest
 from ..limits import MAX_USAGE_PAGE
 from ..results import UsagePage
@@ -22,7 +23,8 @@ class UsageHistory:
             require_id(model_id, "model_id")
         if not 1 <= limit <= MAX_USAGE_PAGE:
             raise InvalidRequest(f"limit must be from 1 to {MAX_USAGE_PAGE}", field="limit")
-        after = decode_cursor(cursor) if cursor else None
+        scope = listing_scope("usage", account_id, model_id or "", load_settings().usage_index_shards.read)
+        after = decode_usage_cursor(cursor, scope) if cursor else None
         records, resume_after = self._context.store.queries.usage_page(account_id, model_id, limit, after)
-        next_cursor = encode_cursor(*resume_after) if resume_after else None
+        next_cursor = encode_usage_cursor(resume_after, scope) if resume_after else None
         return UsagePage([record.result(replayed=False) for record in records], next_cursor)

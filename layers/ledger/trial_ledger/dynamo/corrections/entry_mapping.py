@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...config.settings import load_settings
 from ...correction_results import EntryKind
 from ...domain.ledger_entries import StoredEntry
 from ...domain.planning.actions import ActionRecord
 from ...domain.planning.reversal import ReversalCommit
 from ...domain.state import LedgerStamp, Reversal
 from ..items import ActionItem, CallItem, EntryItem, ExpiryItem, ReversalItem
-from ..keys import ACTION_SORT_KEY, REVERSAL_SORT_KEY, action_key, call_key, ledger_grant_key
+from ..keys import ACTION_SORT_KEY, REVERSAL_SORT_KEY, action_key, call_key, ledger_shard_key
 
 
 def entry_fields(account_id: str, model_id: str, entry: LedgerStamp | None) -> dict[str, Any]:
@@ -18,7 +19,9 @@ def entry_fields(account_id: str, model_id: str, entry: LedgerStamp | None) -> d
     if entry is None:
         return {}
     return {
-        "ledger_grant": ledger_grant_key(account_id, model_id),
+        "ledger_grant": ledger_shard_key(
+            account_id, model_id, entry.sequence, load_settings().grant_ledger_shards.write
+        ),
         "ledger_seq": entry.sequence,
         "balance_used": entry.used,
         "balance_remaining": entry.remaining,
