@@ -22,7 +22,7 @@ from botocore.config import Config
 from trial_ledger import SystemClock, load_settings
 from trial_ledger.events import EventBus, LedgerEvent, PublishFailed, derive_events, stream_time
 
-PUT_CONCURRENCY = 4
+PUT_CONCURRENCY = 10
 """PutEvents calls in flight at once per invocation (docs/events.md: sizing the events path)."""
 logger = Logger()
 metrics = Metrics()
