@@ -86,7 +86,7 @@ def use_bus(monkeypatch: pytest.MonkeyPatch, client: Any, sleeps: list[float], c
     monkeypatch.setattr(events_handler, "event_bus", lambda: bus)
 
 
-@pytest.mark.parametrize("concurrency", [1, 4])
+@pytest.mark.parametrize("concurrency", [1, events_handler.PUT_CONCURRENCY])
 def test_when_the_throttling_passes_every_event_reaches_the_bus_exactly_once(
     monkeypatch: pytest.MonkeyPatch, sleeps: list[float], concurrency: int
 ) -> None:
