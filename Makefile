@@ -45,7 +45,7 @@ audit: venv
 # Not part of make test: requests and items per operation, init times, expiry scaling, throughput.
 # ONLY="init throughput" runs those parts alone and keeps the other figures of bench/results.json.
 bench: venv
-	PYTHONPATH=layers/ledger:layers/edge:functions/claim:functions/consume:functions/expiry \
+	PYTHONPATH=layers/ledger:layers/edge:functions/claim:functions/consume:functions/expiry:functions/events \
 	  $(BIN)/python -m bench.run $(if $(ONLY),--only $(ONLY))
 
 openapi: venv

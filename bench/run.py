@@ -585,6 +585,13 @@ def _expiry_parallel_section() -> dict[str, Any]:
     return {"expiry_parallel": expiry_parallel()}
 
 
+@_section("events")
+def _events_section() -> dict[str, Any]:
+    from bench import events_path  # noqa: PLC0415 (imports the events function: functions/events on the path)
+
+    return {"events_path": events_path.measure()}
+
+
 @_section("throughput")
 def _throughput_section() -> dict[str, Any]:
     return {"throughput_rps": throughput()}

@@ -50,6 +50,9 @@ class StreamSource:
     maximum_retry_attempts: int
     report_batch_item_failures: bool
     bisect_on_error: bool
+    parallelization_factor: int = 1
+    """Batches of one shard at once in AWS (the local poller delivers one at a time)."""
+    batching_window_seconds: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +159,8 @@ def stream_sources(path: Path = TEMPLATE_PATH) -> list[StreamSource]:
             maximum_retry_attempts=int(properties.get("MaximumRetryAttempts", -1)),
             report_batch_item_failures="ReportBatchItemFailures" in properties.get("FunctionResponseTypes", []),
             bisect_on_error=bool(properties.get("BisectBatchOnFunctionError", False)),
+            parallelization_factor=int(properties.get("ParallelizationFactor", 1)),
+            batching_window_seconds=int(properties.get("MaximumBatchingWindowInSeconds", 0)),
         )
         for logical_id, _, properties in _events(path, "DynamoDB")
     ]

@@ -1,6 +1,7 @@
 """template.yaml: transformed by the SAM translator, each route has the right authorization; the
 routes the template declares are exactly the routes the handlers serve."""
 
+import json
 import re
 from typing import Any
 
@@ -8,6 +9,7 @@ import pytest
 
 import claim_handler
 import consume_handler
+from infra.local.lambda_container import ROOT
 from infra.local.routes import routes
 from infra.local.template import load_template
 from tests.support.sam import transformed_template
@@ -269,3 +271,16 @@ def test_index_shard_counts_are_deploy_parameters_with_the_codes_defaults(
         except SettingsError:
             accepted = False
         assert bool(pattern.fullmatch(text)) == accepted or text == " 8", text
+
+
+def test_the_events_stream_settings_are_the_ones_the_bench_sized(transformed: dict[str, Any]) -> None:
+    """docs/events.md sizes BatchSize and ParallelizationFactor for 10,000 usage records a second
+    from bench/results.json (make bench ONLY=events): a change of either runs the bench again."""
+    [mapping] = [r["Properties"] for r in transformed["Resources"].values()
+                 if r["Type"] == "AWS::Lambda::EventSourceMapping"]  # fmt: skip
+    sizing = json.loads((ROOT / "bench" / "results.json").read_text(encoding="utf-8"))["events_path"]["sizing"]
+    assert (mapping["BatchSize"], mapping["ParallelizationFactor"]) == (
+        sizing["batch_size"], sizing["parallelization_factor"])  # fmt: skip
+    assert mapping["MaximumBatchingWindowInSeconds"] == 1
+    assert sizing["records_per_s_at_min_shards"] >= 2 * sizing["target_records_per_s"]
+    assert sizing["records_per_s_per_shard"] >= 2 * sizing["records_per_s_per_shard_needed"]
