@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench import report_capacity, report_events, report_holds
+from bench import report_capacity, report_events, report_holds, report_warm
 from bench.capacity import read_units
 
 # DynamoDB on-demand list prices, us-east-1, as published after the November 2024 reduction.
@@ -95,6 +95,7 @@ def _targets(results: dict[str, Any]) -> list[str]:
         ("each handler's init <= 1.5x the bare boto3 handler", worst_init <= 1.5, f"worst {worst_init:.2f}x"),
         *report_capacity.batch_targets(results),
         *report_holds.targets(results),
+        *report_warm.targets(results),
     ]  # fmt: skip
     lines = ["| target | met | measured |", "|---|---|---|"]
     lines += [f"| {name} | {'yes' if met else '**no**'} | {value} |" for name, met, value in rows]
@@ -192,6 +193,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         "",
         *_init_verdict(init),
         "",
+        *report_warm.section(results, USD_PER_MILLION_WRITE_UNITS, USD_PER_MILLION_READ_UNITS),
         "## Nightly expiry scaling (10% of grants due)",
         "",
         "| grants | due | expired | items read | read per expired | queries | writes | seconds (moto) |",

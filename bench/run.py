@@ -43,7 +43,7 @@ import boto3  # noqa: E402
 from botocore.client import BaseClient  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from bench import baseline, capacity, holds_at_scale, report  # noqa: E402
+from bench import baseline, capacity, holds_at_scale, report, warm  # noqa: E402
 from infra.local.lambda_container import LAYER_DIRS, ROOT  # noqa: E402
 from infra.local.template import create_ledger_table, table_definition  # noqa: E402
 from infra.testing import dynamo_limits, moto_transactions  # noqa: E402
@@ -374,6 +374,7 @@ def init_times(runs: int = 10) -> dict[str, Any]:
         "expiry": ("expiry_handler", HANDLER_READY, "functions/expiry"),
         "bare_boto3": ("boto3", "boto3.client('dynamodb')", "functions"),
         "powertools_floor": ("floor_handler", "floor_handler.boto3.client('dynamodb')", "bench"),
+        "warm_floor": ("warm_floor_handler", "", "bench"),  # bench/warm.py's floor: its client at import
     }
     results: dict[str, Any] = {}
     details: dict[str, Any] = {}
@@ -573,6 +574,11 @@ def _holds_section() -> dict[str, Any]:
 @_section("init")
 def _init_section() -> dict[str, Any]:
     return init_times()
+
+
+@_section("warm")
+def _warm_section() -> dict[str, Any]:
+    return warm.measure()
 
 
 @_section("expiry")
