@@ -1,7 +1,9 @@
 """Write units and per-partition load of the items an operation wrote, by DynamoDB's billing rules.
 
 Table item: the larger of its sizes before and after the write, one unit per started KB, doubled
-in a transaction. Global secondary index: an item is in it when it has the index's key attributes,
+in a transaction; a transaction's ConditionCheck is billed so too (DynamoDB Developer Guide,
+"Capacity management for transactions": every item of a transaction is read or written twice).
+Global secondary index: an item is in it when it has the index's key attributes,
 and its entry there is the projection. A write puts the entry (one unit per started KB of it) when
 the item enters the index or a projected attribute changes, deletes it (one unit) when the item
 leaves, and does both when an index key changes; a write that changes nothing the index projects
@@ -100,7 +102,7 @@ def partition_writes(write: ItemWrite, table: TableSpec) -> list[PartitionWrite]
     item = write.after if write.after is not None else write.before
     assert item is not None, "a write leaves or finds an item"
     size = max(item_size(image) for image in (write.before, write.after) if image is not None)
-    kind = _value(item.get("item_type", {"S": "?"}))
+    kind = _value(item.get("item_type", {"S": "?"})) + (" check" if write.checked_only else "")
     writes = [PartitionWrite(TABLE, _value(item[table.key_names[0]]), kind,
                              write_units(size, transactional=write.transactional), write.request)]  # fmt: skip
     for index in table.indexes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench import report_capacity, report_events, report_holds, report_warm
+from bench import report_capacity, report_events, report_holds, report_hot, report_warm
 from bench.capacity import read_units
 
 # DynamoDB on-demand list prices, us-east-1, as published after the November 2024 reduction.
@@ -228,7 +228,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         "records 100 a call: 3 calls each).",
         "",
         *_cost_section(results),
-        *report_capacity.ceiling_section(results, PARTITION_WRITE_UNITS_PER_SECOND),
+        *report_hot.section(results, PARTITION_WRITE_UNITS_PER_SECOND),
         *report_events.section(results),
         f"Whole run: {results['seconds']} s.",
         "",

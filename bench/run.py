@@ -43,7 +43,7 @@ import boto3  # noqa: E402
 from botocore.client import BaseClient  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from bench import baseline, capacity, holds_at_scale, report, warm  # noqa: E402
+from bench import baseline, capacity, holds_at_scale, hot_customers, report, warm  # noqa: E402
 from infra.local.lambda_container import LAYER_DIRS, ROOT  # noqa: E402
 from infra.local.template import create_ledger_table, table_definition  # noqa: E402
 from infra.testing import dynamo_limits, moto_transactions  # noqa: E402
@@ -134,10 +134,6 @@ MIXED_BATCH_MODELS = 10
 MIXED_QUANTITY = 2
 """Small enough that a 50-image trial keeps a remainder after the service's and the baseline's
 ten records each: a record that empties a grant would cost one more index write."""
-CEILING_SINGLE_RECORDS = 10
-CEILING_BATCHES = 2
-"""The ceilings come from streams long enough that the partitions every record writes show up in
-more than one request (see bench/capacity.py's ceiling)."""
 
 
 def _table_specs() -> dict[str, capacity.TableSpec]:
@@ -259,6 +255,7 @@ def _service_ops(ledger: Ledger, store: LedgerStore, meter: DynamoMeter) -> dict
     ledger.record_usage("user", "image-01", 5, "billed-1")  # the image trial is used up: billed only
     ops["reversal_billed"] = _measure(meter, lambda: ledger.reverse_usage("billed-1", "failed after metering"))
     ops["grant_ledger_page"] = _measure(meter, lambda: ledger.grant_ledger("user", "lang-01", limit=50))
+    ops["usage_page"] = _measure(meter, lambda: ledger.usage("user", limit=50))
     later = START + timedelta(days=120)
     ops["extension"] = _measure(
         meter, lambda: ledger.extend_grant(ActionAsk("ext-1", "user", "lang-01", "ops", "t"), later)
@@ -299,24 +296,19 @@ def _measure_batch(meter: DynamoMeter, ledger: Ledger, asks: list[UsageAsk]) -> 
 
 
 def _ceilings(ledger: Ledger, meter: DynamoMeter) -> dict[str, Any]:
-    """Records per second one grant takes, single and batched, from the partitions each stream wrote."""
-    for account in ("ceiling-single", "ceiling-batch"):
-        _warm_account(ledger, account, ["lang-01"])
-
-    def singles() -> None:
-        for index in range(CEILING_SINGLE_RECORDS):
-            ledger.record_usage("ceiling-single", "lang-01", 1834, f"ceiling-single-{index}")
-
-    def batches() -> None:
-        for round_ in range(CEILING_BATCHES):
-            _record_batch(ledger, _batch("ceiling-batch", ["lang-01"], 1834, f"ceiling-batch-{round_}"))
-
-    streams = {"single": (singles, CEILING_SINGLE_RECORDS), "batch": (batches, CEILING_BATCHES * BATCH_RECORDS)}
+    """Records per second of each hot customer's stream (bench/hot_customers.py), from the
+    partitions it wrote or checked, and the binding one."""
     detail: dict[str, Any] = {}
-    for name, (stream, records) in streams.items():
-        measured = _measure(meter, stream, records=records)
-        found = capacity.ceiling(meter.writes, _table_specs(), records, report.PARTITION_WRITE_UNITS_PER_SECOND)
-        detail[name] = found | {"records": records, "requests": measured["requests"]}
+    for stream in hot_customers.streams(TRIAL_MODELS[:MIXED_BATCH_MODELS]):
+        run = hot_customers.prepare(ledger, stream)
+        measured = _measure(meter, run, records=stream.records)
+        found = capacity.ceiling(meter.writes, _table_specs(), stream.records, report.PARTITION_WRITE_UNITS_PER_SECOND)
+        grant_rate, grant_binding = hot_customers.grant_bound(found, stream.account_id)
+        detail[stream.name] = found | {
+            "label": stream.label, "records": stream.records, "requests": measured["requests"],
+            "write_units_per_record": measured["write_units_per_record"], "models": len(stream.models),
+            "grant_records_per_s": grant_rate, "grant_binding": grant_binding,
+        }  # fmt: skip
     return detail
 
 

@@ -52,6 +52,10 @@ class ItemWrite:
     transactional: bool
     before: RawItem | None
     after: RawItem | None
+    checked_only: bool = False
+    """A transaction's ConditionCheck: nothing changes, and DynamoDB still bills the item as a
+    transactional write of its size (its Developer Guide, "Capacity management for transactions":
+    two underlying reads or writes of every item of the transaction, prepare and commit)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,7 @@ class _Target:
     table: str
     key_or_item: RawItem
     transactional: bool
+    checked_only: bool = False
 
 
 def _write_targets(operation: str, params: dict[str, Any]) -> list[_Target]:
@@ -69,9 +74,8 @@ def _write_targets(operation: str, params: dict[str, Any]) -> list[_Target]:
     if operation in ("UpdateItem", "DeleteItem"):
         return [_Target(params["TableName"], params["Key"], False)]
     if operation == "TransactWriteItems":
-        return [_Target(request["TableName"], request.get("Item") or request["Key"], True)
-                for entry in params["TransactItems"] for kind, request in entry.items()
-                if kind != "ConditionCheck"]  # fmt: skip
+        return [_Target(request["TableName"], request.get("Item") or request["Key"], True, kind == "ConditionCheck")
+                for entry in params["TransactItems"] for kind, request in entry.items()]  # fmt: skip
     if operation == "BatchWriteItem":
         return [_Target(table, request.get("PutRequest", {}).get("Item") or request["DeleteRequest"]["Key"], False)
                 for table, requests in params["RequestItems"].items() for request in requests]  # fmt: skip
@@ -167,4 +171,6 @@ class DynamoMeter:
             if target.key_or_item in unprocessed:
                 continue
             new = self.images.read(target.table, key)
-            self.writes.append(ItemWrite(self.total_requests, target.table, target.transactional, old, new))
+            self.writes.append(
+                ItemWrite(self.total_requests, target.table, target.transactional, old, new, target.checked_only)
+            )

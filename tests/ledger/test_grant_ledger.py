@@ -102,8 +102,8 @@ def test_a_page_ends_before_an_entry_the_index_does_not_show_yet(
     queries = ledger._context.store.queries  # staging the index's lag
     original = queries.grant_entries
 
-    def lagging(account_id: str, model_id: str, after: int, limit: int) -> list:  # type: ignore[type-arg]
-        return [entry for entry in original(account_id, model_id, after, limit) if entry.stamp.sequence != 4]
+    def lagging(account_id: str, model_id: str, after: int, limit: int, last: int) -> list:  # type: ignore[type-arg]
+        return [entry for entry in original(account_id, model_id, after, limit, last) if entry.stamp.sequence != 4]
 
     monkeypatch.setattr(queries, "grant_entries", lagging)
     page = ledger.grant_ledger("a", LANG_90, limit=10)

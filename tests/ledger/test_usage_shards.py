@@ -8,6 +8,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -183,3 +184,22 @@ def test_every_page_matches_a_sorted_model_of_the_records(
     assert len(set(shown)) == len(shown)
     assert set(shown) == expected
     clock.freeze(start + timedelta(seconds=10))
+
+
+def test_a_ledger_page_reads_the_shards_its_entries_were_written_to(
+    ledger: Ledger, clock: SwitchableClock, dynamo_calls: Any, deploy: Deploy
+) -> None:
+    """Entry n is on shard n mod 32: a page of 3 entries reads those shards and shard 0 (one
+    Query each), not all 32; an entry written under another count is found by reading them all."""
+    record(ledger, clock, [f"r{index}" for index in range(6)])
+    cursor = ledger.grant_ledger("a", LANG_90, limit=2).next_cursor
+    dynamo_calls.calls.clear()
+    page = ledger.grant_ledger("a", LANG_90, limit=3, cursor=cursor)
+    assert [entry.sequence for entry in page.entries] == [3, 4, 5]
+    shards = [params["ExpressionAttributeValues"][":0"]["S"] for name, params in dynamo_calls.calls if name == "Query"]
+    assert sorted(shards) == sorted([f"a#{LANG_90}", f"a#{LANG_90}#3", f"a#{LANG_90}#4", f"a#{LANG_90}#5"])
+    deploy(ledger="4,32")  # entries 8.. go to n mod 4; a page over 6..9 finds 6 and 7 only on reading all 32
+    record(ledger, clock, [f"s{index}" for index in range(4)])
+    cursor = ledger.grant_ledger("a", LANG_90, limit=5).next_cursor
+    page = ledger.grant_ledger("a", LANG_90, limit=4, cursor=cursor)
+    assert [entry.sequence for entry in page.entries] == [6, 7, 8, 9]

@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
+from bench import hot_customers, report_hot
 from bench.capacity import TABLE, TableSpec, ceiling, index_writes, units_by_target
 from bench.report_capacity import batch_targets
 from infra.local.template import table_definition
@@ -132,3 +133,56 @@ def test_the_batch_targets_compare_requests_and_units_per_record_with_the_baseli
     assert [(met, measured) for _, met, measured in batch_targets(results)] == [
         (True, "2"), (False, "3"), (True, "3.04 against 4.0"), (False, "4.1 against 4.0")
     ]  # fmt: skip
+
+
+def test_a_condition_check_is_billed_as_a_transactional_write_of_the_item_it_checks(dynamodb: Any) -> None:
+    """DynamoDB reads or writes every item of a transaction twice (prepare, commit): a checked
+    profile of under 1 KB costs 2 units on its partition, and no index entry."""
+    meter = DynamoMeter(images=ItemImages(boto3.client("dynamodb", region_name="us-east-1")))
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    profile: RawItem = {"PK": {"S": "ACCOUNT#a"}, "SK": {"S": "PROFILE"}, "item_type": {"S": "profile"},
+                        "postpaid_enabled": {"BOOL": True}}  # fmt: skip
+    client.put_item(TableName=TABLE_NAME, Item=profile)
+    meter.attach(client)
+    client.transact_write_items(TransactItems=[
+        {"ConditionCheck": {"TableName": TABLE_NAME, "Key": {"PK": profile["PK"], "SK": profile["SK"]},
+                            "ConditionExpression": "postpaid_enabled = :on",
+                            "ExpressionAttributeValues": {":on": {"BOOL": True}}}},
+        {"Put": {"TableName": TABLE_NAME, "Item": usage("a", "r1")}},
+    ])  # fmt: skip
+    check, put = meter.writes
+    assert (check.checked_only, check.before, check.after) == (True, profile, profile)
+    assert put.checked_only is False
+    assert units_by_target(meter.writes, {TABLE_NAME: LEDGER}) == {TABLE: 2 + 2, "usage-by-account": 1}
+    stream = ceiling([check, put, *(ItemWrite(2, TABLE_NAME, True, profile, profile, True),)],
+                     {TABLE_NAME: LEDGER}, records=2, units_per_second=1000)  # fmt: skip
+    assert (stream["records_per_s"], stream["binding_items"]) == (500, ["profile check"])
+    meter.detach()
+
+
+def test_the_hot_customer_targets_read_yes_or_no_from_the_binding_partitions() -> None:
+    def found(rate: float, binding: str, items: list[str], grant_rate: float = 0) -> dict[str, Any]:
+        return {"records_per_s": rate, "binding": binding, "binding_items": items,
+                "grant_records_per_s": grant_rate, "grant_binding": "table partition ACCOUNT#x"}  # fmt: skip
+
+    detail = {
+        "batch": found(13_888.9, "usage-by-account partition x", ["usage"], 25_000),
+        "ten_batch": found(5_000, "table partition ACCOUNT#x", ["grant"]),
+        "single": found(500, "table partition ACCOUNT#x", ["grant"]),
+        "paying_single": found(500, "table partition ACCOUNT#x", ["profile check"]),
+        "paying_batch": found(12_048.2, "usage-by-account partition x#3", ["usage"]),
+    }
+    assert [met for _, met, _ in report_hot.targets(detail)] == [True, False, True, True, True]
+    detail["paying_single"] = found(250, "table partition ACCOUNT#x", ["grant check", "profile check"])
+    assert [met for _, met, _ in report_hot.targets(detail)][-1] is False  # checking the grant is being bound by it
+    detail["paying_batch"] = found(5_000, "table partition ACCOUNT#x", ["grant"])
+    assert [met for _, met, _ in report_hot.targets(detail)][-1] is False
+
+
+def test_a_grant_is_bound_by_its_own_partitions_only() -> None:
+    by_partition = {
+        "usage-by-account partition hot": {"records_per_s": 13_888.9},
+        "table partition ACCOUNT#hot": {"records_per_s": 25_000},
+        "grant-ledger partition hot#lang-01#2": {"records_per_s": 31_250},
+    }
+    assert hot_customers.grant_bound({"by_partition": by_partition}, "hot") == (25_000, "table partition ACCOUNT#hot")

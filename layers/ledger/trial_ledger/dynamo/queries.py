@@ -14,7 +14,7 @@ from . import mapping
 from .corrections import entry_mapping
 from .errors import unavailable_on_transient
 from .items import USAGE_BY_ACCOUNT_INDEX, CallItem, EntryItem, GrantItem, LedgerItem, UsageByAccount, UsageItem
-from .keys import ledger_grant_key, shard_keys, usage_order
+from .keys import ledger_grant_key, shard_key, shard_keys, usage_order
 from .shard_merge import Listing, PageAsk, ShardRead, merged_page
 
 FILTERED_PAGE = 250
@@ -63,11 +63,23 @@ class IndexQueries:
             int(page.get("ScannedCount", 0)),
         )
 
-    def grant_entries(self, account_id: str, model_id: str, after: int, limit: int) -> list[StoredEntry]:
-        """Up to ``limit`` entries of the grant's ledger after entry ``after``, oldest first,
-        merged from the grant-ledger index's shards (eventually consistent: the newest may not
-        show yet, and the caller stops before a gap)."""
-        shards = shard_keys(ledger_grant_key(account_id, model_id), load_settings().grant_ledger_shards.read)
+    def grant_entries(self, account_id: str, model_id: str, after: int, limit: int, last: int) -> list[StoredEntry]:
+        """Up to ``limit`` entries of the grant's ledger after entry ``after``, oldest first, of the
+        grant's ``last`` (eventually consistent: the newest may not show yet, and the caller stops
+        before a gap).
+
+        Entry ``n`` was written to shard ``n mod GrantLedgerShards`` (or to shard 0, before the
+        shards): those are read first, one Query each. Only when an entry is not there (written
+        under another shard count) are all the shards a listing reads merged."""
+        base, layout = ledger_grant_key(account_id, model_id), load_settings().grant_ledger_shards
+        wanted = list(range(after + 1, min(after + limit, last) + 1))
+        likely = {shard_key(base, sequence % layout.write) for sequence in wanted} | {base}
+        entries = self._ledger_page(sorted(likely), after, limit)
+        if [entry.stamp.sequence for entry in entries] == wanted or layout.read == 1:
+            return entries
+        return self._ledger_page(shard_keys(base, layout.read), after, limit)
+
+    def _ledger_page(self, shards: list[str], after: int, limit: int) -> list[StoredEntry]:
         page = merged_page(
             shards,
             self._ledger_shard,

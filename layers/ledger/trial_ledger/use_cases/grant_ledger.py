@@ -34,7 +34,9 @@ class GrantLedgers:
         entries: list[LedgerEntry] = [claim_entry(grant)] if after == 0 else []
         shown = max(after, 1)
         if len(entries) < limit and shown < grant.entries:
-            stored = self._context.store.queries.grant_entries(account_id, model_id, shown, limit - len(entries))
+            stored = self._context.store.queries.grant_entries(
+                account_id, model_id, shown, limit - len(entries), grant.entries
+            )
             entries += consecutive(shown, stored, grant.entries)
         last = entries[-1].sequence if entries else after
         return LedgerPage(entries, encode_sequence_cursor(last, scope) if last < grant.entries else None)
