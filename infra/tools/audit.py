@@ -127,6 +127,16 @@ def _check_usage(item: Any, report: AuditReport) -> None:
         report.violations.append(f"{where}: both billable and unbilled overage")
     if Decimal(item.charge) != billable * Decimal(item.unit_price):
         report.violations.append(f"{where}: charge {item.charge} != {billable} x {item.unit_price}")
+    _check_listed(where, item, report)
+
+
+def _check_listed(where: str, item: Any, report: AuditReport) -> None:
+    """The record lists: its usage-index key is a shard of its account's that listings read."""
+    from trial_ledger.config.settings import load_settings
+    from trial_ledger.dynamo.keys import is_shard_key_of
+
+    if not is_shard_key_of(item.usage_account or "", item.account_id, load_settings().usage_index_shards.read):
+        report.violations.append(f"{where}: usage index key {item.usage_account!r} is not one of {item.account_id}'s")
 
 
 def _check_grant(key: tuple[str, str], grant: Any, items: GrantItems, report: AuditReport) -> None:

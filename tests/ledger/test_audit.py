@@ -41,6 +41,18 @@ def test_a_lost_usage_record_is_found(ledger: Ledger) -> None:
     assert any("used 17 != 10" in v for v in audit().violations)
 
 
+def test_a_usage_record_that_would_not_list_is_found(ledger: Ledger) -> None:
+    ledger.record_usage("a", LANG_90, 10, "r1")
+    ledger.record_usage("a", LANG_90, 10, "r2")
+    ledger.record_usage("a", LANG_90, 10, "r3")
+    UsageItem.get(call_key("r1"), "USAGE").update(actions=[UsageItem.usage_account.set("a#16")])  # past 16 shards
+    UsageItem.get(call_key("r2"), "USAGE").update(actions=[UsageItem.usage_account.set("b")])  # another account's
+    violations = audit().violations
+    assert any("usage r1: usage index key 'a#16'" in v for v in violations)
+    assert any("usage r2: usage index key 'b'" in v for v in violations)
+    assert not any("usage r3" in v for v in violations)
+
+
 def test_a_ledger_with_holds_in_every_state_is_clean(ledger: Ledger, clock: SwitchableClock) -> None:
     for rid, estimate in (("open", 10), ("settled", 10), ("released", 5), ("late", 5), ("dead", 5)):
         ledger.hold(HoldAsk("a", IMAGE, rid, estimate, ttl_seconds=60 if rid in ("late", "dead") else 900))

@@ -203,3 +203,19 @@ def test_a_ledger_page_reads_the_shards_its_entries_were_written_to(
     cursor = ledger.grant_ledger("a", LANG_90, limit=5).next_cursor
     page = ledger.grant_ledger("a", LANG_90, limit=4, cursor=cursor)
     assert [entry.sequence for entry in page.entries] == [6, 7, 8, 9]
+
+
+def test_a_cursor_stays_small_with_the_longest_ids(ledger: Ledger, clock: SwitchableClock) -> None:
+    """Within 1 KB at the default shard count, with 128-character account, model filter and ids."""
+    account, longest = "a" * 128, [f"{index}" + "r" * 127 for index in range(3)]
+    for request_id in longest:
+        ledger.record_usage(account, LANG_90, 1, request_id)
+        clock.advance(timedelta(seconds=1))
+    usage_cursor = ledger.usage(account, model_id=LANG_90, limit=1).next_cursor
+    ledger_cursor = ledger.grant_ledger(account, LANG_90, limit=1).next_cursor
+    assert usage_cursor is not None
+    assert ledger_cursor is not None
+    assert len(usage_cursor) <= 300
+    assert len(ledger_cursor) <= 100
+    second = ledger.usage(account, model_id=LANG_90, limit=1, cursor=usage_cursor)
+    assert [item.request_id for item in second.items] == [longest[1]]
