@@ -29,16 +29,26 @@ class Stream:
     quantity: int
     paying: bool = False
     """Postpaid on, with every grant of the stream used up before it starts."""
+    grouped: bool = False
+    """Each batch is one model's records (else a batch interleaves every model of the stream)."""
+
+    def model_of(self, index: int) -> str:
+        position = index // BATCH if self.grouped else index
+        return self.models[position % len(self.models)]
 
 
 def streams(ten_models: list[str]) -> list[Stream]:
     # Quantities keep each grant's remainder above zero through the stream (a record that empties
     # a grant writes one more index entry); 4 batches over 10 models stay within the 50-image trial.
+    # A model to a batch: 100 records of an image model use its 50-image trial up once, the rest
+    # unbilled (postpaid off), as a gateway grouping its batches by model would send them.
     return [
         Stream("single", "one account, one model, single", "hot-single", ONE_MODEL, False, SINGLE_RECORDS, 1834),
         Stream("batch", "one account, one model, batched", "hot-batch", ONE_MODEL, True, 10 * BATCH, 100),
         Stream("ten_single", "one account, 10 models, single", "hot-ten-single", ten_models, False, SINGLE_RECORDS, 1),
         Stream("ten_batch", "one account, 10 models, batched", "hot-ten-batch", ten_models, True, 4 * BATCH, 1),
+        Stream("ten_batch_grouped", "one account, 10 models, batched a model to a batch", "hot-ten-grouped",
+               ten_models, True, 10 * BATCH, 1, grouped=True),
         Stream("paying_single", "paying customer past the free quota, single", "hot-paying-single", ONE_MODEL, False,
                SINGLE_RECORDS, 1834, paying=True),
         Stream("paying_batch", "paying customer past the free quota, batched", "hot-paying-batch", ONE_MODEL, True,
@@ -57,8 +67,8 @@ def prepare(ledger: Ledger, stream: Stream) -> Callable[[], None]:
             ledger.record_usage(stream.account_id, model_id, remaining, f"{stream.name}-use-up-{model_id}")
     for model_id in stream.models:
         ledger.authorize(stream.account_id, model_id)
-    asks = [UsageAsk(stream.account_id, stream.models[index % len(stream.models)], stream.quantity,
-                     f"{stream.name}-{index:04d}") for index in range(stream.records)]  # fmt: skip
+    asks = [UsageAsk(stream.account_id, stream.model_of(index), stream.quantity, f"{stream.name}-{index:04d}")
+            for index in range(stream.records)]  # fmt: skip
 
     def run() -> None:
         if not stream.batched:

@@ -168,11 +168,12 @@ def test_the_hot_customer_targets_read_yes_or_no_from_the_binding_partitions() -
     detail = {
         "batch": found(13_888.9, "usage-by-account partition x", ["usage"], 25_000),
         "ten_batch": found(5_000, "table partition ACCOUNT#x", ["grant"]),
+        "ten_batch_grouped": found(12_345.7, "usage-by-account partition x#1", ["usage"]),
         "single": found(500, "table partition ACCOUNT#x", ["grant"]),
         "paying_single": found(500, "table partition ACCOUNT#x", ["profile check"]),
         "paying_batch": found(12_048.2, "usage-by-account partition x#3", ["usage"]),
     }
-    assert [met for _, met, _ in report_hot.targets(detail)] == [True, False, True, True, True]
+    assert [met for _, met, _ in report_hot.targets(detail)] == [True, False, True, True, True, True]
     detail["paying_single"] = found(250, "table partition ACCOUNT#x", ["grant check", "profile check"])
     assert [met for _, met, _ in report_hot.targets(detail)][-1] is False  # checking the grant is being bound by it
     detail["paying_batch"] = found(5_000, "table partition ACCOUNT#x", ["grant"])
