@@ -91,7 +91,14 @@ def test_pages_list_every_record_once_newest_first(case: Case) -> None:
         present.add(entry)
     shown: list[Entry] = []
     should_show = {entry for entry in present if model in (None, entry.model)}
-    pending = [entry_of(record) for record in added if entry_of(record)[0] not in present]
+    # A request id names one record: an added one never repeats a position already in the index.
+    taken = {entry.order for entry in present}
+    pending = []
+    for record in added:
+        entry, shard = entry_of(record)
+        if entry.order not in taken:
+            taken.add(entry.order)
+            pending.append((entry, shard))
     after, pages = None, 0
     while True:
         page = merged_page(index.shards, index.reader(model), LISTING, PageAsk(limit, after, 2, budget))
