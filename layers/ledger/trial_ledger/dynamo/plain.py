@@ -178,9 +178,14 @@ def _s(raw: RawItem, name: str) -> Any:
     return value.get("S") if value and "NULL" not in value else None
 
 
+def _integer(text: str) -> int:
+    """A number as NumberAttribute reads it (json.loads), then int(): a plain integer directly."""
+    return int(text) if text.isascii() and text.isdecimal() else int(json.loads(text))
+
+
 def _n(raw: RawItem, name: str) -> int | None:
     value = raw.get(name)
-    return int(json.loads(value["N"])) if value and "N" in value else None
+    return _integer(value["N"]) if value and "N" in value else None
 
 
 def _count(raw: RawItem, name: str) -> int:
@@ -195,7 +200,7 @@ def _numbers(raw: RawItem, name: str) -> tuple[int, ...] | None:
     value = raw.get(name)
     if not value or "L" not in value:
         return None
-    return tuple(int(json.loads(element["N"])) for element in value["L"])
+    return tuple(_integer(element["N"]) for element in value["L"])
 
 
 def profile_and_grants(account_id: str, items: Iterable[RawItem]) -> tuple[ProfileState, list[GrantState]]:
@@ -223,7 +228,7 @@ def profile_state(raw: RawItem) -> ProfileState:
 def grant_state(raw: RawItem) -> GrantState:
     held = raw.get("held_units")
     units = held.get("M", {}) if held and "NULL" not in held else {}
-    holds = tuple(sorted(HeldPeriod(period_until(period), int(json.loads(value["N"])))
+    holds = tuple(sorted(HeldPeriod(period_until(period), _integer(value["N"]))
                          for period, value in units.items()))  # fmt: skip
     entries = _n(raw, "entries")
     return GrantState(
