@@ -123,9 +123,12 @@ def _attributes(model: type[LedgerItem]) -> dict[str, Attribute[Any]]:
 
 @cache
 def _required(model: type[LedgerItem]) -> tuple[str, ...]:
-    return tuple(name for name, attribute in _attributes(model).items() if not attribute.null)
+    """The attributes an item must have, but its key and ``item_type`` (set by new_item_put)."""
+    return tuple(name for name, attribute in _attributes(model).items()
+                 if not attribute.null and name not in ("pk", "sk", "item_type"))  # fmt: skip
 
 
+@cache
 def discriminator(model: type[LedgerItem]) -> str:
     """The ``item_type`` of the model's items."""
     return str(LedgerItem.item_type.get_discriminator(model))
@@ -150,11 +153,14 @@ def new_item_put(model: type[LedgerItem], pk: str, sk: str, fields: dict[str, An
     item = key(pk, sk)
     item["item_type"] = {"S": discriminator(model)}
     for name in _required(model):
-        if name not in ("pk", "sk", "item_type") and fields.get(name) is None:
+        if fields.get(name) is None:
             raise ValueError(f"Attribute '{name}' cannot be None")
+    attributes = _attributes(model)
     for name, value in fields.items():
         if value is not None:
-            item[_attributes(model)[name].attr_name] = attribute_value(model, name, value)
+            attribute = attributes[name]
+            kind = attribute.attr_type
+            item[attribute.attr_name] = {"S": value} if kind == "S" else attribute_value(model, name, value)
     return {"TableName": table_name(), "Item": item, "ConditionExpression": ABSENT_KEY,
             "ExpressionAttributeNames": {"#0": "PK"}, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}  # fmt: skip
 
