@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from pynamodb.expressions.update import Update
 
 from tests.support import IMAGE, LANG_90, LANG_90_B, MILLION, NO_TRIAL, START
 from trial_ledger import ClaimMethod, FundingSource, HoldStatus, format_timestamp
@@ -286,14 +285,13 @@ def test_a_plain_draw_names_no_request_beside_holds() -> None:
     planned = plan_run([pending(1, f"r{n}") for n in range(99)], with_a_hold, OFF, ATTEMPT, MAX_TRANSACTION_ITEMS)
     assert planned is not None
     assert planned.run.draw is not None
-    _, condition = expressions.draw(planned.run.draw)
-    names: dict[str, str] = {}
-    serialized = condition.serialize(names, {})
+    update = expressions.draw(planned.run.draw)
+    serialized = update.condition_text()
     # The one absence it may prove is of the grant's own entry count (a grant of before v3).
     absences = re.findall(r"attribute_not_exists \((#\d+)\)", serialized)
-    placeholders = {placeholder: name for name, placeholder in names.items()}
+    placeholders = update.placeholders.names
     assert [placeholders[placeholder] for placeholder in absences] == ["entries"]
-    assert not any(re.fullmatch(r"r\d+", name) for name in names)  # the records' request ids
+    assert not any(re.fullmatch(r"r\d+", name) for name in placeholders.values())  # the records' request ids
     assert [call.hold for call in planned.run.calls] == [None] * 99
 
 
@@ -313,12 +311,8 @@ def _worst_draws() -> dict[str, GrantDraw]:
 def test_the_largest_grant_write_of_a_run_fits_dynamodb_expression_limits(kind: str) -> None:
     draw = _worst_draws()[kind]
     assert hold_paths(draw) == MAX_HOLD_PATHS_PER_WRITE
-    actions, condition = expressions.draw(draw)
-    names: dict[str, str] = {}
-    values: dict[str, str] = {}
-    condition_text = condition.serialize(names, values)
-    update_text = Update(*actions).serialize(names, values)
-    assert update_text is not None
+    update = expressions.draw(draw)
+    condition_text, update_text = update.condition_text(), update.update_text()
     for text in (condition_text, update_text):
         assert len(text.encode()) <= MAX_EXPRESSION_BYTES
     assert len(OPERATOR.findall(condition_text)) <= MAX_OPERATORS

@@ -12,9 +12,10 @@ from pynamodb.models import Model
 from ..domain.state import LedgerStamp
 from ..domain.writes import AlertsChange, CallWrite, GrantDraw, HoldClosing, ProfileProof
 from ..results import HoldStatus
-from . import mapping
+from . import mapping, plain
 from .items import AccountProfileItem, CallItem, GrantItem, HoldItem, UsageItem
 from .mapping import period_key
+from .plain import Placeholders, UpdateRequest
 
 
 def activation(account_id: str, now: str) -> list[Action]:
@@ -105,57 +106,72 @@ def alerts_on_grant(thresholds: tuple[int, ...]) -> tuple[list[Action], Conditio
     return actions, exists
 
 
-def draw(grant_draw: GrantDraw) -> tuple[list[Action], Condition]:
+def draw(grant_draw: GrantDraw) -> UpdateRequest:
     """Take the draw's free units from a grant that has not expired, and move its hold periods.
 
     Exact: ``remaining`` and ``held_total`` must be the expected ones (both are then written as
     values; at zero the grant also leaves the expiry index). Relaxed: ``unreserved`` must only
     cover what the draw takes beyond the holds it settles. Either way each period is moved by a
     proven relative amount: a settle's period still holds its units, a cleared period its value."""
-    d = grant_draw
-    condition: Condition = GrantItem.expires_at > d.now
-    actions: list[Action] = [GrantItem.used.set(GrantItem.used + d.free), *_period_actions(d)]
+    d, update = grant_draw, UpdateRequest()
+    p = update.placeholders
+    update.require(f"{p.name('expires_at')} > {p.string(d.now)}")
+    used = p.name("used")
+    update.set(used, f"{used} + {p.number(d.free)}")
+    _period_actions(update, d)
     for period in d.releases:
-        condition &= _period(period.until) >= period.units
+        update.require(f"{_period(p, period.until)} >= {p.number(period.units)}")
     for period in d.clears:
-        condition &= _period(period.until) == period.units
+        update.require(f"{_period(p, period.until)} = {p.number(period.units)}")
     if d.entries:
-        condition &= entries_are(d.expected_entries)
-        actions.append(GrantItem.entries.set(d.expected_entries + d.entries))
+        update.require(_entries_text(p, d.expected_entries))
+        update.set(p.name("entries"), p.number(d.expected_entries + d.entries))
+    remaining, held_total, unreserved = p.name("remaining"), p.name("held_total"), p.name("unreserved")
     if d.exact:
-        condition &= (GrantItem.remaining == d.expected_remaining) & (GrantItem.held_total == d.expected_held)
-        actions += [GrantItem.remaining.set(d.left), GrantItem.held_total.set(d.held_after),
-                    GrantItem.unreserved.set(d.left - d.held_after)]  # fmt: skip
+        update.require(f"{remaining} = {p.number(d.expected_remaining)}")
+        update.require(f"{held_total} = {p.number(d.expected_held)}")
+        update.set(remaining, p.number(d.left))
+        update.set(held_total, p.number(d.held_after))
+        update.set(unreserved, p.number(d.left - d.held_after))
         if d.left == 0:
-            actions.append(GrantItem.expiry_shard.remove())
-        return actions, condition
+            update.remove(p.name("expiry_shard"))
+        return update
     taken = d.free + d.held_change
     if taken > 0:
-        condition &= GrantItem.unreserved >= taken
-    actions += [GrantItem.remaining.set(GrantItem.remaining - d.free),
-                GrantItem.held_total.set(GrantItem.held_total + d.held_change),
-                GrantItem.unreserved.set(GrantItem.unreserved - taken)]  # fmt: skip
-    return actions, condition
+        update.require(f"{unreserved} >= {p.number(taken)}")
+    update.set(remaining, f"{remaining} - {p.number(d.free)}")
+    update.set(held_total, f"{held_total} + {p.number(d.held_change)}")
+    update.set(unreserved, f"{unreserved} - {p.number(taken)}")
+    return update
 
 
-def _period_actions(d: GrantDraw) -> list[Action]:
-    actions: list[Action] = [_period(period.until).remove() for period in d.clears]
+def _period_actions(update: UpdateRequest, d: GrantDraw) -> None:
+    p = update.placeholders
+    for period in d.clears:
+        update.remove(_period(p, period.until))
     for period in d.releases:
-        actions.append(_period(period.until).set(_period(period.until) - period.units))
+        path = _period(p, period.until)
+        update.set(path, f"{path} - {p.number(period.units)}")
     if d.adds is not None:
-        added = _period(d.adds.until)
-        actions.append(added.set((added | 0) + d.adds.units))
-    return actions
+        added = _period(p, d.adds.until)
+        update.set(added, f"if_not_exists ({added}, {p.number(0)}) + {p.number(d.adds.units)}")
 
 
-def _period(until: str) -> Path:
+def _period(p: Placeholders, until: str) -> str:
     """``held_units.<period end>``: every path element is an expression attribute name."""
-    return Path([GrantItem.held_units.attr_name, period_key(until)])
+    return p.path("held_units", period_key(until))
+
+
+def _entries_text(p: Placeholders, expected: int) -> str:
+    """entries_are's text: the grant's ledger ends at entry ``expected`` (none before v3: 1)."""
+    entries = p.name("entries")
+    same = f"{entries} = {p.number(expected)}"
+    return f"(attribute_not_exists ({entries}) OR {same})" if expected == 1 else same
 
 
 def return_held(closing: HoldClosing) -> tuple[list[Action], Condition]:
     """Give a released hold's units back: out of its period, back to ``unreserved``."""
-    period = _period(closing.period)
+    period = Path([GrantItem.held_units.attr_name, period_key(closing.period)])
     actions: list[Action] = [
         period.set(period - closing.held),
         GrantItem.held_total.set(GrantItem.held_total - closing.held),
@@ -180,27 +196,32 @@ def close_hold(closing: HoldClosing) -> tuple[list[Action], Condition]:
     return actions, condition & live
 
 
-def usage_on_hold(call: CallWrite) -> tuple[list[Action], Condition]:
+def usage_on_hold(call: CallWrite) -> UpdateRequest:
     """A usage written onto its request's hold item: as the plan read it, with no usage yet. A live
     hold ends ``settled``; an ended hold keeps how it ended (the usage is plain usage, R15)."""
-    hold, now = call.hold, call.usage.recorded_at
+    hold, now, update = call.hold, call.usage.recorded_at, UpdateRequest()
     assert hold is not None
-    actions: list[Action] = [Path(name).set(value) for name, value in mapping.usage_fields(call.usage).items()
-                             if value is not None]  # fmt: skip
-    actions.append(CallItem.item_type.set(UsageItem))
-    same: Condition = (CallItem.item_type == HoldItem) & (CallItem.account_id == hold.account_id) & (
-        CallItem.model_id == hold.model_id)  # fmt: skip
-    if call.voided:  # its grant's void ended it (R18): it ends so now, the usage is plain
-        actions += [CallItem.status.set(HoldStatus.VOIDED.value), CallItem.closed_at.set(now),
-                    CallItem.open_shard.remove()]  # fmt: skip
-        return actions, same & (CallItem.status == HoldStatus.OPEN.value)
-    if call.settles:
-        actions += [CallItem.status.set(HoldStatus.SETTLED.value), CallItem.closed_at.set(now),
-                    CallItem.open_shard.remove()]  # fmt: skip
-        open_and_live: Condition = (CallItem.status == HoldStatus.OPEN.value) & (CallItem.expires_at > now)
-        return actions, same & open_and_live & (CallItem.held == hold.held)
-    ended: Condition = (CallItem.status != HoldStatus.OPEN.value) | (CallItem.expires_at <= now)
-    return actions, same & ended
+    p = update.placeholders
+    for name, value in mapping.usage_fields(call.usage).items():
+        if value is not None:
+            update.set(p.name(name), p.value(plain.attribute_value(CallItem, name, value)))
+    update.set(p.name("item_type"), p.string(plain.discriminator(UsageItem)))
+    update.require(f"{p.name('item_type')} = {p.string(plain.discriminator(HoldItem))}")
+    update.require(f"{p.name('account_id')} = {p.string(hold.account_id)}")
+    update.require(f"{p.name('model_id')} = {p.string(hold.model_id)}")
+    status = p.name("status")
+    if call.voided or call.settles:  # a void ended it (R18): the usage is plain; else it settles it
+        ended = HoldStatus.VOIDED if call.voided else HoldStatus.SETTLED
+        update.set(status, p.string(ended.value))
+        update.set(p.name("closed_at"), p.string(now))
+        update.remove(p.name("open_shard"))
+        update.require(f"{status} = {p.string(HoldStatus.OPEN.value)}")
+        if call.settles and not call.voided:
+            update.require(f"{p.name('expires_at')} > {p.string(now)}")
+            update.require(f"{p.name('held')} = {p.number(hold.held)}")
+        return update
+    update.require(f"({status} <> {p.string(HoldStatus.OPEN.value)} OR {p.name('expires_at')} <= {p.string(now)})")
+    return update
 
 
 def entries_are(expected: int) -> Condition:

@@ -1,13 +1,13 @@
 """The transaction items that the single usage, the batch and the hold write share.
 
-The usage onto its request's item, the grant's part of a usage write, the draw, the postpaid check."""
+The usage onto its request's item, a new hold, the grant's part of a usage write, the draw, the postpaid check."""
 
 from __future__ import annotations
 
-from ..domain.state import GrantKey
+from ..domain.state import GrantKey, HoldRecord
 from ..domain.writes import CallWrite, GrantDraw, GrantRun, ProfileProof, UsageCommit
-from . import expressions, mapping
-from .items import AccountProfileItem, CallItem, GrantItem, HoldItem
+from . import expressions, mapping, plain
+from .items import AccountProfileItem, GrantItem, HoldItem, UsageItem
 from .keys import CALL_SORT_KEY, PROFILE_SORT_KEY, account_key, call_key, grant_sort_key
 from .transactions import ItemRef, TransactionItems
 
@@ -27,8 +27,7 @@ def write_grant(tx: TransactionItems, grant: GrantKey, writes: GrantRun | UsageC
 
 
 def draw_grant(tx: TransactionItems, pk: str, draw: GrantDraw) -> ItemRef:
-    actions, condition = expressions.draw(draw)
-    return tx.update(GrantItem(pk, grant_sort_key(draw.model_id)), actions, condition)
+    return tx.update_plain(expressions.draw(draw).operation(plain.key(pk, grant_sort_key(draw.model_id))))
 
 
 def prove_profile(tx: TransactionItems, proof: ProfileProof) -> ItemRef | None:
@@ -43,10 +42,18 @@ def prove_profile(tx: TransactionItems, proof: ProfileProof) -> ItemRef | None:
     return tx.update(AccountProfileItem(pk, PROFILE_SORT_KEY), expressions.count_claims(proof), condition)
 
 
+def put_hold(tx: TransactionItems, hold: HoldRecord) -> ItemRef:
+    """A new hold on its request's item, which must not exist."""
+    return tx.put_plain(
+        plain.new_item_put(HoldItem, call_key(hold.request_id), CALL_SORT_KEY, mapping.hold_fields(hold))
+    )
+
+
 def write_call(tx: TransactionItems, call: CallWrite) -> ItemRef:
     """The usage onto its request's item: a new item, whose put proves that the request has no
     hold (one may have appeared since the plan: it must be settled, not bypassed), or the item of
     the hold the plan read, proven unchanged."""
+    pk = call_key(call.usage.request_id)
     if call.hold is None:
-        return tx.put(mapping.usage_item(call.usage), CallItem.pk.does_not_exist())
-    return tx.update(HoldItem(call_key(call.usage.request_id), CALL_SORT_KEY), *expressions.usage_on_hold(call))
+        return tx.put_plain(plain.new_item_put(UsageItem, pk, CALL_SORT_KEY, mapping.usage_fields(call.usage)))
+    return tx.update_plain(expressions.usage_on_hold(call).operation(plain.key(pk, CALL_SORT_KEY)))

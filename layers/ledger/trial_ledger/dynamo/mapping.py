@@ -231,29 +231,32 @@ def usage_record(item: CallItem) -> UsageRecord:
 
 
 def hold_item(hold: HoldRecord) -> HoldItem:
+    return HoldItem(call_key(hold.request_id), CALL_SORT_KEY, **hold_fields(hold))
+
+
+def hold_fields(hold: HoldRecord) -> dict[str, Any]:
+    """The attributes of a hold's new call item."""
     is_open = hold.status is HoldStatus.OPEN and hold.held > 0
-    return HoldItem(
-        call_key(hold.request_id),
-        CALL_SORT_KEY,
-        request_id=hold.request_id,
-        account_id=hold.account_id,
-        model_id=hold.model_id,
-        hold_sub_account_id=hold.sub_account_id,
-        estimate=hold.estimate,
-        held=hold.held,
-        source=hold.source.value,
-        free_available=hold.free_available,
-        hold_auto_claimed=hold.auto_claimed,
-        created_at=hold.created_at,
-        expires_at=hold.expires_at,
-        ttl_seconds=hold.ttl_seconds,
-        status=hold.status.value,
-        closed_at=hold.closed_at,
-        hold_fingerprint=hold.fingerprint,
-        hold_write_id=hold.write_id,
+    return {
+        "request_id": hold.request_id,
+        "account_id": hold.account_id,
+        "model_id": hold.model_id,
+        "hold_sub_account_id": hold.sub_account_id,
+        "estimate": hold.estimate,
+        "held": hold.held,
+        "source": hold.source.value,
+        "free_available": hold.free_available,
+        "hold_auto_claimed": hold.auto_claimed,
+        "created_at": hold.created_at,
+        "expires_at": hold.expires_at,
+        "ttl_seconds": hold.ttl_seconds,
+        "status": hold.status.value,
+        "closed_at": hold.closed_at,
+        "hold_fingerprint": hold.fingerprint,
+        "hold_write_id": hold.write_id,
         # Only an open hold that reserves units is in the (sparse) open-holds index.
-        open_shard=open_shard_of(hold.request_id) if is_open else None,
-    )
+        "open_shard": open_shard_of(hold.request_id) if is_open else None,
+    }
 
 
 def hold_record(item: CallItem) -> HoldRecord:

@@ -27,13 +27,13 @@ from ..domain.refusals import (
 )
 from ..domain.state import CallRecord, ExpiryCandidate, GrantState, HoldRecord, LedgerStamp, ProfileState, UsageRecord
 from ..domain.writes import AlertsChange, HoldClosing, HoldCommit, NewGrant, UsageCommit, profile_proof
-from . import expressions, mapping
+from . import expressions, mapping, plain
 from .alerts_writes import write_alerts
 from .batch_writes import BatchWriter
 from .corrections.action_writes import ActionWriter
 from .corrections.reversal_writes import ReversalWriter
 from .errors import is_condition_failure, unavailable_on_transient
-from .grant_writes import draw_grant, prove_profile, write_call, write_grant
+from .grant_writes import draw_grant, prove_profile, put_hold, write_call, write_grant
 from .items import AccountProfileItem, CallItem, ExpiryItem, GrantItem, HoldItem, LedgerItem, UsageItem
 from .keys import CALL_SORT_KEY, PROFILE_SORT_KEY, account_key, call_key, grant_sort_key
 from .queries import IndexQueries
@@ -103,13 +103,13 @@ class LedgerStore:
             keys.append((account_key(account_id), PROFILE_SORT_KEY))
             keys += [(account_key(account_id), grant_sort_key(model_id)) for model_id in dict.fromkeys(model_ids)]
         with unavailable_on_transient():
-            items = list(LedgerItem.batch_get(keys, consistent_read=True))
-        by_account: dict[str, list[LedgerItem]] = {account_key(account_id): [] for account_id in wanted}
+            items = plain.batch_get(self._connection, keys)
+        by_account: dict[str, list[plain.RawItem]] = {account_key(account_id): [] for account_id in wanted}
         for item in items:
-            by_account[item.pk].append(item)
+            by_account[item["PK"]["S"]].append(item)
         read = {}
         for account_id in wanted:
-            profile, grants = mapping.profile_and_grants(account_id, by_account[account_key(account_id)])
+            profile, grants = plain.profile_and_grants(account_id, by_account[account_key(account_id)])
             read[account_id] = (profile, {grant.model_id: grant for grant in grants})
         return read
 
@@ -202,7 +202,7 @@ class LedgerStore:
         try:
             with transaction(self._connection) as tx:
                 profile_check = prove_profile(tx, commit.profile_proof)
-                hold_put = tx.put(mapping.hold_item(hold), CallItem.pk.does_not_exist())
+                hold_put = put_hold(tx, hold)
                 if commit.new_grant is not None:
                     grant_write = tx.put(mapping.grant_item(commit.new_grant), GrantItem.pk.does_not_exist())
                 if commit.draw is not None:

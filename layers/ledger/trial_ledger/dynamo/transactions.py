@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from ..domain.refusals import Contended
 from . import errors as dynamo_errors
@@ -41,30 +41,43 @@ class Cancellation(Exception):
 
 
 class TransactionItems:
-    """The items of one TransactWrite; the store commits it (the context manager's exit)."""
+    """The items of one TransactWriteItems; the store commits it (the context manager's exit).
 
-    def __init__(self, write: TransactWrite) -> None:
-        self._write = write
+    Model items are turned into their operations as PynamoDB's TransactWrite does; the hot path's
+    come as plain operations (plain.py)."""
+
+    def __init__(self) -> None:
+        self.operations: tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]] = ([], [], [])
         self._checks: list[ItemRef] = []
         self._puts: list[ItemRef] = []
         self._updates: list[ItemRef] = []
 
     def check(self, model: type[Model], pk: str, sk: str, condition: Condition) -> ItemRef:
-        self._write.condition_check(model, pk, sk, condition=condition)
+        self.operations[0].append(model.get_operation_kwargs_from_class(pk, range_key=sk, condition=condition))
         return _added(self._checks)
 
     def put(self, item: Model, condition: Condition) -> ItemRef:
-        self._write.save(item, condition=condition, return_values="ALL_OLD")
-        return _added(self._puts)
+        operation = item.get_save_kwargs_from_instance(condition, return_values_on_condition_failure="ALL_OLD")
+        return self.put_plain(operation)
 
     def update(self, item: Model, actions: list[Action], condition: Condition | None = None) -> ItemRef:
-        self._write.update(item, actions, condition=condition, return_values="ALL_OLD")
+        operation = item.get_update_kwargs_from_instance(
+            actions=actions, condition=condition, return_values_on_condition_failure="ALL_OLD"
+        )
+        return self.update_plain(operation)
+
+    def put_plain(self, operation: dict[str, Any]) -> ItemRef:
+        self.operations[1].append(operation)
+        return _added(self._puts)
+
+    def update_plain(self, operation: dict[str, Any]) -> ItemRef:
+        self.operations[2].append(operation)
         return _added(self._updates)
 
     def cancellation(self, error: TransactWriteError) -> Cancellation:
         """The refused items of a cancelled commit; raises Contended when no item was refused
         for what it holds (a concurrent transaction, throttling)."""
-        # PynamoDB sends condition checks, then puts, then updates; the reasons follow that order.
+        # Condition checks are sent first, then puts, then updates; the reasons follow that order.
         sent = self._checks + self._puts + self._updates
         refused: dict[ItemRef, RawItem | None] = {}
         for item, reason in zip(sent, error.cancellation_reasons, strict=False):
@@ -87,11 +100,12 @@ def transaction(connection: Connection) -> Iterator[TransactionItems]:
     Contended) when it is cancelled, StoreUnavailable when DynamoDB stays unavailable."""
     # A fresh token per logical attempt: botocore's own retries of this exact request reuse
     # it, so a retry after a timeout whose write already landed is answered, not re-applied.
-    write = TransactWrite(connection=connection, client_request_token=str(uuid.uuid4()))
-    items = TransactionItems(write)
+    token = str(uuid.uuid4())
+    items = TransactionItems()
+    yield items
+    checks, puts, updates = items.operations
     try:
-        with write:
-            yield items
+        connection.transact_write_items(checks, [], puts, updates, client_request_token=token)
     except TransactWriteError as error:
         if dynamo_errors.cause_code(error) == dynamo_errors.TRANSACTION_CANCELLED:
             raise items.cancellation(error) from None

@@ -141,7 +141,15 @@ def _fits(plans: Sequence[UsagePlan], room: int) -> bool:
     draws = [commit.draw for commit in commits if commit.draw is not None]
     grant_write = bool(draws) or commits[0].new_grant is not None or commits[0].expect_no_grant
     items = len(commits) + int(grant_write)
-    return items <= room and (not draws or hold_paths(combined(draws)) <= MAX_HOLD_PATHS_PER_WRITE)
+    return items <= room and (not draws or _combined_hold_paths(draws) <= MAX_HOLD_PATHS_PER_WRITE)
+
+
+def _combined_hold_paths(draws: Sequence[GrantDraw]) -> int:
+    """``hold_paths(combined(draws))`` without building the combined draw (``_fits`` asks it of
+    every longer run)."""
+    return len(released(tuple(period for draw in draws for period in draw.releases))) + sum(
+        len(draw.clears) for draw in draws
+    )
 
 
 def hold_paths(draw: GrantDraw) -> int:
