@@ -258,6 +258,22 @@ def test_a_grant_whose_first_record_does_not_fit_leaves_the_room_to_the_next() -
     assert (lengths(plan), items_of(plan)) == ({IMAGE: 50, LANG_90: 47, NO_TRIAL: 1}, 100)
 
 
+def test_the_periods_a_run_clears_count_toward_its_budget_with_the_ones_it_releases() -> None:
+    """25 timed-out periods cleared (the most one write clears) and settles of holds ending in 60
+    live periods: the grant write names at most its budget of periods, clears and releases
+    together, so the run stops after 15 settles."""
+    holds = [hold_of(f"h{n}", 10, period(1 + n)) for n in range(60)]
+    dead = tuple(HeldPeriod(period(-1 - n), 3) for n in range(25))
+    live = tuple(HeldPeriod(hold.expires_at, 10) for hold in holds)
+    records = [pending(10, hold.request_id, hold=hold) for hold in holds]
+    planned = plan_run(records, grant(holds=dead + live), OFF, ATTEMPT, MAX_TRANSACTION_ITEMS)
+    assert planned is not None
+    assert planned.run.draw is not None
+    assert (len(planned.run.draw.clears), len(planned.run.draw.releases)) == (25, 15)
+    assert hold_paths(planned.run.draw) == MAX_HOLD_PATHS_PER_WRITE
+    assert [call.usage.request_id for call in planned.run.calls] == [f"h{n}" for n in range(15)]
+
+
 def test_a_run_names_at_most_so_many_hold_periods() -> None:
     """60 settles of holds ending in 60 periods: the run stops where its grant write would name
     more periods than its budget; settles of one period share its entry."""
