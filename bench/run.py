@@ -355,9 +355,11 @@ HANDLER_READY = (
 )
 
 
-def init_times(runs: int = 10) -> dict[str, Any]:
+def init_times(runs: int = 15) -> dict[str, Any]:
     """Import + init of each handler in a fresh interpreter, until its DynamoDB client exists,
-    against a bare handler that imports boto3 and creates a client. Median of ``runs``."""
+    against a bare handler that imports boto3 and creates a client. Median of ``runs``, the probes
+    taken in turn (one of each, then the next round), so that a change in the machine's load
+    weighs on every probe alike rather than on whichever ran during it."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("POWERTOOLS_")}
     env |= {"AWS_LAMBDA_FUNCTION_NAME": "bench", "POWERTOOLS_SERVICE_NAME": "trial-quota"}
     probes = {
@@ -368,24 +370,25 @@ def init_times(runs: int = 10) -> dict[str, Any]:
         "powertools_floor": ("floor_handler", "floor_handler.boto3.client('dynamodb')", "bench"),
         "warm_floor": ("warm_floor_handler", "", "bench"),  # bench/warm.py's floor: its client at import
     }
-    results: dict[str, Any] = {}
-    details: dict[str, Any] = {}
-    for name, (module, ready, code_dir) in probes.items():
-        path = os.pathsep.join([str(ROOT / code_dir), *(str(p) for p in LAYER_DIRS)])
-        samples = []
-        for _ in range(runs):
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in probes}
+    for _ in range(runs):
+        for name, (module, ready, code_dir) in probes.items():
+            path = os.pathsep.join([str(ROOT / code_dir), *(str(p) for p in LAYER_DIRS)])
             done = subprocess.run(  # noqa: S603 (our own probe)
                 [sys.executable, "-c", INIT_PROBE.format(module=module, ready=ready)],
                 env=env | {"PYTHONPATH": path}, capture_output=True, text=True, check=True,
             )  # fmt: skip
             imported, total = map(float, done.stdout.split())
-            samples.append((imported, total))
-        results[name] = round(statistics.median(total for _, total in samples), 1)
-        details[name] = {
-            "import_ms": round(statistics.median(imported for imported, _ in samples), 1),
+            samples[name].append((imported, total))
+    results = {name: round(statistics.median(total for _, total in taken), 1) for name, taken in samples.items()}
+    details = {
+        name: {
+            "import_ms": round(statistics.median(imported for imported, _ in taken), 1),
             "ready_ms": results[name],
-            "samples_ms": [round(total, 1) for _, total in samples],
+            "samples_ms": [round(total, 1) for _, total in taken],
         }
+        for name, taken in samples.items()
+    }
     return {"init_ms": results, "init_detail": details, "init_breakdown_ms": import_breakdown(env)}
 
 
