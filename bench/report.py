@@ -229,6 +229,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         "",
         *_cost_section(results),
         *report_hot.section(results, PARTITION_WRITE_UNITS_PER_SECOND),
+        *report_hot.listing_section(results),
         *report_events.section(results),
         f"Whole run: {results['seconds']} s.",
         "",

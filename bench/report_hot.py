@@ -152,3 +152,34 @@ def _reasons(detail: dict[str, Any]) -> list[str]:
 
 def _queries(measured: dict[str, Any]) -> int:
     return int(measured["by_operation"].get("Query", 0))
+
+
+def listing_section(results: dict[str, Any]) -> list[str]:
+    rows = results.get("listing_at_scale")
+    if not rows:
+        return []
+
+    def cell(measured: dict[str, Any] | None) -> str:
+        return "" if measured is None else f"{measured['requests']} / {measured['items_read']}"
+
+    return [
+        "### An account's listing as its records accumulate",
+        "",
+        "`make bench ONLY=listing` (`bench/listing_at_scale.py`): one account's records added 100 a batch,",
+        "one in 25 of a second model; at each count, requests / items returned of a page of 50, of the page",
+        "after it, and of a first page of the rare model alone (a filter: it evaluates about 1,000 records",
+        "at most, which its read units follow), and the write units of one more usage. A page's cost",
+        "follows its size and the shard count, not the account's records; a usage's write is the same",
+        "at every count.",
+        "",
+        "| records of the account | first page | next page | rare model's page | a usage, write units |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {row['records']:,} | {cell(row['first_page'])} | {cell(row['next_page'])} | "
+            f"{cell(row['rare_model_page'])} | {row['usage_write']['write_units']} |"
+            for row in rows
+        ],
+        "",
+        "(At 0 records the usage claims the trial automatically: its units include the grant's put.)",
+        "",
+    ]

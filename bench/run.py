@@ -43,7 +43,7 @@ import boto3  # noqa: E402
 from botocore.client import BaseClient  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from bench import baseline, capacity, holds_at_scale, hot_customers, report, warm  # noqa: E402
+from bench import baseline, capacity, holds_at_scale, hot_customers, listing_at_scale, report, warm  # noqa: E402
 from infra.local.lambda_container import LAYER_DIRS, ROOT  # noqa: E402
 from infra.local.template import create_ledger_table, table_definition  # noqa: E402
 from infra.testing import dynamo_limits, moto_transactions  # noqa: E402
@@ -206,8 +206,9 @@ def operation_counts() -> tuple[dict[str, Any], dict[str, Any], dict[str, int], 
     return ops, baseline_ops, sizes, ceilings
 
 
-def holds_at_scale_counts() -> dict[str, Any]:
-    """Issue 23's holds at scale (bench/holds_at_scale.py), on a table of its own."""
+@contextlib.contextmanager
+def _metered_ledger() -> Iterator[tuple[LedgerStore, Ledger, DynamoMeter]]:
+    """A ledger on fresh tables of its own, its requests metered."""
     with mock_aws():
         _fresh_tables()
         store = LedgerStore()
@@ -215,9 +216,29 @@ def holds_at_scale_counts() -> dict[str, Any]:
         meter = _imaging_meter()
         meter.attach_ledger(store)
         try:
-            return holds_at_scale.measure(store, ledger, meter, functools.partial(_measure, meter), _table_specs())
+            yield store, ledger, meter
         finally:
             meter.detach()
+
+
+def holds_at_scale_counts() -> dict[str, Any]:
+    """Issue 23's holds at scale (bench/holds_at_scale.py), on a table of its own."""
+    with _metered_ledger() as (store, ledger, meter):
+        return holds_at_scale.measure(store, ledger, meter, functools.partial(_measure, meter), _table_specs())
+
+
+def listing_at_scale_counts() -> list[dict[str, Any]]:
+    """What a usage listing page and a usage write cost as one account's records accumulate."""
+    with _metered_ledger() as (store, ledger, meter):
+
+        def unmetered(work: Callable[[], None]) -> None:
+            meter.detach()
+            try:
+                work()
+            finally:
+                meter.attach_ledger(store)
+
+        return listing_at_scale.measure(ledger, functools.partial(_measure, meter), unmetered)
 
 
 def _item_sizes(client: Any) -> dict[str, int]:
@@ -564,6 +585,11 @@ def _operation_counts_section() -> dict[str, Any]:
 @_section("holds")
 def _holds_section() -> dict[str, Any]:
     return {"holds_at_scale": holds_at_scale_counts()}
+
+
+@_section("listing")
+def _listing_section() -> dict[str, Any]:
+    return {"listing_at_scale": listing_at_scale_counts()}
 
 
 @_section("init")

@@ -36,6 +36,8 @@ class MergedPage[T, P]:
 
 
 MAX_READ = 1_000
+GROWTH = 4
+"""Each further read of a shard evaluates this many times more than the one before."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +54,8 @@ class PageAsk[P]:
     after: P | None
     """The position the page starts after; None: from the start."""
     first_read: int
-    """Entries evaluated per shard by the first read (each further read doubles it, within what
-    ``max_evaluated`` leaves)."""
+    """Entries evaluated per shard by the first read (each further read GROWTH times more, within
+    what ``max_evaluated`` leaves)."""
     max_evaluated: int
     """Past this many entries evaluated, a page may come back short, with the position reached."""
 
@@ -73,8 +75,10 @@ def merged_page[T, P: Position](
         if page is not None:
             return page
         reading = merge.to_read(ask.limit)
-        budget = max(1, (ask.max_evaluated - merge.evaluated) // len(reading))
-        size = min(size * 2, MAX_READ, budget)
+        left = ask.max_evaluated - merge.evaluated
+        if left < len(reading):  # not an entry a shard left to read: the page ends short
+            return merge.short_page()
+        size = min(size * GROWTH, MAX_READ, left // len(reading))
 
 
 class _Merge[T, P: Position]:
@@ -103,13 +107,21 @@ class _Merge[T, P: Position]:
         self.known.sort(key=position, reverse=self.listing.descending)
         if not self.live:
             return _page(self.known, position, ask.limit)
-        bound = self._least_advanced()
-        certain = [item for item in self.known if not self.before(bound, position(item))]
+        certain = self._certain()
         if len(certain) > ask.limit:
             return _page(certain, position, ask.limit)
         if self.evaluated >= ask.max_evaluated:
-            return MergedPage(certain, bound)
+            return self.short_page()
         return None
+
+    def short_page(self) -> MergedPage[T, P]:
+        """What is certain, resuming after the least advanced shard's frontier (the budget is spent)."""
+        return MergedPage(self._certain(), self._least_advanced())
+
+    def _certain(self) -> list[T]:
+        """The known entries up to the least advanced shard's frontier, in listing order."""
+        bound, position = self._least_advanced(), self.listing.position
+        return [item for item in self.known if not self.before(bound, position(item))]
 
     def to_read(self, limit: int) -> list[str]:
         """The shards still being read that may hold an entry of the page."""
