@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import InvalidCursor
@@ -28,43 +29,42 @@ def _check(scope: str, position: str | int) -> str:
     return base64.urlsafe_b64encode(digest.digest()).decode()
 
 
-def _encode(document: dict[str, Any]) -> str:
+def _encode(position: str | int, scope: str) -> str:
+    document = {"p": position, "c": _check(scope, position)}
     return base64.urlsafe_b64encode(json.dumps(document, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> dict[str, Any]:
+def _decode(cursor: str, scope: str, valid: Callable[[Any], bool]) -> Any:
+    """The position a cursor of this listing holds; InvalidCursor for any other cursor."""
     try:
         value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError) as error:
         raise InvalidCursor() from error
     if not isinstance(value, dict) or set(value) != {"p", "c"} or not isinstance(value["c"], str):
         raise InvalidCursor()
-    return value
+    position = value["p"]
+    if not valid(position) or value["c"] != _check(scope, position):
+        raise InvalidCursor()
+    return position
 
 
 def encode_usage_cursor(order: str, scope: str) -> str:
     """Resume a usage listing after the record whose index sort key is ``order``."""
-    return _encode({"p": order, "c": _check(scope, order)})
+    return _encode(order, scope)
 
 
 def decode_usage_cursor(cursor: str, scope: str) -> str:
-    value = _decode(cursor)
-    order = value["p"]
-    if not isinstance(order, str) or not 0 < len(order) <= 300 or value["c"] != _check(scope, order):
-        raise InvalidCursor()
+    order: str = _decode(cursor, scope, lambda order: isinstance(order, str) and 0 < len(order) <= 300)
     return order
 
 
 def encode_sequence_cursor(sequence: int, scope: str) -> str:
     """A position in a grant's ledger: after entry ``sequence``."""
-    return _encode({"p": sequence, "c": _check(scope, sequence)})
+    return _encode(sequence, scope)
 
 
 def decode_sequence_cursor(cursor: str, scope: str) -> int:
-    value = _decode(cursor)
-    after = value["p"]
-    if isinstance(after, bool) or not isinstance(after, int) or not 1 <= after < 2**53:
-        raise InvalidCursor()
-    if value["c"] != _check(scope, after):
-        raise InvalidCursor()
+    after: int = _decode(
+        cursor, scope, lambda after: not isinstance(after, bool) and isinstance(after, int) and 1 <= after < 2**53
+    )
     return after
