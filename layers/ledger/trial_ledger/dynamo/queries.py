@@ -75,9 +75,10 @@ class IndexQueries:
         wanted = list(range(after + 1, min(after + limit, last) + 1))
         likely = {shard_key(base, sequence % layout.write) for sequence in wanted} | {base}
         entries = self._ledger_page(sorted(likely), after, limit)
-        if [entry.stamp.sequence for entry in entries] == wanted or layout.read == 1:
-            return entries
-        return self._ledger_page(shard_keys(base, layout.read), after, limit)
+        everywhere = shard_keys(base, layout.read)
+        if [entry.stamp.sequence for entry in entries] == wanted or likely.issuperset(everywhere):
+            return entries  # complete, or a gap that reading every shard again would not fill
+        return self._ledger_page(everywhere, after, limit)
 
     def _ledger_page(self, shards: list[str], after: int, limit: int) -> list[StoredEntry]:
         page = merged_page(
