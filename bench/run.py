@@ -577,7 +577,6 @@ def _operation_counts_section() -> dict[str, Any]:
         "ops": ops,
         "baseline_ops": baseline_ops,
         "item_sizes_bytes": sizes,
-        "ceiling_records_per_s": {name: found["records_per_s"] for name, found in ceilings.items()},
         "ceiling_detail": ceilings,
     }
 
