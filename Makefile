@@ -10,7 +10,7 @@ CHECKOV_VENV ?= .venv-checkov
 # Put before each check's commands: make test runs the checks at a lower priority beside the suite.
 NICE ?=
 
-.PHONY: run test lint typecheck unit venv browser clean openapi sam-check scan audit bench mutation mutation-gate
+.PHONY: run test lint typecheck unit venv browser clean openapi sam-check scan audit migrate-grants bench mutation mutation-gate
 
 venv: $(VENV)/.installed
 
@@ -41,6 +41,11 @@ lint: venv
 # printed by make run) or a deployed one (TABLE=name, AWS credentials from the environment).
 audit: venv
 	$(BIN)/python -m infra.tools.audit $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) $(if $(TABLE),--table $(TABLE))
+
+# Move every grant claimed before grants had keys of their own to its own key (once, after the
+# deploy that brings them; safe to repeat and while serving): the same ENDPOINT or TABLE as audit.
+migrate-grants: venv
+	$(BIN)/python -m infra.tools.migrate_grants $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) $(if $(TABLE),--table $(TABLE))
 
 # Not part of make test: requests and items per operation, init times, expiry scaling, throughput.
 # ONLY="init throughput" runs those parts alone and keeps the other figures of bench/results.json.

@@ -24,6 +24,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from boto3.dynamodb.conditions import Attr
 
+from trial_ledger.dynamo.keys import grant_key
+
 IDEMPOTENCY_TABLE = os.environ.get("BASELINE_IDEMPOTENCY_TABLE", "baseline-idempotency")
 
 
@@ -53,12 +55,16 @@ def _persistence() -> DynamoDBPersistenceLayer:
 _CONFIG = IdempotencyConfig(event_key_jmespath="request_id", expires_after_seconds=90 * 24 * 3600)
 
 
+def _grant_key(account_id: str, model_id: str) -> dict[str, str]:
+    """The grant items it reads and updates are the ledger's own (the ledger claims them)."""
+    pk, sk = grant_key(account_id, model_id)
+    return {"PK": pk, "SK": sk}
+
+
 def authorize(account_id: str, model_id: str) -> dict[str, Any]:
     table = _table()
     profile = table.get_item(Key={"PK": f"ACCOUNT#{account_id}", "SK": "PROFILE"}, ConsistentRead=True).get("Item")
-    grant = table.get_item(Key={"PK": f"ACCOUNT#{account_id}", "SK": f"GRANT#{model_id}"}, ConsistentRead=True).get(
-        "Item"
-    )
+    grant = table.get_item(Key=_grant_key(account_id, model_id), ConsistentRead=True).get("Item")
     remaining = int(grant["remaining"]) if grant else 0
     postpaid = bool(profile and profile.get("postpaid_enabled"))
     return {"allowed": remaining > 0 or postpaid, "free_remaining": remaining}
@@ -73,7 +79,7 @@ def _decorated() -> Any:
     @idempotent_function(data_keyword_argument="usage", persistence_store=_persistence(), config=_CONFIG)
     def record(usage: dict[str, Any]) -> dict[str, Any]:
         table = _table()
-        key = {"PK": f"ACCOUNT#{usage['account_id']}", "SK": f"GRANT#{usage['model_id']}"}
+        key = _grant_key(usage["account_id"], usage["model_id"])
         grant = table.get_item(Key=key, ConsistentRead=True).get("Item")  # read
         remaining = int(grant["remaining"]) if grant else 0
         free = min(int(usage["quantity"]), remaining)  # check

@@ -26,7 +26,8 @@ from bench.report import PARTITION_WRITE_UNITS_PER_SECOND
 from infra.testing.dynamo_meter import DynamoMeter
 from infra.testing.dynamo_sizes import item_size
 from trial_ledger import HoldAsk, HoldStatus, Ledger, UsageAsk, UsageResult
-from trial_ledger.dynamo.keys import account_key, grant_sort_key
+from trial_ledger.dynamo import plain
+from trial_ledger.dynamo.keys import grant_key
 from trial_ledger.dynamo.store import LedgerStore
 from trial_ledger.limits import MAX_ID_LENGTH
 
@@ -150,6 +151,6 @@ class _HoldsAtScale:
 
     def _grant_item(self) -> dict[str, int]:
         """The grant item's size as DynamoDB measures it, and its hold periods, read raw."""
-        key = {"PK": {"S": account_key(ACCOUNT)}, "SK": {"S": grant_sort_key(MODEL)}}
+        key = plain.key(*grant_key(ACCOUNT, MODEL))
         item = self._client.get_item(TableName=os.environ["TABLE_NAME"], Key=key, ConsistentRead=True)["Item"]
         return {"grant_bytes": item_size(item), "hold_periods": len(item.get("held_units", {}).get("M", {}))}

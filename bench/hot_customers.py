@@ -85,9 +85,10 @@ def prepare(ledger: Ledger, stream: Stream) -> Callable[[], None]:
 
 def grant_bound(found: dict[str, Any], account_id: str) -> tuple[float, str]:
     """The ceiling of the stream's grant alone: the partitions that belong to one grant (its item's
-    table partition, its grant-ledger shards), leaving out the account's usage index."""
+    table partition, under its own key or, claimed before grants had keys of their own, its account's; its grant-ledger
+    shards), leaving out the account's usage index."""
     owned = {label: partition for label, partition in found["by_partition"].items()
-             if label.startswith(("table partition ACCOUNT#", "grant-ledger partition"))
+             if label.startswith(("table partition GRANT#", "table partition ACCOUNT#", "grant-ledger partition"))
              and account_id in label}  # fmt: skip
     binding = min(owned, key=lambda label: owned[label]["records_per_s"])
     return owned[binding]["records_per_s"], binding

@@ -117,6 +117,15 @@ def _write_units_verdict(results: dict[str, Any]) -> list[str]:
         f"{one['write_units_per_record']} on one grant, {mixed['write_units_per_record']} on {mixed['grants']} "
         f"grants, against the baseline's {base['usage_batch_100']['write_units_per_record']}.",
         "",
+        f"A claim of one model: {ops['claim_1']['write_units']} write units, of ten: "
+        f"{ops['claim_10']['write_units']}. Each grant is",
+        "put with its claim's mark (R1's key under the account's partition key, the grant under a key of",
+        "its own: [ledger.md](ledger.md#keys)), 2 more units a grant than when the grant was the item at",
+        "its claim key; once per grant, ever, for the grants of an account not sharing one partition's",
+        "1,000 units a second (the hot customers' ceilings below). Listing the grants reads the marks,",
+        f"then the grants: {ops['list_grants']['requests']} requests. The first use of a model in a container",
+        "that has not seen it reads its claim key too (1 `BatchGetItem` more, once).",
+        "",
         *_corrections_verdict(results),
     ]
 

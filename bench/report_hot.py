@@ -13,9 +13,20 @@ def _partition_kind(label: str) -> str:
     """A partition's role without the account's name: what a reader compares across streams."""
     target, _, key = label.partition(" partition ")
     if target == "table":
+        if key.startswith("GRANT#"):
+            return "table, a grant's item (`GRANT#<account>#<model>`)"
         return "table, the account's items (`ACCOUNT#<account>`)" if key.startswith("ACCOUNT#") else f"table {key}"
     shard = key.rsplit("#", 1)[-1] if key.count("#") >= (2 if target == "grant-ledger" else 1) else "0"
     return f"`{target}`, shard {shard}"
+
+
+def _group(label: str) -> str | None:
+    """The partitions shown as one row (the hottest) and a range: a sharded index's shards, the
+    grants' items (a partition key each)."""
+    target, _, key = label.partition(" partition ")
+    if target in INDEXES_SHARDED:
+        return f"`{target}`"
+    return "table, grant items" if target == "table" and key.startswith("GRANT#") else None
 
 
 def _rows(detail: dict[str, Any]) -> list[str]:
@@ -23,20 +34,20 @@ def _rows(detail: dict[str, Any]) -> list[str]:
     for name in STREAM_ORDER:
         found = detail[name]
         by_partition = sorted(found["by_partition"].items(), key=lambda item: item[1]["records_per_s"])
-        shards: dict[str, list[float]] = {}
+        groups: dict[str, list[float]] = {}
         for label, partition in by_partition:
-            target = label.partition(" partition ")[0]
-            if target in INDEXES_SHARDED:
-                shards.setdefault(target, []).append(partition["records_per_s"])
-                if len(shards[target]) > 1:
-                    continue  # one row per sharded index: its hottest shard
+            if (group := _group(label)) is not None:
+                groups.setdefault(group, []).append(partition["records_per_s"])
+                if len(groups[group]) > 1:
+                    continue  # one row per group: its hottest partition
             binds = "**binds**" if label == found["binding"] else ""
             items, units = ", ".join(partition["items"]), f"{partition['units_per_record']:.3g}"
             rows.append(f"| {found['label']} | {_partition_kind(label)} | {items} | {units} | "
                         f"{partition['records_per_s']:,} | {binds} |")  # fmt: skip
-        for target, rates in shards.items():
-            rows.append(f"| {found['label']} | `{target}`: {len(rates)} partitions written, the hottest above | | | "
-                        f"{min(rates):,} to {max(rates):,} | |")  # fmt: skip
+        for group, rates in groups.items():
+            if len(rates) > 1:
+                rows.append(f"| {found['label']} | {group}: {len(rates)} partitions written, the hottest above | | | "
+                            f"{min(rates):,} to {max(rates):,} | |")  # fmt: skip
     return rows
 
 
@@ -118,7 +129,7 @@ def _reasons(detail: dict[str, Any]) -> list[str]:
     return [
         "**What binds, and what would lift it.**",
         "",
-        "- *A single usage* updates its grant in a transaction: 2 units on the account's table partition",
+        "- *A single usage* updates its grant in a transaction: 2 units on the grant's table partition",
         "  per record, 500 records a second. Batching lifts it (the grant once per run of up to 99 records).",
         "- *One model, batched*: the grant's share falls to 0.04 units a record and each record writes",
         "  one entry to the account's usage index and one to the grant's ledger, now spread over 16 and 32",
@@ -126,19 +137,15 @@ def _reasons(detail: dict[str, Any]) -> list[str]:
         "  the shards fill unevenly around their mean of 16,000 a second. More shards (`UsageIndexShards`)",
         "  lift it further; a listing page then reads one more Query per shard.",
         f"- *Over 10 models, batched*: {ten['records_per_s']:,} a second. A batch of 100 over 10 models",
-        "  updates 10 grants, 20 units per 100 records, and every grant of an account is an item under the",
-        "  account's partition key (`ACCOUNT#<account>`, with its profile), so the model above counts them",
-        "  as one partition. DynamoDB's adaptive capacity isolates frequently written items of one",
-        "  partition key onto partitions of their own when the table has no local secondary index (this",
-        "  one has none), which would bind each grant alone (5,000 records a second each, 50,000 for ten);",
-        "  but isolation happens after the load has shown itself, not before a burst, so the table above",
-        "  keeps the conservative reading. A gateway that fills each batch with one model's records writes",
-        f"  one grant per batch, not ten: the row *a model to a batch*, {grouped:,} a second. What would",
-        "  lift mixed batches for certain: the grant items under a",
-        "  partition key each (`GRANT#<account>#<model>`). Not built: every grant written so far lives",
-        "  under the account's key, and R1 (one grant, ever) then needs the claim to prove both keys",
-        "  absent and a migration of every grant item; a change of the table's key layout is for its own",
-        "  issue, with the migration tested against a copy of production.",
+        "  updates 10 grants, 2 units each, and every grant is an item under a partition key of its own",
+        "  (`GRANT#<account>#<model>`, see [ledger.md](ledger.md#keys)), so each grant takes 0.2 units",
+        "  per record of its own model and the usage index binds as for one model. An account's grants",
+        "  were items under the account's partition key before (`ACCOUNT#<account>`, with its profile):",
+        "  ten grants then shared one partition's 1,000 units, 5,000 records a second. Grants claimed so",
+        '  are moved to their own keys by `make migrate-grants` or when first met (docs/operations.md, "Grant',
+        f"  keys\"). Batches of one model's records: the row *a model to a batch*, {grouped:,} a second.",
+        "  The account's partition keeps its profile (checked once per batch that splits a non-free part)",
+        "  and its claims' marks (written once per grant, ever).",
         "- *A paying customer past the free quota*: the grant item is neither written nor checked (its",
         "  remainder is 0 and the usage draws nothing free). A single usage proves the account's postpaid",
         "  switch with a ConditionCheck of the profile: 2 units on the account's partition, 500 records a",

@@ -10,10 +10,8 @@ the tests run it after every reliability scenario.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
-import os
 import sys
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -21,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from infra.tools.audit_ledger import GrantItems, check_ledger, check_reversals
+from infra.tools.table_target import parse_target
 
 
 @dataclass
@@ -47,18 +46,45 @@ class AuditReport:
 def audit() -> AuditReport:
     """Audit the table the ledger package is configured for (``TABLE_NAME``, endpoint)."""
     from trial_ledger.config.settings import load_settings
-    from trial_ledger.dynamo.items import ActionItem, CallItem, ExpiryItem, GrantItem, ReversalItem, UsageItem
     from trial_ledger.dynamo.keys import is_shard_key_of, ledger_grant_key
-    from trial_ledger.dynamo.store import LedgerStore
 
     report = AuditReport()
-    grants: dict[tuple[str, str], GrantItem] = {}
+    claims, found, open_holds = _read_table(report)
+    report.grants = len(claims.grants)
+    check_reversals((u for items in found.values() for u in items.usages),
+                    (r for items in found.values() for r in items.reversals), report.violations)  # fmt: skip
+    for key, grant in claims.grants.items():
+        items = found.pop(key, GrantItems())
+        _check_grant(key, grant, items, report)
+        where, shards = "{}/{}".format(*key), load_settings().grant_ledger_shards.read
+        in_ledger = functools.partial(is_shard_key_of, base=ledger_grant_key(*key), shards=shards)
+        report.ledger_entries += check_ledger(where, grant, items, in_ledger, report.violations)
+        _check_holds(key, grant, open_holds.get(key, {}), report)
+    _check_orphans(found, report)
+    claims.check(report.violations)
+    return report
+
+
+def _read_table(
+    report: AuditReport,
+) -> tuple[Claims, dict[tuple[str, str], GrantItems], dict[tuple[str, str], dict[str, int]]]:
+    """Every item of the table, by grant: its claim, its items, its open holds' units by period."""
+    from trial_ledger.dynamo.items import (
+        ActionItem,
+        CallItem,
+        ClaimMarkItem,
+        ExpiryItem,
+        GrantItem,
+        ReversalItem,
+        UsageItem,
+    )
+    from trial_ledger.dynamo.store import LedgerStore
+
+    claims = Claims()
     found: dict[tuple[str, str], GrantItems] = defaultdict(GrantItems)
     open_holds: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for item in LedgerStore().queries.all_items():
-        if isinstance(item, GrantItem):
-            grants[(item.account_id, item.model_id)] = item
-        elif isinstance(item, CallItem):
+        if isinstance(item, CallItem):
             _take_call(item, report, found, open_holds, isinstance(item, UsageItem))
         elif isinstance(item, ExpiryItem):
             report.expiry_entries += 1
@@ -68,18 +94,38 @@ def audit() -> AuditReport:
             found[(item.account_id, item.model_id)].reversals.append(item)
         elif isinstance(item, ActionItem):
             found[(item.account_id, item.model_id)].actions.append(item)
-    report.grants = len(grants)
-    check_reversals((u for items in found.values() for u in items.usages),
-                    (r for items in found.values() for r in items.reversals), report.violations)  # fmt: skip
-    for key, grant in grants.items():
-        items = found.pop(key, GrantItems())
-        _check_grant(key, grant, items, report)
-        where, shards = "{}/{}".format(*key), load_settings().grant_ledger_shards.read
-        in_ledger = functools.partial(is_shard_key_of, base=ledger_grant_key(*key), shards=shards)
-        report.ledger_entries += check_ledger(where, grant, items, in_ledger, report.violations)
-        _check_holds(key, grant, open_holds.get(key, {}), report)
-    _check_orphans(found, report)
-    return report
+        elif isinstance(item, GrantItem | ClaimMarkItem):
+            claims.take(item, report.violations)
+    return claims, found, open_holds
+
+
+@dataclass
+class Claims:
+    """The grants, and R1's keys: every grant with a key of its own has its claim's mark at its
+    claim key, and every mark its grant (a grant still at its claim key is its own proof)."""
+
+    grants: dict[tuple[str, str], Any] = field(default_factory=dict)
+    own_keys: set[tuple[str, str]] = field(default_factory=set)
+    marks: set[tuple[str, str]] = field(default_factory=set)
+
+    def take(self, item: Any, violations: list[str]) -> None:
+        """A grant or a claim's mark."""
+        from trial_ledger.dynamo.items import GrantItem
+        from trial_ledger.dynamo.keys import grant_key
+
+        key = (item.account_id, item.model_id)
+        if not isinstance(item, GrantItem):
+            self.marks.add(key)
+            return
+        if key in self.grants:
+            violations.append("{}/{}: two grants (R1)".format(*key))
+        self.grants[key] = item
+        if item.pk == grant_key(*key)[0]:
+            self.own_keys.add(key)
+
+    def check(self, violations: list[str]) -> None:
+        violations += ["{}/{}: a grant without its claim's mark (R1)".format(*k) for k in self.own_keys - self.marks]
+        violations += ["{}/{}: a claim's mark without its grant".format(*k) for k in self.marks - self.own_keys]
 
 
 def _check_orphans(found: dict[tuple[str, str], GrantItems], report: AuditReport) -> None:
@@ -188,22 +234,7 @@ def _as_dict(value: Any) -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--endpoint-url", help="DynamoDB endpoint (the local stack's); default: AWS")
-    parser.add_argument("--table", help="table name; default: $TABLE_NAME")
-    arguments = parser.parse_args()
-    if arguments.endpoint_url:
-        os.environ["DYNAMODB_ENDPOINT_URL"] = arguments.endpoint_url
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-            os.environ.setdefault(name, "local")
-        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    if arguments.table:
-        os.environ["TABLE_NAME"] = arguments.table
-    elif arguments.endpoint_url:
-        os.environ.setdefault("TABLE_NAME", "trial-quota-local")  # what make run creates
-    from infra.local.lambda_container import put_layers_on_path
-
-    put_layers_on_path()
+    parse_target(__doc__ or "")
     report = audit()
     print(json.dumps(asdict(report) | {"ok": report.ok}, indent=2))
     return 0 if report.ok else 1

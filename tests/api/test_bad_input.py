@@ -22,7 +22,7 @@ from tests.support.api import Reply, console, gateway
 from trial_edge.problem_catalogue import PROBLEM_JSON, problem_type
 from trial_ledger import Alerts, AlertsSource, Ledger
 from trial_ledger.config.settings import load_settings
-from trial_ledger.dynamo.cursor import encode_usage_cursor, listing_scope
+from trial_ledger.dynamo.indexes.cursor import encode_usage_cursor, listing_scope
 
 pytestmark = [
     pytest.mark.usefixtures("handlers"),

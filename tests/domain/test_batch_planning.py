@@ -110,7 +110,7 @@ def test_a_claiming_run_puts_the_grant_as_its_last_record_leaves_it(count: int) 
     assert planned.run == GrantRun("a", IMAGE, tuple(planned.run.calls), new_grant=NewGrant(claimed, "key-0"))
     assert planned.grant_after == claimed
     assert [call.usage.free_remaining for call in planned.run.calls] == [50 - 7 * (n + 1) for n in range(count)]
-    assert planned.run.items == count + 1  # the grant's put is the run's grant write
+    assert planned.run.items == count + 2  # the grant's put and its claim's mark are the run's grant write
 
 
 def test_every_record_of_a_batch_keeps_its_own_write_id() -> None:
@@ -161,7 +161,7 @@ def test_a_run_that_draws_nothing_writes_no_grant(key: str, state: GrantState | 
 def test_a_claiming_run_stops_where_the_room_ends_too() -> None:
     planned = plan_run(records(150), None, OFF, ATTEMPT, MAX_TRANSACTION_ITEMS)
     assert planned is not None
-    assert (len(planned.run.calls), planned.run.items) == (99, 100)
+    assert (len(planned.run.calls), planned.run.items) == (98, 100)  # the grant and its claim's mark
 
 
 def test_settles_count_one_item_each_up_to_the_room() -> None:

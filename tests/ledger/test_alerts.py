@@ -5,13 +5,12 @@ moment, then the path that must notice it is asserted."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.support import IMAGE, LANG_30, LANG_90, LANG_90_B, DynamoCalls
+from tests.support import IMAGE, LANG_30, LANG_90, LANG_90_B, DynamoCalls, wide_catalog
 from trial_ledger import (
     AccountNotActivated,
     Alerts,
@@ -21,7 +20,6 @@ from trial_ledger import (
     Ledger,
     UsageAsk,
 )
-from trial_ledger.config.catalog import Catalog, parse_catalog
 from trial_ledger.dynamo.store import LedgerStore
 
 
@@ -128,8 +126,9 @@ def test_a_usage_that_read_the_profile_just_before_a_change_claims_with_the_new_
     result = ledger.record_usage(activated, LANG_90_B, 10, "u-stale")
     assert (result.auto_claimed, result.free) == (True, 10)
     assert dynamo_calls.operations == [
-        "BatchGetItem", "Query", "TransactWriteItems",  # the usage's read, then the change
-        "TransactWriteItems", "BatchGetItem", "TransactWriteItems",  # refused, read again, claimed
+        "BatchGetItem", "BatchGetItem",  # the usage's read: no grant at its key, nor a claim at the account's
+        "Query", "TransactWriteItems",  # the change
+        "TransactWriteItems", "BatchGetItem", "BatchGetItem", "TransactWriteItems",  # refused, read again, claimed
     ]  # fmt: skip
     assert thresholds_on_grants(store, activated)[LANG_90_B] == (25,)
 
@@ -169,18 +168,12 @@ def test_a_change_that_read_the_account_before_a_claim_writes_that_grant_too(
     change has not committed yet), then the change writes: it must not miss the new grant."""
     ledger.claim(activated, [LANG_90])
     other = Ledger(store=LedgerStore(), catalog=ledger.catalog, clock=ledger.clock)
-    after_first(monkeypatch, store, "read_whole_account", lambda: other.authorize(activated, IMAGE))
+    after_first(monkeypatch, store, "read_claims", lambda: other.authorize(activated, IMAGE))
     ledger.set_alerts(activated, [15, 85])
     assert thresholds_on_grants(store, activated) == {LANG_90: (15, 85), IMAGE: (15, 85)}
 
 
 # -- more grants than one transaction holds ------------------------------------------------------
-
-
-def wide_catalog(models: int) -> Catalog:
-    spec = {"name": "m", "capability": "language", "unit": "tokens", "trial": {"quota": 100, "validity_days": 90},
-            "price": {"currency": "CNY", "unit_price": "0.001"}}  # fmt: skip
-    return parse_catalog(json.dumps({"models": [{"model_id": f"m-{n:03d}", **spec} for n in range(models)]}))
 
 
 def test_an_account_with_more_grants_than_a_transaction_holds_gets_them_all(

@@ -8,7 +8,7 @@ from infra.tools.audit import audit
 from tests.support import IMAGE, LANG_30, LANG_90, NO_TRIAL
 from trial_ledger import ActionAsk, HoldAsk, Ledger, SwitchableClock, UsageAsk
 from trial_ledger.dynamo.items import CallItem, GrantItem, ReversalItem, UsageItem
-from trial_ledger.dynamo.keys import CALL_SORT_KEY, REVERSAL_SORT_KEY, account_key, call_key, grant_sort_key
+from trial_ledger.dynamo.keys import CALL_SORT_KEY, REVERSAL_SORT_KEY, call_key, grant_key
 
 
 def test_a_ledger_written_by_the_rules_is_clean(ledger: Ledger, clock: SwitchableClock) -> None:
@@ -28,7 +28,7 @@ def test_a_ledger_written_by_the_rules_is_clean(ledger: Ledger, clock: Switchabl
 
 def test_a_tampered_grant_is_found(ledger: Ledger) -> None:
     ledger.record_usage("a", LANG_90, 10, "r1")
-    grant = GrantItem.get(account_key("a"), grant_sort_key(LANG_90))
+    grant = GrantItem.get(*grant_key("a", LANG_90))
     grant.update(actions=[GrantItem.remaining.set(GrantItem.remaining + 5)])  # quota out of thin air
     violations = audit().violations
     assert any("quota 1000000 != used 10 + remaining 999995" in v for v in violations)
@@ -84,7 +84,7 @@ def test_the_sweep_keeps_a_timed_out_period_equal_to_its_open_holds(ledger: Ledg
 def test_a_broken_hold_entry_is_found(ledger: Ledger) -> None:
     ledger.hold(HoldAsk("a", IMAGE, "h1", 10))
     ledger.hold(HoldAsk("a", IMAGE, "h2", 10))
-    grant = GrantItem.get(account_key("a"), grant_sort_key(IMAGE))
+    grant = GrantItem.get(*grant_key("a", IMAGE))
     grant.update(actions=[GrantItem.held_total.set(GrantItem.held_total + 40)])
     CallItem.get(call_key("h2"), "USAGE").update(actions=[CallItem.status.set("released")])
     violations = audit().violations
@@ -138,7 +138,7 @@ def _usage(request_id: str) -> CallItem:
 
 
 def _grant() -> GrantItem:
-    return GrantItem.get(account_key("a"), grant_sort_key(IMAGE))
+    return GrantItem.get(*grant_key("a", IMAGE))
 
 
 def test_a_gap_in_a_grants_ledger_is_found(ledger: Ledger) -> None:

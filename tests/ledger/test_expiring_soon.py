@@ -5,13 +5,13 @@ from datetime import timedelta
 from tests.support import IMAGE, LANG_30, LANG_90, DynamoCalls
 from trial_ledger import Ledger, SwitchableClock
 from trial_ledger.dynamo.items import GrantItem
-from trial_ledger.dynamo.keys import account_key, grant_sort_key
+from trial_ledger.dynamo.keys import grant_key
 
 WEEK = timedelta(days=7)
 
 
 def mark(grant_account: str, model_id: str) -> str | None:
-    item = GrantItem.get(account_key(grant_account), grant_sort_key(model_id), consistent_read=True)
+    item = GrantItem.get(*grant_key(grant_account, model_id), consistent_read=True)
     return item.expiring_soon_notified_at
 
 

@@ -6,7 +6,7 @@ from tests.support import IMAGE, LANG_30, LANG_90, MILLION, DynamoCalls
 from trial_ledger import Ledger, SwitchableClock
 from trial_ledger.domain.state import ExpiryCandidate
 from trial_ledger.dynamo.items import ExpiryItem, GrantItem
-from trial_ledger.dynamo.keys import account_key, expiry_sort_key, grant_sort_key
+from trial_ledger.dynamo.keys import account_key, expiry_sort_key, grant_key
 from trial_ledger.dynamo.store import LedgerStore
 
 
@@ -124,11 +124,9 @@ def test_a_candidate_with_nothing_left_is_dropped_not_expired(
 ) -> None:
     """A relaxed draw emptied the grant and its writer died before taking it out of the index."""
     ledger.authorize("a", IMAGE)
-    GrantItem(account_key("a"), grant_sort_key(IMAGE)).update(
-        actions=[GrantItem.remaining.set(0), GrantItem.used.set(50)]
-    )
+    GrantItem(*grant_key("a", IMAGE)).update(actions=[GrantItem.remaining.set(0), GrantItem.used.set(50)])
     clock.advance(timedelta(days=91))
     report = ledger.expire_due(clock.now())
     assert (report.expired_grants, report.expired_quantity) == (0, 0)
-    key = {"PK": {"S": "ACCOUNT#a"}, "SK": {"S": f"GRANT#{IMAGE}"}}
+    key = {"PK": {"S": f"GRANT#a#{IMAGE}"}, "SK": {"S": "GRANT"}}
     assert "expiry_shard" not in dynamodb.get_item(TableName="trial-quota-test", Key=key)["Item"]  # type: ignore[attr-defined]

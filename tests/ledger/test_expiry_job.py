@@ -14,7 +14,7 @@ from trial_ledger import ClaimMethod, HoldAsk, Ledger, SwitchableClock, parse_ti
 from trial_ledger.domain.state import GrantState
 from trial_ledger.domain.writes import NewGrant
 from trial_ledger.dynamo.items import GrantItem
-from trial_ledger.dynamo.keys import account_key, grant_sort_key
+from trial_ledger.dynamo.keys import grant_key
 from trial_ledger.dynamo.mapping import grant_item
 from trial_ledger.dynamo.store import LedgerStore
 from trial_ledger.results import ExpiringSoonReport
@@ -98,7 +98,7 @@ def test_the_nightly_run_expires_then_marks_what_expires_soon(
     result = run({"as_of": "2026-03-31T08:00:00Z"})
     assert result == {"as_of": "2026-03-31T08:00:00.000Z", "expired_grants": 2, "expired_quantity": 2 * MILLION,
                       "complete": True}  # fmt: skip
-    item = GrantItem.get(account_key("c"), grant_sort_key(LANG_30), consistent_read=True)
+    item = GrantItem.get(*grant_key("c", LANG_30), consistent_read=True)
     assert item.expiring_soon_notified_at == "2026-03-06T08:00:00.000Z"  # written at the clock's now
     assert "ExpiringSoonGrants" in capsys.readouterr().out
     assert job == []

@@ -18,7 +18,8 @@ from infra.testing.dynamo_sizes import item_size
 from infra.tools.audit import audit
 from tests.support import LANG_90, MILLION, DynamoCalls
 from trial_ledger import HoldAsk, HoldStatus, Ledger, SwitchableClock
-from trial_ledger.dynamo.keys import account_key, grant_sort_key
+from trial_ledger.dynamo import plain
+from trial_ledger.dynamo.keys import grant_key
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +33,7 @@ def request_id(n: int) -> str:
 
 
 def grant_bytes(dynamodb: Any) -> int:
-    key = {"PK": {"S": account_key(ACCOUNT)}, "SK": {"S": grant_sort_key(LANG_90)}}
+    key = plain.key(*grant_key(ACCOUNT, LANG_90))
     item = dynamodb.get_item(TableName=os.environ["TABLE_NAME"], Key=key, ConsistentRead=True)["Item"]
     return item_size(item)
 

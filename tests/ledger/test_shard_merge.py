@@ -1,4 +1,4 @@
-"""A listing over a sharded index (dynamo/shard_merge.py) against a sorted model of its entries.
+"""A listing over a sharded index (dynamo/indexes/shard_merge.py) against a sorted model of its entries.
 
 Shards are read as DynamoDB's Query reads one partition: up to ``n`` entries evaluated after a
 position, the filter applied after the limit, and a LastEvaluatedKey (the frontier) whenever the
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trial_ledger.dynamo.shard_merge import Listing, PageAsk, ShardRead, merged_page
+from trial_ledger.dynamo.indexes.shard_merge import Listing, PageAsk, ShardRead, merged_page
 
 
 @dataclass(frozen=True)

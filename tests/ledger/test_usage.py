@@ -156,7 +156,7 @@ def test_usage_after_expiry_is_not_free(ledger: Ledger, clock: SwitchableClock) 
 def test_exact_exhaustion_leaves_the_expiry_index(ledger: Ledger, dynamodb: object) -> None:
     ledger.record_usage("a", IMAGE, 50, "r1")
     item = dynamodb.get_item(  # type: ignore[attr-defined]
-        TableName="trial-quota-test", Key={"PK": {"S": "ACCOUNT#a"}, "SK": {"S": f"GRANT#{IMAGE}"}}
+        TableName="trial-quota-test", Key={"PK": {"S": f"GRANT#a#{IMAGE}"}, "SK": {"S": "GRANT"}}
     )["Item"]
     assert "expiry_shard" not in item
     assert item["remaining"] == {"N": "0"}
@@ -258,7 +258,7 @@ def test_a_relaxed_draw_that_empties_the_grant_leaves_the_expiry_index(
     store.commit_usage(
         UsageCommit(CallWrite(crashed), draw=GrantDraw(IMAGE, 40, 10, "2026-03-01T08:00:00.000Z", exact=False))
     )
-    key = {"PK": {"S": "ACCOUNT#a"}, "SK": {"S": f"GRANT#{IMAGE}"}}
+    key = {"PK": {"S": f"GRANT#a#{IMAGE}"}, "SK": {"S": "GRANT"}}
     assert "expiry_shard" in dynamodb.get_item(TableName="trial-quota-test", Key=key)["Item"]  # type: ignore[attr-defined]
     replayed = ledger.record_usage("a", IMAGE, 10, "mine")  # the writer died; its replay settles
     assert (replayed.free, replayed.free_remaining) == (10, 0)

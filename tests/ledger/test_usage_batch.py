@@ -180,9 +180,10 @@ def test_a_hundred_records_over_ten_models_take_two_requests(ledger: Ledger, dyn
 def test_a_cold_batch_reads_every_account_at_once(ledger: Ledger, dynamo_calls: DynamoCalls) -> None:
     asks = [UsageAsk(f"acct-{n % 2}", [LANG_90, IMAGE][n % 4 // 2], 1, f"r{n}") for n in range(8)]
     ledger.record_usage_batch(asks)
-    assert dynamo_calls.operations == ["BatchGetItem", "TransactWriteItems"]
-    keys = dynamo_calls.calls[0][1]["RequestItems"]["trial-quota-test"]["Keys"]
-    assert len(keys) == 6  # two profiles, two grants each
+    assert dynamo_calls.operations == ["BatchGetItem", "BatchGetItem", "TransactWriteItems"]
+    keys = [call[1]["RequestItems"]["trial-quota-test"]["Keys"] for call in dynamo_calls.calls[:2]]
+    assert len(keys[0]) == 6  # two profiles, two grants each
+    assert sorted(key["PK"]["S"] for key in keys[1]) == ["ACCOUNT#acct-0"] * 2 + ["ACCOUNT#acct-1"] * 2  # their claims
 
 
 def test_a_cold_batch_of_a_hundred_accounts_reads_in_batches_of_a_hundred_keys(
@@ -190,7 +191,7 @@ def test_a_cold_batch_of_a_hundred_accounts_reads_in_batches_of_a_hundred_keys(
 ) -> None:
     outcomes = results(ledger.record_usage_batch([UsageAsk(f"acct-{n}", IMAGE, 1, f"r{n}") for n in range(100)]))
     assert [(r.account_id, r.free, r.auto_claimed) for r in outcomes] == [(f"acct-{n}", 1, True) for n in range(100)]
-    assert dynamo_calls.operations.count("BatchGetItem") == 2  # 200 keys
+    assert dynamo_calls.operations.count("BatchGetItem") == 3  # 200 keys, then the 100 grants' claims
     assert audit().ok
 
 

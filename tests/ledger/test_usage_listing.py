@@ -6,7 +6,7 @@ import pytest
 
 from tests.support import IMAGE, LANG_90
 from trial_ledger import InvalidCursor, InvalidRequest, Ledger, SwitchableClock
-from trial_ledger.dynamo.queries import MAX_ITEMS_EVALUATED
+from trial_ledger.dynamo.indexes.queries import MAX_ITEMS_EVALUATED
 
 
 @pytest.fixture

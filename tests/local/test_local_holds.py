@@ -113,7 +113,7 @@ LONG = 128
 
 def _grant_bytes(client: Any, stack: LocalStack, account: str) -> int:
     """The grant item as the embedded DynamoDB stores it, sized by DynamoDB's rules."""
-    key = {"PK": {"S": f"ACCOUNT#{account}"}, "SK": {"S": f"GRANT#{LANG_90}"}}
+    key = {"PK": {"S": f"GRANT#{account}#{LANG_90}"}, "SK": {"S": "GRANT"}}
     return item_size(client.get_item(TableName=stack.table, Key=key, ConsistentRead=True)["Item"])
 
 

@@ -125,6 +125,18 @@ class CallWrite:
     """The hold was live when its grant was voided: it ends ``voided`` (R18), the usage is plain."""
 
 
+NEW_GRANT_ITEMS = 2
+"""A new grant is two items of its write: the grant and its claim's mark (R1's key)."""
+
+
+def grant_write_items(draws: bool, claims: bool, proves_unclaimed: bool) -> int:
+    """The transaction items of a usage write's grant part: a claim's new grant, else one item (a
+    draw, or the proof that the model was never claimed), else none."""
+    if claims:
+        return NEW_GRANT_ITEMS
+    return int(draws or proves_unclaimed)
+
+
 @dataclass(frozen=True, slots=True)
 class UsageCommit:
     """One usage record and what it changes, written in one transaction or not at all."""
@@ -175,8 +187,8 @@ class GrantRun:
     @property
     def items(self) -> int:
         """The transaction items this run takes (a settle is its usage's own item)."""
-        grant_write = self.draw is not None or self.new_grant is not None or self.expect_no_grant
-        return len(self.calls) + int(grant_write)
+        return len(self.calls) + grant_write_items(self.draw is not None, self.new_grant is not None,
+                                                   self.expect_no_grant)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

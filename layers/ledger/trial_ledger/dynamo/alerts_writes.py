@@ -18,7 +18,7 @@ from ..domain.refusals import ActivationMissing, Contended, ProfileChanged
 from ..domain.writes import AlertsChange
 from . import expressions, mapping
 from .items import AccountProfileItem, GrantItem
-from .keys import PROFILE_SORT_KEY, account_key, grant_sort_key
+from .keys import PROFILE_SORT_KEY, account_key, grant_key
 from .transactions import Cancellation, TransactionItems, transaction
 
 
@@ -49,4 +49,4 @@ def write_alerts(connection: Connection, change: AlertsChange) -> None:
 def _grants(tx: TransactionItems, change: AlertsChange, model_ids: tuple[str, ...]) -> None:
     actions, condition = expressions.alerts_on_grant(change.thresholds)
     for model_id in model_ids:
-        tx.update(GrantItem(account_key(change.account_id), grant_sort_key(model_id)), actions, condition)
+        tx.update(GrantItem(*grant_key(change.account_id, model_id)), actions, condition)

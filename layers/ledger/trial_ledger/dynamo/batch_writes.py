@@ -8,7 +8,7 @@ from ..domain.refusals import BatchRefused
 from ..domain.state import GrantKey, GrantState, HoldRecord, UsageRecord
 from ..domain.writes import BatchCommit
 from . import mapping
-from .grant_writes import prove_profile, write_call, write_grant
+from .grant_writes import GrantWrite, prove_profile, write_call, write_grant
 from .transactions import Cancellation, ItemRef, transaction
 
 
@@ -22,7 +22,7 @@ class BatchWriter:
         """Write every run's usages (settling their holds) and grant write in one transaction.
         Raises BatchRefused (what each refused item showed) or Contended."""
         calls: dict[ItemRef, str] = {}
-        grant_writes: dict[ItemRef, GrantKey] = {}
+        grant_writes: dict[GrantWrite, GrantKey] = {}
         checks: dict[ItemRef, str] = {}
         try:
             with transaction(self._connection) as tx:
@@ -40,7 +40,7 @@ class BatchWriter:
 def _refusal(
     cancelled: Cancellation,
     calls: dict[ItemRef, str],
-    grant_writes: dict[ItemRef, GrantKey],
+    grant_writes: dict[GrantWrite, GrantKey],
     checks: dict[ItemRef, str],
 ) -> BatchRefused:
     recorded: dict[str, UsageRecord] = {}
@@ -52,9 +52,7 @@ def _refusal(
         elif cancelled.refused(ref):
             holds[request_id] = call.hold if call is not None else None
     grants: dict[GrantKey, GrantState | None] = {
-        key: mapping.grant_from_raw(cancelled.old_item(ref))
-        for ref, key in grant_writes.items()
-        if cancelled.refused(ref)
+        key: write.grant_now(cancelled) for write, key in grant_writes.items() if write.refused(cancelled)
     }
     profiles = {account_id for ref, account_id in checks.items() if cancelled.refused(ref)}
     return BatchRefused(recorded, grants, profiles, holds)

@@ -4,30 +4,56 @@ The usage onto its request's item, a new hold, the grant's part of a usage write
 
 from __future__ import annotations
 
-from ..domain.state import GrantKey, HoldRecord
-from ..domain.writes import CallWrite, GrantDraw, GrantRun, ProfileProof, UsageCommit
+from dataclasses import dataclass
+
+from ..domain.state import GrantKey, GrantState, HoldRecord
+from ..domain.writes import CallWrite, GrantDraw, GrantRun, NewGrant, ProfileProof, UsageCommit
 from . import expressions, mapping, plain
-from .items import AccountProfileItem, GrantItem, HoldItem, UsageItem
-from .keys import CALL_SORT_KEY, PROFILE_SORT_KEY, account_key, call_key, grant_sort_key
-from .transactions import ItemRef, TransactionItems
+from .items import AccountProfileItem, ClaimMarkItem, GrantItem, HoldItem, UsageItem
+from .keys import CALL_SORT_KEY, PROFILE_SORT_KEY, account_key, call_key, claim_key, grant_key
+from .transactions import Cancellation, ItemRef, TransactionItems
 
 
-def write_grant(tx: TransactionItems, grant: GrantKey, writes: GrantRun | UsageCommit) -> ItemRef | None:
-    """The grant's part of a usage write (one record's or a run's): the claim's put, the draw, or
+@dataclass(frozen=True, slots=True)
+class GrantWrite:
+    """A write's items of one grant: its own item (the draw, or a new grant's put) and its claim
+    key (the new grant's mark, or the proof that the model was never claimed)."""
+
+    grant: ItemRef | None = None
+    claim: ItemRef | None = None
+
+    def refused(self, cancelled: Cancellation) -> bool:
+        return cancelled.refused(self.grant) or cancelled.refused(self.claim)
+
+    def grant_now(self, cancelled: Cancellation) -> GrantState | None:
+        """The grant as the refusal returned it; None when it must be read (a refused claim key
+        holds a mark, or a grant not yet moved to its own key)."""
+        return mapping.grant_from_raw(cancelled.old_item(self.grant))
+
+
+def write_grant(tx: TransactionItems, grant: GrantKey, writes: GrantRun | UsageCommit) -> GrantWrite | None:
+    """The grant's part of a usage write (one record's or a run's): the claim's puts, the draw, or
     the proof that no grant exists; None when the usage does not touch the grant."""
-    account_id, model_id = grant
-    pk = account_key(account_id)
     if writes.new_grant is not None:
-        return tx.put(mapping.grant_item(writes.new_grant), GrantItem.pk.does_not_exist())
+        return put_grant(tx, writes.new_grant)
     if writes.draw is not None:
-        return draw_grant(tx, pk, writes.draw)
+        return GrantWrite(grant=draw_grant(tx, grant[0], writes.draw))
     if writes.expect_no_grant:
-        return tx.check(GrantItem, pk, grant_sort_key(model_id), GrantItem.pk.does_not_exist())
+        return GrantWrite(claim=tx.check(GrantItem, *claim_key(*grant), GrantItem.pk.does_not_exist()))
     return None
 
 
-def draw_grant(tx: TransactionItems, pk: str, draw: GrantDraw) -> ItemRef:
-    return tx.update_plain(expressions.draw(draw).operation(plain.key(pk, grant_sort_key(draw.model_id))))
+def put_grant(tx: TransactionItems, grant: NewGrant) -> GrantWrite:
+    """A new grant, at its own key, and its claim's mark at its claim key: R1 holds by the mark's
+    key, which no claim ever had (nor a grant claimed before grants had keys of their own)."""
+    return GrantWrite(
+        grant=tx.put(mapping.grant_item(grant), GrantItem.pk.does_not_exist()),
+        claim=tx.put(mapping.claim_mark_item(grant), ClaimMarkItem.pk.does_not_exist()),
+    )
+
+
+def draw_grant(tx: TransactionItems, account_id: str, draw: GrantDraw) -> ItemRef:
+    return tx.update_plain(expressions.draw(draw).operation(plain.key(*grant_key(account_id, draw.model_id))))
 
 
 def prove_profile(tx: TransactionItems, proof: ProfileProof) -> ItemRef | None:

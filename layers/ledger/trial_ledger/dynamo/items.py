@@ -141,7 +141,19 @@ class GrantItem(LedgerItem, discriminator="grant"):
     alert_thresholds = ListAttribute(of=NumberAttribute, null=True)
     """The account's TrialBalanceLow thresholds (R20) as at the claim or the last alerts change;
     absent: the deploy's. The events function reads them from the stream's new image."""
+    moved_from = UnicodeAttribute(null=True)
+    """The partition key a grant was claimed under, when it was moved to its own (legacy_grants.py):
+    its put is no claim, and the events function publishes nothing for it."""
     candidates = ExpiryCandidates()
+
+
+class ClaimMarkItem(LedgerItem, discriminator="claim"):
+    """The account's mark of a claim (keys.claim_key), put with its grant: R1's proof that the
+    model was claimed, and the account's list of its grants (their items have keys of their own)."""
+
+    account_id = UnicodeAttribute()
+    model_id = UnicodeAttribute()
+    claimed_at = UnicodeAttribute()
 
 
 class EntryItem(LedgerItem):

@@ -21,13 +21,28 @@ EXPIRY_SHARDS = 16
 # Ids never contain "#" (see rules.ID_PATTERN), so "#" separates key parts without ambiguity.
 
 
+ACCOUNT_KEY_PREFIX = "ACCOUNT#"
+
+
 def account_key(account_id: str) -> str:
-    """Partition key of an account's profile, grants and expiry entries."""
-    return f"ACCOUNT#{account_id}"
+    """Partition key of an account's profile, claims (R1) and expiry entries."""
+    return f"{ACCOUNT_KEY_PREFIX}{account_id}"
 
 
-def grant_sort_key(model_id: str) -> str:
-    return f"GRANT#{model_id}"
+GRANT_SORT_KEY = "GRANT"
+
+
+def grant_key(account_id: str, model_id: str) -> tuple[str, str]:
+    """A grant's item: a partition of its own, so that usage of an account's grants is written to as
+    many partitions as it has grants (docs/ledger.md, "Keys")."""
+    return f"GRANT#{account_id}#{model_id}", GRANT_SORT_KEY
+
+
+def claim_key(account_id: str, model_id: str) -> tuple[str, str]:
+    """R1's key: the account's one item of its claim of the model, put once, ever. It holds the
+    claim's mark, or, for a grant claimed before grants had keys of their own, the grant itself
+    until it is moved (dynamo/legacy_grants.py)."""
+    return account_key(account_id), f"GRANT#{model_id}"
 
 
 def expiry_sort_key(model_id: str) -> str:

@@ -27,6 +27,7 @@ from .corrections.entry_mapping import entry_fields, ledger_stamp, reversal_fiel
 from .items import (
     AccountProfileItem,
     CallItem,
+    ClaimMarkItem,
     ExpiryItem,
     GrantItem,
     HoldItem,
@@ -36,9 +37,10 @@ from .keys import (
     CALL_SORT_KEY,
     account_key,
     call_key,
+    claim_key,
     expiry_shard_of,
     expiry_sort_key,
-    grant_sort_key,
+    grant_key,
     open_shard_of,
     usage_order,
     usage_shard_key,
@@ -116,8 +118,9 @@ def _as_dict(value: Any) -> dict[str, Any]:
 
 
 def grant_from_raw(raw: RawItem | None) -> GrantState | None:
-    """A grant as a refused write returned it (None when the refusal carried no item)."""
-    return grant_state(GrantItem.from_raw_data(raw)) if raw else None
+    """A grant as a refused write returned it (None when the refusal carried no item, or an item
+    that is not a grant: a claim's mark, whose grant must be read)."""
+    return grant_state(GrantItem.from_raw_data(raw)) if raw and raw.get("item_type") == {"S": "grant"} else None
 
 
 def call_from_raw(raw: RawItem | None) -> CallRecord | None:
@@ -134,11 +137,16 @@ def expiry_candidate(item: GrantItem) -> ExpiryCandidate:
     return ExpiryCandidate(item.account_id, item.model_id, int(item.quota), item.expires_at)
 
 
+def claim_mark_item(grant: NewGrant) -> ClaimMarkItem:
+    state = grant.state
+    return ClaimMarkItem(*claim_key(state.account_id, state.model_id), account_id=state.account_id,
+                         model_id=state.model_id, claimed_at=state.claimed_at)  # fmt: skip
+
+
 def grant_item(grant: NewGrant) -> GrantItem:
     state = grant.state
     return GrantItem(
-        account_key(state.account_id),
-        grant_sort_key(state.model_id),
+        *grant_key(state.account_id, state.model_id),
         account_id=state.account_id,
         model_id=state.model_id,
         unit=state.unit,

@@ -1,6 +1,7 @@
 """The data access: every DynamoDB request of the ledger is one method of LedgerStore.
 
-Collaborators: ``queries`` (queries.py), ``batches`` (batch_writes.py), ``reversals`` and
+Collaborators: its base AccountReads (account_reads.py, with ``legacy``), ``queries``
+(indexes/queries.py), ``batches`` (batch_writes.py), ``reversals`` and
 ``actions`` (corrections/); the transaction items they share with it are in grant_writes.py.
 
 Writes are conditional; a refused one raises a refusal (domain/refusals.py) carrying the item as it is now
@@ -8,11 +9,10 @@ Writes are conditional; a refused one raises a refusal (domain/refusals.py) carr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from ..domain import refusals
 from ..domain.refusals import (
@@ -25,30 +25,38 @@ from ..domain.refusals import (
     Outdated,
     ProfileChanged,
 )
-from ..domain.state import CallRecord, ExpiryCandidate, GrantState, HoldRecord, LedgerStamp, ProfileState, UsageRecord
+from ..domain.state import (
+    CallRecord,
+    ExpiryCandidate,
+    HoldRecord,
+    LedgerStamp,
+    ProfileState,
+    UsageRecord,
+)
 from ..domain.writes import AlertsChange, HoldClosing, HoldCommit, NewGrant, UsageCommit, profile_proof
-from . import expressions, mapping, plain
+from . import expressions, mapping
+from .account_reads import AccountReads, get_item
 from .alerts_writes import write_alerts
 from .batch_writes import BatchWriter
 from .corrections.action_writes import ActionWriter
 from .corrections.reversal_writes import ReversalWriter
 from .errors import is_condition_failure, unavailable_on_transient
-from .grant_writes import draw_grant, prove_profile, put_hold, write_call, write_grant
+from .grant_writes import GrantWrite, draw_grant, prove_profile, put_grant, put_hold, write_call, write_grant
+from .indexes.queries import IndexQueries
 from .items import AccountProfileItem, CallItem, ExpiryItem, GrantItem, HoldItem, LedgerItem, UsageItem
-from .keys import CALL_SORT_KEY, PROFILE_SORT_KEY, account_key, call_key, grant_sort_key
-from .queries import IndexQueries
+from .keys import CALL_SORT_KEY, PROFILE_SORT_KEY, account_key, call_key, grant_key
 from .transactions import Cancellation, transaction
 
 
-class LedgerStore:
+class LedgerStore(AccountReads):
     def __init__(self) -> None:
         # The models' own connection: one botocore client (one service model loaded at init)
         # serves the transactions and the item requests alike.
-        self._connection: Connection = LedgerItem._get_connection().connection
-        self.queries = IndexQueries()
+        super().__init__(LedgerItem._get_connection().connection)
         self.batches = BatchWriter(self._connection)
         self.reversals = ReversalWriter(self._connection)
         self.actions = ActionWriter(self._connection)
+        self.queries = IndexQueries(self.legacy)
 
     @property
     def client(self) -> Any:
@@ -85,53 +93,6 @@ class LedgerStore:
         Raises ActivationMissing, ProfileChanged (a grant was claimed since the read) or Contended."""
         write_alerts(self._connection, change)
 
-    def get_profile(self, account_id: str) -> ProfileState:
-        item = _get(AccountProfileItem, account_key(account_id), PROFILE_SORT_KEY)
-        return mapping.profile_state(item) if item else ProfileState.absent(account_id)
-
-    def read_account(self, account_id: str, model_ids: Sequence[str]) -> tuple[ProfileState, dict[str, GrantState]]:
-        """The account's profile and its grants of ``model_ids``: one consistent BatchGetItem."""
-        return self.read_accounts({account_id: model_ids})[account_id]
-
-    def read_accounts(
-        self, wanted: Mapping[str, Sequence[str]]
-    ) -> dict[str, tuple[ProfileState, dict[str, GrantState]]]:
-        """Each account's profile and its grants of the models named: consistent BatchGetItems of
-        up to 100 keys each (one for up to 50 accounts of one model)."""
-        keys = []
-        for account_id, model_ids in wanted.items():
-            keys.append((account_key(account_id), PROFILE_SORT_KEY))
-            keys += [(account_key(account_id), grant_sort_key(model_id)) for model_id in dict.fromkeys(model_ids)]
-        with unavailable_on_transient():
-            items = plain.batch_get(self._connection, keys)
-        by_account: dict[str, list[plain.RawItem]] = {account_key(account_id): [] for account_id in wanted}
-        for item in items:
-            by_account[item["PK"]["S"]].append(item)
-        read = {}
-        for account_id in wanted:
-            profile, grants = plain.profile_and_grants(account_id, by_account[account_key(account_id)])
-            read[account_id] = (profile, {grant.model_id: grant for grant in grants})
-        return read
-
-    def read_call(
-        self, account_id: str, model_id: str, request_id: str
-    ) -> tuple[ProfileState, GrantState | None, CallRecord | None]:
-        """The account's profile, its grant of ``model_id``, and what ``request_id`` names: one
-        consistent BatchGetItem of three keys."""
-        keys = [(account_key(account_id), PROFILE_SORT_KEY), (account_key(account_id), grant_sort_key(model_id)),
-                (call_key(request_id), CALL_SORT_KEY)]  # fmt: skip
-        with unavailable_on_transient():
-            items = list(LedgerItem.batch_get(keys, consistent_read=True))
-        profile, grants = mapping.profile_and_grants(account_id, [i for i in items if i.pk == keys[0][0]])
-        calls = [mapping.call_record(item) for item in items if isinstance(item, CallItem)]
-        return profile, next(iter(grants), None), next(iter(calls), None)
-
-    def read_whole_account(self, account_id: str) -> tuple[ProfileState, list[GrantState]]:
-        """The profile and every grant of the account: one strongly consistent Query."""
-        with unavailable_on_transient():
-            items = list(LedgerItem.query(account_key(account_id), consistent_read=True))
-        return mapping.profile_and_grants(account_id, items)
-
     def create_grants(self, account_id: str, grants: Sequence[NewGrant], require_activation: bool) -> None:
         """Put new grants in one transaction, counted on the profile, whose alert thresholds must
         be the ones the grants copy (R20). Raises ActivationMissing (when asked for), ProfileChanged
@@ -140,15 +101,18 @@ class LedgerStore:
         try:
             with transaction(self._connection) as tx:
                 check = prove_profile(tx, proof)
-                puts = [tx.put(mapping.grant_item(grant), GrantItem.pk.does_not_exist()) for grant in grants]
+                puts = {grant.state.model_id: put_grant(tx, grant) for grant in grants}
         except Cancellation as cancelled:
             if cancelled.refused(check):
                 profile = mapping.profile_from_raw(account_id, cancelled.old_item(check))
                 if require_activation and profile.activated_at is None:
                     raise ActivationMissing(account_id) from None
                 raise ProfileChanged(profile) from None
-            existing = [mapping.grant_from_raw(cancelled.old_item(put)) for put in puts if cancelled.refused(put)]
-            raise GrantsExist({grant.model_id: grant for grant in existing if grant is not None}) from None
+            refused = {model_id: put.grant_now(cancelled) for model_id, put in puts.items() if put.refused(cancelled)}
+            unread = [(account_id, model_id) for model_id, grant in refused.items() if grant is None]
+            existing = {model_id: grant for model_id, grant in refused.items() if grant is not None}
+            existing |= {model_id: grant for (_, model_id), grant in self.read_grants(unread).items()}
+            raise GrantsExist(existing) from None
 
     def commit_usage(self, commit: UsageCommit) -> None:
         """Record one usage (on its request's item) and its draw on the grant atomically. Raises
@@ -165,8 +129,8 @@ class LedgerStore:
             if call is not None and call.usage is not None:
                 raise AlreadyRecorded(call.usage) from None
             raise Outdated(
-                grant_changed=cancelled.refused(grant_write),
-                grant=mapping.grant_from_raw(cancelled.old_item(grant_write)),
+                grant_changed=grant_write is not None and grant_write.refused(cancelled),
+                grant=grant_write.grant_now(cancelled) if grant_write is not None else None,
                 postpaid_changed=cancelled.refused(profile_check),
                 call_changed=cancelled.refused(call_write),
                 hold=call.hold if call is not None else None,
@@ -197,28 +161,28 @@ class LedgerStore:
     def commit_hold(self, commit: HoldCommit) -> None:
         """Put a hold and its reservation atomically. Raises CallTaken (the request_id names a
         call already: a hold, a usage, or both), Outdated (an expectation failed), or Contended."""
-        hold, pk = commit.hold, account_key(commit.hold.account_id)
-        grant_write = None
+        hold = commit.hold
+        grant_write = GrantWrite()
         try:
             with transaction(self._connection) as tx:
                 profile_check = prove_profile(tx, commit.profile_proof)
                 hold_put = put_hold(tx, hold)
                 if commit.new_grant is not None:
-                    grant_write = tx.put(mapping.grant_item(commit.new_grant), GrantItem.pk.does_not_exist())
+                    grant_write = put_grant(tx, commit.new_grant)
                 if commit.draw is not None:
-                    grant_write = draw_grant(tx, pk, commit.draw)
+                    grant_write = GrantWrite(grant=draw_grant(tx, hold.account_id, commit.draw))
         except Cancellation as cancelled:
             if existing := mapping.call_from_raw(cancelled.old_item(hold_put)):
                 raise CallTaken(existing) from None
             raise Outdated(
-                grant_changed=cancelled.refused(grant_write),
-                grant=mapping.grant_from_raw(cancelled.old_item(grant_write)),
+                grant_changed=grant_write.refused(cancelled),
+                grant=grant_write.grant_now(cancelled),
                 postpaid_changed=cancelled.refused(profile_check),
             ) from None
 
     def get_call(self, request_id: str) -> CallRecord | None:
         """What the request_id names: its hold, its usage, or both; None if nothing."""
-        item = _get(CallItem, call_key(request_id), CALL_SORT_KEY)
+        item = get_item(CallItem, call_key(request_id), CALL_SORT_KEY)
         return mapping.call_record(item) if item else None
 
     def get_hold(self, request_id: str) -> HoldRecord | None:
@@ -234,13 +198,21 @@ class LedgerStore:
         atomically. A release needs the hold live with no usage on its item; a timeout (the sweep)
         its ``expires_at`` passed. Raises HoldEnded (the hold as it is now, when known) or
         GrantMoved (its period no longer holds its units: removed once timed out, or expired)."""
+        try:
+            self._close_hold(closing, with_grant)
+        except GrantMoved as moved:
+            if moved.grant is not None or not self.legacy.move_if_legacy([(closing.account_id, closing.model_id)]):
+                raise
+            self._close_hold(closing, with_grant)  # its grant was still at its claim key
+
+    def _close_hold(self, closing: HoldClosing, with_grant: bool) -> None:
         hold = HoldItem(call_key(closing.request_id), CALL_SORT_KEY)
         grant_write = None
         try:
             with transaction(self._connection) as tx:
                 hold_write = tx.update(hold, *expressions.close_hold(closing))
                 if with_grant:
-                    grant = GrantItem(account_key(closing.account_id), grant_sort_key(closing.model_id))
+                    grant = GrantItem(*grant_key(closing.account_id, closing.model_id))
                     grant_write = tx.update(grant, *expressions.return_held(closing))
         except Cancellation as cancelled:
             if cancelled.refused(hold_write):
@@ -252,7 +224,7 @@ class LedgerStore:
         """Move the whole remainder (exactly ``expected.remaining``, the grant's ledger ending at
         ``expected``) to ``expired`` and write the expiry entry, atomically. Raises ExpiryRecorded,
         GrantMoved (with the grant as it is) or Contended."""
-        grant = GrantItem(account_key(candidate.account_id), grant_sort_key(candidate.model_id))
+        grant = GrantItem(*grant_key(candidate.account_id, candidate.model_id))
         actions, condition = expressions.expiry(expected, as_of, now)
         stamp = LedgerStamp(expected.sequence + 1, expected.used, 0, expected.expired + expected.remaining)
         item = mapping.expiry_item(candidate, expected.remaining, as_of, now, stamp)
@@ -268,7 +240,7 @@ class LedgerStore:
     def mark_expiring_soon(self, candidate: ExpiryCandidate, as_of: str, now: str) -> bool:
         """Mark a grant that still holds a remainder and expires after ``as_of`` as notified,
         once ever; False when it was marked before or no longer qualifies."""
-        item = GrantItem(account_key(candidate.account_id), grant_sort_key(candidate.model_id))
+        item = GrantItem(*grant_key(candidate.account_id, candidate.model_id))
         try:
             with unavailable_on_transient():
                 item.update(actions=[GrantItem.expiring_soon_notified_at.set(now)],
@@ -281,19 +253,10 @@ class LedgerStore:
 
     def drop_exhausted_from_index(self, account_id: str, model_id: str) -> None:
         """Take a grant whose remainder is zero out of the expiry index; nothing if it has one."""
-        item = GrantItem(account_key(account_id), grant_sort_key(model_id))
+        item = GrantItem(*grant_key(account_id, model_id))
         try:
             with unavailable_on_transient():
                 item.update(actions=[GrantItem.expiry_shard.remove()], condition=expressions.exhausted())
         except UpdateError as error:
             if not is_condition_failure(error):
                 raise
-
-
-def _get[M: LedgerItem](model: type[M], pk: str, sk: str) -> M | None:
-    """One item by its key, strongly consistent; None if there is none."""
-    try:
-        with unavailable_on_transient():
-            return model.get(pk, sk, consistent_read=True)
-    except DoesNotExist:
-        return None

@@ -27,6 +27,8 @@ EXPIRED_MARK = "expired_recorded_at"
 """Set once on a grant by its expiry entry; its appearance is TrialExpired."""
 ALERT_THRESHOLDS = "alert_thresholds"
 """The account's TrialBalanceLow thresholds on a grant (R20); absent: the deploy's."""
+MOVED_FROM = "moved_from"
+"""On the put of a grant claimed under its account's key and moved to its own (docs/ledger.md)."""
 EXPIRING_SOON_MARK = "expiring_soon_notified_at"
 """Set once on a grant by the nightly run (use_cases/expiry.py); its appearance is TrialExpiringSoon."""
 
@@ -82,7 +84,7 @@ def derive_events(
     if not new:
         return []
     kind = new.get("item_type")
-    if kind == GRANT_ITEM:
+    if kind == GRANT_ITEM and (old or MOVED_FROM not in new):  # a moved grant's put is no new fact
         return _grant_events(old or None, new, thresholds, committed_at)
     # A usage is recorded once: a new call item, or a hold's item that becomes a usage (a settle).
     if kind == USAGE_ITEM and (old or {}).get("item_type") != USAGE_ITEM:

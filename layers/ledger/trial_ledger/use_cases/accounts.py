@@ -45,11 +45,11 @@ class Accounts:
         require_id(account_id, "account_id")
         thresholds = require_thresholds(balance_low_percent)
         for _ in self._context.backoff.tries():
-            profile, grants = self._context.store.read_whole_account(account_id)
+            profile, model_ids = self._context.store.read_claims(account_id)
             if profile.activated_at is None:
                 raise AccountNotActivated(ACTIVATE_FOR_ALERTS)
-            model_ids = tuple(grant.model_id for grant in grants)
-            change = AlertsChange(account_id, thresholds, model_ids, profile.grants_claimed, self._context.now_text())
+            now = self._context.now_text()
+            change = AlertsChange(account_id, thresholds, tuple(model_ids), profile.grants_claimed, now)
             try:
                 self._context.store.set_alerts(change)
             except ActivationMissing:

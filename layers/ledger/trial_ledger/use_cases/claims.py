@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import batched
 
 from ..clock import format_timestamp
 from ..config.catalog import ModelSpec
+from ..domain.planning.batch import MAX_TRANSACTION_ITEMS
 from ..domain.refusals import ActivationMissing, Contended, GrantsExist, ProfileChanged
 from ..domain.rules import effective_grant, new_grant, require_id
 from ..domain.state import GrantState, ProfileState
-from ..domain.writes import NewGrant
+from ..domain.writes import NEW_GRANT_ITEMS, NewGrant
 from ..errors import AccountNotActivated, InvalidRequest, TemporarilyUnavailable
 from ..limits import MAX_MODELS_PER_CLAIM
 from ..results import ClaimAvailability, ClaimMethod, ClaimOutcome, ClaimOutcomeKind, Grant
 from .context import LedgerContext
 
 ACTIVATE_FIRST = "activate TokenHub before claiming free trials"
+GRANTS_PER_CLAIM_WRITE = (MAX_TRANSACTION_ITEMS - 1) // NEW_GRANT_ITEMS
+"""New grants of one claim's transaction, with the profile counting them (R2's 50 take two)."""
 
 
 class Claims:
@@ -25,9 +29,9 @@ class Claims:
 
     def availability(self, account_id: str) -> dict[str, ClaimAvailability]:
         """For every catalog model, whether the account could claim it now, and why not."""
-        profile, grants = self._context.store.read_whole_account(require_id(account_id, "account_id"))
+        profile, claimed_models = self._context.store.read_claims(require_id(account_id, "account_id"))
         self._context.snapshots.remember_profile(profile)  # what the claim that follows copies
-        claimed = {grant.model_id for grant in grants}
+        claimed = set(claimed_models)
         campaign_open = self._context.campaign_open(self._context.clock.now())
         activated = profile.activated_at is not None
         result = {}
@@ -82,6 +86,19 @@ class Claims:
         raise TemporarilyUnavailable("the claim kept conflicting; retry shortly")
 
     def _create_manual_grants(
+        self, account_id: str, model_ids: list[str], claimed_by: str | None, now: datetime
+    ) -> tuple[dict[str, GrantState], dict[str, GrantState]]:
+        """Grants created by this call, and those that existed: a transaction for every
+        GRANTS_PER_CLAIM_WRITE models."""
+        created: dict[str, GrantState] = {}
+        existing: dict[str, GrantState] = {}
+        for chunk in batched(model_ids, GRANTS_PER_CLAIM_WRITE):
+            made, found = self._create_grants_once(account_id, list(chunk), claimed_by, now)
+            created |= made
+            existing |= found
+        return created, existing
+
+    def _create_grants_once(
         self, account_id: str, model_ids: list[str], claimed_by: str | None, now: datetime
     ) -> tuple[dict[str, GrantState], dict[str, GrantState]]:
         """Grants created by this call, and those that existed; one transaction for the new ones,

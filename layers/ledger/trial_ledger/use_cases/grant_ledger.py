@@ -6,7 +6,7 @@ from ..config.settings import load_settings
 from ..correction_results import LedgerEntry, LedgerPage
 from ..domain.ledger_entries import claim_entry, consecutive
 from ..domain.rules import require_id
-from ..dynamo.cursor import decode_sequence_cursor, encode_sequence_cursor, listing_scope
+from ..dynamo.indexes.cursor import decode_sequence_cursor, encode_sequence_cursor, listing_scope
 from ..errors import GrantNotFound, InvalidRequest, UnknownModel
 from ..limits import MAX_LEDGER_PAGE
 from .context import LedgerContext

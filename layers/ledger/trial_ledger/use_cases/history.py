@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..config.settings import load_settings
 from ..domain.rules import require_id
-from ..dynamo.cursor import decode_usage_cursor, encode_usage_cursor, listing_scope
+from ..dynamo.indexes.cursor import decode_usage_cursor, encode_usage_cursor, listing_scope
 from ..errors import InvalidRequest
 from ..limits import MAX_USAGE_PAGE
 from ..results import UsagePage

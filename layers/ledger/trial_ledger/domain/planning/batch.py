@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from ..state import GrantKey, GrantState, HoldRecord, ProfileState
-from ..writes import BatchCommit, GrantDraw, GrantRun, NewGrant
+from ..writes import BatchCommit, GrantDraw, GrantRun, NewGrant, grant_write_items
 from .draws import Attempt, released
 from .usage import CheckedUsage, UsagePlan, plan_usage
 
@@ -139,8 +139,7 @@ def combined(draws: Sequence[GrantDraw]) -> GrantDraw:
 def _fits(plans: Sequence[UsagePlan], room: int) -> bool:
     commits = [plan.commit for plan in plans]
     draws = [commit.draw for commit in commits if commit.draw is not None]
-    grant_write = bool(draws) or commits[0].new_grant is not None or commits[0].expect_no_grant
-    items = len(commits) + int(grant_write)
+    items = len(commits) + grant_write_items(bool(draws), commits[0].new_grant is not None, commits[0].expect_no_grant)
     return items <= room and (not draws or _combined_hold_paths(draws) <= MAX_HOLD_PATHS_PER_WRITE)
 
 

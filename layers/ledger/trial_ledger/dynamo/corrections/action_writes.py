@@ -9,7 +9,7 @@ from ...domain.refusals import ActionTaken, GrantMoved
 from .. import mapping
 from ..errors import unavailable_on_transient
 from ..items import ActionItem, GrantItem
-from ..keys import ACTION_SORT_KEY, account_key, action_key, grant_sort_key
+from ..keys import ACTION_SORT_KEY, action_key, grant_key
 from ..transactions import Cancellation, transaction
 from . import entry_mapping, expressions
 
@@ -25,7 +25,7 @@ class ActionWriter:
         Raises ActionTaken (the action recorded under that id), GrantMoved (with the grant as it
         is) or Contended."""
         action = commit.action
-        grant = GrantItem(account_key(action.account_id), grant_sort_key(action.model_id))
+        grant = GrantItem(*grant_key(action.account_id, action.model_id))
         try:
             with transaction(self._connection) as tx:
                 put = tx.put(entry_mapping.action_item(action), ActionItem.pk.does_not_exist())

@@ -8,7 +8,7 @@ from ...domain.planning.reversal import ReversalCommit
 from ...domain.refusals import GrantMoved, UsageChanged
 from .. import mapping
 from ..items import AccountProfileItem, GrantItem, ReversalItem, UsageItem
-from ..keys import CALL_SORT_KEY, PROFILE_SORT_KEY, account_key, call_key, expiry_shard_of, grant_sort_key
+from ..keys import CALL_SORT_KEY, PROFILE_SORT_KEY, account_key, call_key, expiry_shard_of, grant_key
 from ..transactions import Cancellation, transaction
 from . import entry_mapping, expressions
 
@@ -32,7 +32,7 @@ class ReversalWriter:
                                  *expressions.reversal_mark(commit))  # fmt: skip
                 tx.put(entry_mapping.reversal_item(commit), ReversalItem.pk.does_not_exist())
                 if commit.entry is not None:
-                    grant = GrantItem(pk, grant_sort_key(usage.model_id))
+                    grant = GrantItem(*grant_key(usage.account_id, usage.model_id))
                     shard = expiry_shard_of(usage.account_id, usage.model_id)
                     grant_write = tx.update(grant, *expressions.reversal_return(commit, shard))
                 if commit.revives:

@@ -1,20 +1,23 @@
-"""The index queries, read-only, one request per method: the store's collaborator for listings.
+"""The index queries, one request per method: the store's collaborator for listings.
 
-Usage pages, expiry candidates, open holds, and the audit's full read."""
+Usage pages, expiry candidates, open holds, and the audit's full read. Read-only, but that an
+expiry candidate still at its claim key is moved to its own first (legacy_grants.py), as the
+writes that follow address it there."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from ..config.settings import load_settings
-from ..domain.ledger_entries import StoredEntry
-from ..domain.state import ExpiryCandidate, OpenHold, UsageRecord
-from . import mapping
-from .corrections import entry_mapping
-from .errors import unavailable_on_transient
-from .items import USAGE_BY_ACCOUNT_INDEX, CallItem, EntryItem, GrantItem, LedgerItem, UsageByAccount, UsageItem
-from .keys import ledger_grant_key, shard_key, shard_keys, usage_order
+from ...config.settings import load_settings
+from ...domain.ledger_entries import StoredEntry
+from ...domain.state import ExpiryCandidate, OpenHold, UsageRecord
+from .. import mapping
+from ..corrections import entry_mapping
+from ..errors import unavailable_on_transient
+from ..items import USAGE_BY_ACCOUNT_INDEX, CallItem, EntryItem, GrantItem, LedgerItem, UsageByAccount, UsageItem
+from ..keys import ACCOUNT_KEY_PREFIX, ledger_grant_key, shard_key, shard_keys, usage_order
+from ..legacy_grants import LegacyGrants
 from .shard_merge import Listing, PageAsk, ShardRead, merged_page
 
 FILTERED_PAGE = 250
@@ -24,6 +27,9 @@ MAX_ITEMS_EVALUATED = 1_000
 
 
 class IndexQueries:
+    def __init__(self, legacy: LegacyGrants) -> None:
+        self._legacy = legacy
+
     def usage_page(
         self, account_id: str, model_id: str | None, limit: int, after: str | None
     ) -> tuple[list[UsageRecord], str | None]:
@@ -106,8 +112,10 @@ class IndexQueries:
             result = GrantItem.candidates.query(
                 shard, due, limit=page_size, page_size=page_size, last_evaluated_key=start
             )
-            candidates = [mapping.expiry_candidate(item) for item in result]
-            return candidates, result.last_evaluated_key
+            items = list(result)
+            if claimed_before := [(i.account_id, i.model_id) for i in items if i.pk.startswith(ACCOUNT_KEY_PREFIX)]:
+                self._legacy.move_if_legacy(claimed_before)
+            return [mapping.expiry_candidate(item) for item in items], result.last_evaluated_key
 
     def open_holds(
         self, shard: str, as_of: str, page_size: int, start: dict[str, Any] | None

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import InvalidCursor
+from ...errors import InvalidCursor
 
 CHECK_BYTES = 9
 
