@@ -419,8 +419,9 @@ BREAKDOWN_MODULES = {
     "aws_lambda_powertools.event_handler.openapi.params": "Powertools OpenAPI params (pydantic)",
     "pynamodb.connection": "PynamoDB connection (botocore)",
     "pydantic": "pydantic",
-    "trial_edge.request_models": "trial_edge request models",
-    "trial_edge.response_models": "trial_edge response models",
+    "trial_ledger": "trial_ledger, with the PynamoDB and botocore it imports",
+    "trial_edge.schemas.common": "trial_edge common schemas",
+    "trial_edge.schemas.gateway": "trial_edge gateway schemas",
 }
 
 
