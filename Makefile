@@ -84,12 +84,15 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	@touch $@
 
 # sam validate --lint, sam build (needs python3.13 on PATH: skipped with a message where the
-# machine has none), then import every built function from the artifact alone.
+# machine has none), then check that every module carries its bytecode and import every built
+# function from the artifact alone. SAM's cache (--cached) is keyed on each CodeUri's files only:
+# a change to infra/build/Makefile, which builds them all, drops it.
 sam-check: venv $(SAM_VENV)/.installed
 	$(NICE) $(SAM) validate --lint --template template.yaml --region us-east-1
 	@runtime=$$(infra/find-python.sh --runtime 2>/dev/null) || { \
 	  echo "sam-check: SKIPPED sam build: no python3.13 on this machine (pyenv install 3.13 to run it)"; exit 0; }; \
 	  mkdir -p .aws-sam; \
+	  if [ infra/build/Makefile -nt .aws-sam/build.toml ]; then rm -rf .aws-sam/cache .aws-sam/build.toml; fi; \
 	  PATH="$$(dirname $$runtime):$$PATH" $(NICE) $(SAM) build --template template.yaml --build-dir .aws-sam/build \
 	    --cache-dir .aws-sam/cache --cached >.aws-sam/build.log 2>&1 || { cat .aws-sam/build.log; exit 1; }; \
 	  $(NICE) $(BIN)/python -m infra.tools.check_build .aws-sam/build $$runtime

@@ -44,7 +44,8 @@ from botocore.client import BaseClient  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from bench import baseline, capacity, holds_at_scale, hot_customers, listing_at_scale, report, warm  # noqa: E402
-from infra.local.lambda_container import LAYER_DIRS, ROOT  # noqa: E402
+from bench.deployed import DeployedCode, deployed_code, source_pythonpath  # noqa: E402
+from infra.local.lambda_container import ROOT  # noqa: E402
 from infra.local.template import create_ledger_table, table_definition  # noqa: E402
 from infra.testing import dynamo_limits, moto_transactions  # noqa: E402
 from infra.testing.dynamo_meter import DynamoMeter, ItemImages  # noqa: E402
@@ -380,21 +381,32 @@ def init_times(runs: int = 15) -> dict[str, Any]:
     """Import + init of each handler in a fresh interpreter, until its DynamoDB client exists,
     against a bare handler that imports boto3 and creates a client. Median of ``runs``, the probes
     taken in turn (one of each, then the next round), so that a change in the machine's load
-    weighs on every probe alike rather than on whichever ran during it."""
+    weighs on every probe alike rather than on whichever ran during it. Our layers and functions
+    are imported from their precompiled copy (bench/deployed.py), as a deployed function imports them."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("POWERTOOLS_")}
     env |= {"AWS_LAMBDA_FUNCTION_NAME": "bench", "POWERTOOLS_SERVICE_NAME": "trial-quota"}
+    with deployed_code() as code:
+        return _init_times(code, env, runs)
+
+
+def _init_times(code: DeployedCode, env: dict[str, str], runs: int) -> dict[str, Any]:
     probes = {
-        "claim": ("claim_handler", HANDLER_READY, "functions/claim"),
-        "consume": ("consume_handler", HANDLER_READY, "functions/consume"),
-        "expiry": ("expiry_handler", HANDLER_READY, "functions/expiry"),
-        "bare_boto3": ("boto3", "boto3.client('dynamodb')", "functions"),
-        "powertools_floor": ("floor_handler", "floor_handler.boto3.client('dynamodb')", "bench"),
-        "warm_floor": ("warm_floor_handler", "", "bench"),  # bench/warm.py's floor: its client at import
+        "claim": ("claim_handler", HANDLER_READY, code.pythonpath("functions/claim")),
+        "consume": ("consume_handler", HANDLER_READY, code.pythonpath("functions/consume")),
+        "expiry": ("expiry_handler", HANDLER_READY, code.pythonpath("functions/expiry")),
+        "bare_boto3": ("boto3", "boto3.client('dynamodb')", code.pythonpath("functions")),
+        "powertools_floor": ("floor_handler", "floor_handler.boto3.client('dynamodb')", code.pythonpath("bench")),
+        "warm_floor": (
+            "warm_floor_handler",
+            "",
+            code.pythonpath("bench"),
+        ),  # bench/warm.py's floor: its client at import
+        # What every cold start paid before the build shipped bytecode: our modules compiled from source.
+        "consume_from_source": ("consume_handler", HANDLER_READY, source_pythonpath("functions/consume")),
     }
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in probes}
     for _ in range(runs):
-        for name, (module, ready, code_dir) in probes.items():
-            path = os.pathsep.join([str(ROOT / code_dir), *(str(p) for p in LAYER_DIRS)])
+        for name, (module, ready, path) in probes.items():
             done = subprocess.run(  # noqa: S603 (our own probe)
                 [sys.executable, "-c", INIT_PROBE.format(module=module, ready=ready)],
                 env=env | {"PYTHONPATH": path}, capture_output=True, text=True, check=True,
@@ -410,7 +422,7 @@ def init_times(runs: int = 15) -> dict[str, Any]:
         }
         for name, taken in samples.items()
     }
-    return {"init_ms": results, "init_detail": details, "init_breakdown_ms": import_breakdown(env)}
+    return {"init_ms": results, "init_detail": details, "init_breakdown_ms": import_breakdown(env, code)}
 
 
 BREAKDOWN_MODULES = {
@@ -419,17 +431,17 @@ BREAKDOWN_MODULES = {
     "aws_lambda_powertools.event_handler.openapi.params": "Powertools OpenAPI params (pydantic)",
     "pynamodb.connection": "PynamoDB connection (botocore)",
     "pydantic": "pydantic",
-    "trial_edge.request_models": "trial_edge request models",
-    "trial_edge.response_models": "trial_edge response models",
+    "trial_ledger": "trial_ledger, with the PynamoDB and botocore it imports",
+    "trial_edge.schemas.common": "trial_edge common schemas",
+    "trial_edge.schemas.gateway": "trial_edge gateway schemas",
 }
 
 
-def import_breakdown(env: dict[str, str]) -> dict[str, float]:
+def import_breakdown(env: dict[str, str], code: DeployedCode) -> dict[str, float]:
     """Cumulative import time of the heavy parts of the consume handler (python -X importtime)."""
-    path = os.pathsep.join([str(ROOT / "functions/consume"), *(str(p) for p in LAYER_DIRS)])
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", "import consume_handler"],
-        env=env | {"PYTHONPATH": path}, capture_output=True, text=True, check=True,
+        env=env | {"PYTHONPATH": code.pythonpath("functions/consume")}, capture_output=True, text=True, check=True,
     )  # fmt: skip
     cumulative: dict[str, float] = {}
     for line in done.stderr.splitlines():

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -18,9 +17,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench.deployed import deployed_code
 from bench.warm_replay import TIMED_ROUNDS, WARMUP_ROUNDS
 from bench.warm_scenario import HANDLERS, OPERATIONS, lambda_environment, normalised
-from infra.local.lambda_container import LAYER_DIRS, ROOT
+from infra.local.lambda_container import ROOT
 from infra.local.template import load_template
 
 LEDGER_READY = (
@@ -94,16 +94,17 @@ def rss_after_init(runs: int = RSS_RUNS) -> dict[str, float]:
     """Each function's resident set (MB) once its handler is imported and its client created."""
     env = lambda_environment()
     found = {}
-    for name, (module, ready, code_dir) in RSS_PROBES.items():
-        env["PYTHONPATH"] = os.pathsep.join([str(ROOT / code_dir), *(str(p) for p in LAYER_DIRS)])
-        samples = []
-        for _ in range(runs):
-            done = subprocess.run(  # noqa: S603 (our own probe)
-                [sys.executable, "-c", RSS_PROBE.format(module=module, ready=ready)],
-                env=env, capture_output=True, text=True, check=True,
-            )  # fmt: skip
-            samples.append(int(done.stdout.split()[-1]) / 1024)
-        found[name] = round(statistics.median(samples), 1)
+    with deployed_code() as code:  # our modules precompiled, as deployed
+        for name, (module, ready, code_dir) in RSS_PROBES.items():
+            env["PYTHONPATH"] = code.pythonpath(code_dir)
+            samples = []
+            for _ in range(runs):
+                done = subprocess.run(  # noqa: S603 (our own probe)
+                    [sys.executable, "-c", RSS_PROBE.format(module=module, ready=ready)],
+                    env=env, capture_output=True, text=True, check=True,
+                )  # fmt: skip
+                samples.append(int(done.stdout.split()[-1]) / 1024)
+            found[name] = round(statistics.median(samples), 1)
     return found
 
 

@@ -1,4 +1,9 @@
-"""Console routes (JWT authorizer): the Model Gallery, the account, claims, grants, usage."""
+"""Console routes (JWT authorizer): the Model Gallery, the account, claims, grants, usage.
+
+The listings' schemas (``schemas.listings``) are imported on their routes' first request, not at
+init (trial_edge/schemas/__init__.py); the annotations are strings until Powertools resolves them."""
+
+from __future__ import annotations
 
 from typing import Annotated, Any
 
@@ -7,24 +12,25 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from trial_edge import schemas
 from trial_edge.body_guard import resolve
-from trial_edge.correction_models import LedgerPageOut, ledger_page_out
 from trial_edge.identity import console_caller
 from trial_edge.problems import json_api
-from trial_edge.request_models import CURSOR_DESCRIPTION, AlertsRequest, ClaimRequest, PostpaidRequest
-from trial_edge.response_models import (
+from trial_edge.responses import link, problems
+from trial_edge.schemas.common import CURSOR_DESCRIPTION
+from trial_edge.schemas.console import (
     AccountOut,
+    AlertsRequest,
+    ClaimRequest,
     ClaimsOut,
     GrantsOut,
     ModelsOut,
-    UsagePageOut,
+    PostpaidRequest,
     account_out,
     claim_result_out,
     grant_out,
     model_out,
-    usage_record_out,
 )
-from trial_edge.responses import link, problems
 from trial_edge.snapstart import install_hooks
 from trial_edge.telemetry import count_by
 from trial_ledger import Ledger
@@ -147,9 +153,11 @@ def grant_ledger(
     model_id: Annotated[str, Path(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)],
     limit: Annotated[int, Query(ge=1, le=MAX_LEDGER_PAGE)] = DEFAULT_LEDGER_PAGE,
     cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH, description=CURSOR_DESCRIPTION)] = None,
-) -> LedgerPageOut:
+) -> schemas.listings.LedgerPageOut:
     caller = console_caller(app.current_event)
-    return ledger_page_out(ledger.grant_ledger(caller.account_id, model_id, limit=limit, cursor=cursor))
+    return schemas.listings.ledger_page_out(
+        ledger.grant_ledger(caller.account_id, model_id, limit=limit, cursor=cursor)
+    )
 
 
 @app.get(
@@ -170,9 +178,11 @@ def list_usage(
     limit: Annotated[int, Query(ge=1, le=MAX_USAGE_PAGE)] = DEFAULT_USAGE_PAGE,
     cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH, description=CURSOR_DESCRIPTION)] = None,
     model_id: Annotated[str | None, Query(pattern=ID_PATTERN.pattern, max_length=128)] = None,
-) -> UsagePageOut:
+) -> schemas.listings.UsagePageOut:
     page = ledger.usage(console_caller(app.current_event).account_id, model_id=model_id, limit=limit, cursor=cursor)
-    return UsagePageOut(items=[usage_record_out(item) for item in page.items], next_cursor=page.next_cursor)
+    return schemas.listings.UsagePageOut(
+        items=[schemas.listings.usage_record_out(item) for item in page.items], next_cursor=page.next_cursor
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -1,5 +1,11 @@
 """IAM routes: the gateway's (admission before an invocation, metering after it, reversals) and
-the operators' (/v1/admin/...: extension, void, the support view, a grant's ledger)."""
+the operators' (/v1/admin/...: extension, void, the support view, a grant's ledger).
+
+The schemas of reversals, the operators' routes and the ledger pages (``schemas.corrections``,
+``schemas.listings``) are imported on their routes' first request, not at init
+(trial_edge/schemas/__init__.py); the annotations are strings until Powertools resolves them."""
+
+from __future__ import annotations
 
 from typing import Annotated, Any
 
@@ -9,42 +15,28 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from trial_edge import schemas
 from trial_edge.body_guard import resolve
-from trial_edge.correction_models import (
-    ActionOut,
-    ExtensionRequest,
-    LedgerPageOut,
-    ReversalOut,
-    SupportViewOut,
-    VoidRequest,
-    action_out,
-    ledger_page_out,
-    reversal_out,
-    support_view_out,
-)
 from trial_edge.principals import Principals, admitted_for
 from trial_edge.problems import json_api
-from trial_edge.request_models import (
-    CURSOR_DESCRIPTION,
-    AuthorizationRequest,
-    HoldRequest,
-    ReversalRequest,
-    UsageBatchRequest,
-    UsageRequest,
-    hold_ask,
-)
-from trial_edge.response_models import (
+from trial_edge.responses import link, problems
+from trial_edge.schemas.common import CURSOR_DESCRIPTION
+from trial_edge.schemas.gateway import (
     AuthorizationOut,
+    AuthorizationRequest,
     HoldOut,
+    HoldRequest,
     ReleaseOut,
     UsageBatchOut,
+    UsageBatchRequest,
     UsageOut,
+    UsageRequest,
     authorization_out,
+    hold_ask,
     hold_out,
     release_out,
     usage_out,
 )
-from trial_edge.responses import link, problems
 from trial_edge.snapstart import install_hooks
 from trial_edge.telemetry import count_by, count_usage
 from trial_edge.usage_batch import batch_out, parse_records, record_in_order
@@ -210,11 +202,11 @@ def release_hold(
         },
     ),
 )
-def reverse_usage(request: Annotated[ReversalRequest, Body()]) -> ReversalOut:
+def reverse_usage(request: Annotated[schemas.corrections.ReversalRequest, Body()]) -> schemas.corrections.ReversalOut:
     result = ledger.reverse_usage(request.request_id, request.reason)
     if not result.replayed:
         metrics.add_metric(name="FreeUnitsReturned", unit=MetricUnit.Count, value=result.free_returned)
-    return reversal_out(result)
+    return schemas.corrections.reversal_out(result)
 
 
 @app.post(
@@ -225,8 +217,8 @@ def reverse_usage(request: Annotated[ReversalRequest, Body()]) -> ReversalOut:
         "forbidden_principal", "unknown_model", "grant_not_found", "grant_not_extendable", "request_id_conflict"
     ),
 )
-def extend_grant(request: Annotated[ExtensionRequest, Body()]) -> ActionOut:
-    return action_out(ledger.extend_grant(request.ask(), request.new_expiry()))
+def extend_grant(request: Annotated[schemas.corrections.ExtensionRequest, Body()]) -> schemas.corrections.ActionOut:
+    return schemas.corrections.action_out(ledger.extend_grant(request.ask(), request.new_expiry()))
 
 
 @app.post(
@@ -237,8 +229,8 @@ def extend_grant(request: Annotated[ExtensionRequest, Body()]) -> ActionOut:
         "forbidden_principal", "unknown_model", "grant_not_found", "grant_not_voidable", "request_id_conflict"
     ),
 )
-def void_grant(request: Annotated[VoidRequest, Body()]) -> ActionOut:
-    return action_out(ledger.void_grant(request.ask()))
+def void_grant(request: Annotated[schemas.corrections.VoidRequest, Body()]) -> schemas.corrections.ActionOut:
+    return schemas.corrections.action_out(ledger.void_grant(request.ask()))
 
 
 @app.get(
@@ -249,8 +241,8 @@ def void_grant(request: Annotated[VoidRequest, Body()]) -> ActionOut:
 )
 def support_view(
     account_id: Annotated[str, Path(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)],
-) -> SupportViewOut:
-    return support_view_out(ledger.support_view(account_id))
+) -> schemas.corrections.SupportViewOut:
+    return schemas.corrections.support_view_out(ledger.support_view(account_id))
 
 
 @app.get(
@@ -264,8 +256,8 @@ def admin_grant_ledger(
     model_id: Annotated[str, Query(pattern=ID_PATTERN.pattern, min_length=1, max_length=128)],
     limit: Annotated[int, Query(ge=1, le=MAX_LEDGER_PAGE)] = DEFAULT_LEDGER_PAGE,
     cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH, description=CURSOR_DESCRIPTION)] = None,
-) -> LedgerPageOut:
-    return ledger_page_out(ledger.grant_ledger(account_id, model_id, limit=limit, cursor=cursor))
+) -> schemas.listings.LedgerPageOut:
+    return schemas.listings.ledger_page_out(ledger.grant_ledger(account_id, model_id, limit=limit, cursor=cursor))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

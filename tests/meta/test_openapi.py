@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from infra.tools.openapi import OPENAPI_PATH, build_document, render
 from tests.support.schemathesis_hooks import as_integer_literals
-from trial_edge import correction_models, request_models
+from trial_edge import schemas
 from trial_edge.strict_json import loads
 
 
@@ -103,7 +103,9 @@ def test_every_body_the_document_allows_the_service_accepts(path: str, method: s
     client generated from it would send them (Schemathesis's positive data, integers as integer
     literals: see tests/support/schemathesis_hooks.py), pass the route's request model.
     ``ClaimRequest.models`` lacked ``uniqueItems``, and duplicates are a 422."""
-    request_model: type[BaseModel] = getattr(request_models, model, None) or getattr(correction_models, model)
+    found = [getattr(module, model) for module in (schemas.console, schemas.gateway, schemas.corrections)
+             if hasattr(module, model)]  # fmt: skip
+    request_model: type[BaseModel] = found[0]
     operation = schemathesis.openapi.from_dict(committed())[path][method.upper()]
 
     @settings(max_examples=150, database=None, derandomize=True, suppress_health_check=list(HealthCheck))

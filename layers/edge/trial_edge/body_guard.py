@@ -31,7 +31,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from trial_edge.json_bounds import first_too_deep, is_too_deep, too_deep
 from trial_edge.principals import Principals, caller_arn
 from trial_edge.problems import problem
-from trial_edge.response_models import FieldError
+from trial_edge.schemas.common import FieldError
 from trial_edge.strict_json import RepeatedKey, loads
 
 _logger = Logger(child=True)

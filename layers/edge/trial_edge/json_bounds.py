@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from trial_edge.problems import field_path
-from trial_edge.response_models import FieldError
+from trial_edge.schemas.common import FieldError
 
 MAX_DEPTH = 32
 """Levels of nesting, the top-level object being the first; the contract's bodies use two."""

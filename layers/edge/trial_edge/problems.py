@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupp
 
 from trial_edge.identity import Unauthenticated
 from trial_edge.problem_catalogue import PROBLEM_JSON, problem_body, status_of, stop_detail
-from trial_edge.response_models import FieldError
+from trial_edge.schemas.common import FieldError
 from trial_edge.strict_json import loads, out_of_range_message
 from trial_ledger import AdmissionRefused, InvalidRequest, LedgerError, TemporarilyUnavailable
 

@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from trial_edge.problem_catalogue import CATALOGUE, PROBLEM_JSON, problem_body, status_of
-from trial_edge.response_models import Problem
+from trial_edge.schemas.common import Problem
 
 EVERY_ROUTE = (
     "malformed_json",

@@ -1,8 +1,10 @@
 """Lambda SnapStart runtime hooks of the API functions (SnapStart is on for claim and consume).
 
-Before the snapshot, the function is primed: the ledger's DynamoDB clients are created and one
-request that never reaches DynamoDB (a body the schema refuses) goes through the whole edge (body
-guard, routing, validation, the problem response), so that restored environments start warm.
+Before the snapshot, the function is primed: the ledger's DynamoDB clients are created, every
+module a function leaves out of its cold init is imported (the ledger's use cases, the schemas of
+the routes that are not hot: see trial_edge/schemas/__init__.py), and one request that never
+reaches DynamoDB (a body the schema refuses) goes through the whole edge (body guard, routing,
+validation, the problem response), so that restored environments start warm and pay no import.
 After a restore, what must not be shared between environments restored from one snapshot is
 renewed (see ``Ledger.after_restore``)."""
 
@@ -14,6 +16,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from snapshot_restore_py import register_after_restore, register_before_snapshot
 
+from trial_edge import schemas
 from trial_edge.body_guard import resolve
 from trial_ledger import Ledger
 
@@ -49,6 +52,7 @@ def priming_event(method: str, path: str) -> dict[str, Any]:
 
 def prime(app: APIGatewayHttpResolver, ledger: Ledger, method: str, path: str) -> dict[str, Any]:
     ledger.prime()
+    schemas.load_all()
     return resolve(app, priming_event(method, path), _PrimingContext())  # type: ignore[arg-type]
 
 

@@ -11,8 +11,7 @@ from pydantic import ValidationError
 
 from trial_edge.problem_catalogue import status_of
 from trial_edge.problems import field_path, issue_message
-from trial_edge.request_models import UsageRequest
-from trial_edge.response_models import RecordRefusalOut, UsageBatchOut, usage_out
+from trial_edge.schemas.gateway import RecordRefusalOut, UsageBatchOut, UsageRequest, usage_out
 from trial_ledger import RecordOutcome, RecordRefusal, UsageAsk, UsageResult
 from trial_ledger.limits import ID_PATTERN
 

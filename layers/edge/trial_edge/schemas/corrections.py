@@ -1,5 +1,5 @@
-"""Pydantic models of the corrections, the grant's ledger and the operator routes (contract
-section 10: R17 to R19), requests and answers, and their conversions from the ledger's results."""
+"""The schemas of the corrections and the operator routes (contract section 10: R17 and R18),
+requests and answers, and their conversions from the ledger's results."""
 
 from __future__ import annotations
 
@@ -8,28 +8,21 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from trial_ledger import (
-    ActionAsk,
-    ActionResult,
-    EntryKind,
-    LedgerEntry,
-    LedgerPage,
-    ReversalResult,
-    SupportView,
-    format_money,
-)
+from trial_ledger import ActionAsk, ActionResult, EntryKind, ReversalResult, SupportView, format_money
 from trial_ledger.limits import MAX_ACTOR_LENGTH
 
-from .request_models import Id, Reason, StrictBody
-from .response_models import (
-    AccountOut,
-    ChargeOut,
-    GrantOut,
-    UsageRecordOut,
-    account_out,
-    grant_out,
-    usage_record_out,
-)
+from .common import ChargeOut, Id, Reason, StrictBody
+from .console import AccountOut, GrantOut, account_out, grant_out
+from .listings import UsageRecordOut, usage_record_out
+
+
+class ReversalRequest(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"request_id": "req-5f0c2a", "reason": "the call failed after metering"}]}
+    )
+
+    request_id: Id
+    reason: Reason
 
 
 class ReversalOut(BaseModel):
@@ -45,37 +38,6 @@ class ReversalOut(BaseModel):
     replayed: bool
 
 
-class BalancesOut(BaseModel):
-    used: int
-    remaining: int
-    expired: int
-
-
-class LedgerEntryOut(BaseModel):
-    sequence: int
-    kind: EntryKind
-    at: str
-    request_id: str | None
-    action_id: str | None
-    actor: str | None
-    reason: str | None
-    delta: BalancesOut
-    used: int
-    remaining: int
-    expired: int
-
-
-class LedgerPageOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"entries": [
-        {"sequence": 1, "kind": "claim", "at": "2026-03-01T08:00:00.000Z", "request_id": None, "action_id": None,
-         "actor": None, "reason": None, "delta": {"used": 0, "remaining": 1000000, "expired": 0}, "used": 0,
-         "remaining": 1000000, "expired": 0}], "next_cursor": None}]})  # fmt: skip
-
-    entries: list[LedgerEntryOut]
-    """Oldest first; ``sequence`` runs 1, 2, 3... without gaps."""
-    next_cursor: str | None
-
-
 def reversal_out(result: ReversalResult) -> ReversalOut:
     credit = ChargeOut(currency=result.currency, amount=format_money(result.billable_credited))
     return ReversalOut(
@@ -88,29 +50,10 @@ def reversal_out(result: ReversalResult) -> ReversalOut:
     )
 
 
-def ledger_page_out(page: LedgerPage) -> LedgerPageOut:
-    return LedgerPageOut(entries=[_entry_out(entry) for entry in page.entries], next_cursor=page.next_cursor)
-
-
-def _entry_out(entry: LedgerEntry) -> LedgerEntryOut:
-    delta, balances = entry.delta, entry.balances
-    return LedgerEntryOut(
-        sequence=entry.sequence,
-        kind=entry.kind,
-        at=entry.at,
-        request_id=entry.request_id,
-        action_id=entry.action_id,
-        actor=entry.actor,
-        reason=entry.reason,
-        delta=BalancesOut(used=delta.used, remaining=delta.remaining, expired=delta.expired),
-        used=balances.used,
-        remaining=balances.remaining,
-        expired=balances.expired,
-    )
-
-
 Actor = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ACTOR_LENGTH, pattern=r"\S")]
 """Who acted (the operator tool's user): 1..200 characters, not only blanks."""
+
+
 Instant = Annotated[
     str,
     StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"),
