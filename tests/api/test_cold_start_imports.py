@@ -17,6 +17,12 @@ from infra.local.lambda_container import LAYER_DIRS, ROOT
 USE_CASES = {"trial_ledger.use_cases." + name for name in (
     "accounts", "claims", "metering", "batches", "holds", "history", "grant_ledger", "expiry", "hold_sweep",
     "corrections.reversals", "corrections.operator_actions")}  # fmt: skip
+CORRECTIONS = {"trial_ledger." + name for name in (
+    "correction_results", "domain.ledger_entries", "domain.planning.actions", "domain.planning.reversal",
+    "dynamo.corrections.entry_mapping", "dynamo.corrections.action_writes", "dynamo.corrections.reversal_writes",
+    "dynamo.indexes.queries", "dynamo.indexes.shard_merge", "dynamo.indexes.cursor")}  # fmt: skip
+"""The ledger's modules of the corrections (reversals, operator actions, the grant's ledger) and of
+the listings: no usage, hold or claim needs them."""
 SCHEMAS = {"trial_edge.schemas." + name for name in ("common", "console", "gateway", "listings", "corrections")}
 HOT_SCHEMAS = {
     "claim": {"trial_edge.schemas.common", "trial_edge.schemas.console"},
@@ -43,7 +49,8 @@ def imported(function: str) -> dict[str, set[str]]:
     path = os.pathsep.join([str(ROOT / "functions" / function), *(str(layer) for layer in LAYER_DIRS)])
     env = {key: value for key, value in os.environ.items() if not key.startswith("POWERTOOLS_")}
     env |= {"PYTHONPATH": path, "POWERTOOLS_METRICS_DISABLED": "true"}
-    probe = PROBE.format(module=f"{function}_handler", watched=USE_CASES | SCHEMAS, route=PRIMING_ROUTES[function])
+    watched = USE_CASES | SCHEMAS | CORRECTIONS
+    probe = PROBE.format(module=f"{function}_handler", watched=watched, route=PRIMING_ROUTES[function])
     done = subprocess.run(
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True, timeout=120
     )  # fmt: skip
@@ -51,10 +58,10 @@ def imported(function: str) -> dict[str, set[str]]:
 
 
 @pytest.mark.parametrize("function", ["claim", "consume"])
-def test_an_api_function_imports_at_init_only_its_hot_schemas_and_no_use_case(function: str) -> None:
+def test_an_api_function_imports_at_init_only_its_hot_schemas_no_use_case_and_no_correction(function: str) -> None:
     assert imported(function)["at_init"] == HOT_SCHEMAS[function]
 
 
 @pytest.mark.parametrize("function", ["claim", "consume"])
 def test_the_snapstart_priming_imports_every_use_case_and_every_schema(function: str) -> None:
-    assert imported(function)["primed"] == USE_CASES | SCHEMAS
+    assert imported(function)["primed"] == USE_CASES | SCHEMAS | CORRECTIONS

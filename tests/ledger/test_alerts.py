@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.support import IMAGE, LANG_30, LANG_90, LANG_90_B, DynamoCalls, wide_catalog
+from tests.support import IMAGE, LANG_30, LANG_90, LANG_90_B, DynamoCalls
+from tests.support.catalogs import wide_catalog
 from trial_ledger import (
     AccountNotActivated,
     Alerts,

@@ -11,7 +11,8 @@ import pytest
 
 from infra.tools.audit import audit
 from infra.tools.migrate_grants import migrate
-from tests.support import CAMPAIGN_CLOSE, IMAGE, LANG_30, LANG_90, MILLION, DynamoCalls, wide_catalog
+from tests.support import CAMPAIGN_CLOSE, IMAGE, LANG_30, LANG_90, MILLION, DynamoCalls
+from tests.support.catalogs import wide_catalog
 from trial_ledger import ClaimMethod, ClaimOutcomeKind, GrantStatus, HoldAsk, HoldStatus, Ledger, SwitchableClock
 from trial_ledger.domain.refusals import GrantsExist
 from trial_ledger.domain.rules import new_grant

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-
-from trial_ledger.config.catalog import Catalog, parse_catalog
 
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 """Every test starts at this frozen instant, well inside the campaign, never at today's date."""
@@ -45,10 +42,3 @@ class DynamoCalls:
 
 
 WRITE_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
-
-
-def wide_catalog(models: int) -> Catalog:
-    """A catalog of ``models`` language models with a trial each (``m-000``, ``m-001``, ...)."""
-    spec = {"name": "m", "capability": "language", "unit": "tokens", "trial": {"quota": 100, "validity_days": 90},
-            "price": {"currency": "CNY", "unit_price": "0.001"}}  # fmt: skip
-    return parse_catalog(json.dumps({"models": [{"model_id": f"m-{n:03d}", **spec} for n in range(models)]}))

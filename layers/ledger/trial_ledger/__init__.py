@@ -1,18 +1,13 @@
-"""trial_ledger: the DynamoDB-backed ledger of TokenHub's free-trial quotas."""
+"""trial_ledger: the DynamoDB-backed ledger of TokenHub's free-trial quotas.
+
+The values of the corrections (reversals, operator actions, the grant's ledger) are imported on
+first use: the usage path's cold start does without them (docs/performance.md, "Handler init")."""
+
+from typing import TYPE_CHECKING, Any
 
 from .clock import Clock, SwitchableClock, SystemClock, format_timestamp, parse_timestamp
 from .config.catalog import Catalog, ModelSpec, Price, Trial, parse_catalog
 from .config.settings import Settings, SettingsError, load_catalog, load_settings
-from .correction_results import (
-    ActionAsk,
-    ActionResult,
-    Balances,
-    EntryKind,
-    LedgerEntry,
-    LedgerPage,
-    ReversalResult,
-    SupportView,
-)
 from .domain.rules import format_money
 from .errors import (
     AccountNotActivated,
@@ -56,6 +51,31 @@ from .results import (
     UsagePage,
     UsageResult,
 )
+
+if TYPE_CHECKING:
+    from .correction_results import (
+        ActionAsk,
+        ActionResult,
+        Balances,
+        EntryKind,
+        LedgerEntry,
+        LedgerPage,
+        ReversalResult,
+        SupportView,
+    )
+
+_CORRECTION_RESULTS = frozenset(
+    {"ActionAsk", "ActionResult", "Balances", "EntryKind", "LedgerEntry", "LedgerPage", "ReversalResult", "SupportView"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CORRECTION_RESULTS:
+        from . import correction_results  # noqa: PLC0415  # on first use (the docstring)
+
+        return getattr(correction_results, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Account",

@@ -6,13 +6,13 @@ import functools
 import random
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
 from .clock import Clock, SystemClock
 from .config.catalog import Catalog
 from .config.settings import load_settings
-from .correction_results import ActionAsk, ActionResult, LedgerPage, ReversalResult, SupportView
 from .dynamo.errors import StoreUnavailable
 from .dynamo.store import LedgerStore
 from .errors import TemporarilyUnavailable
@@ -37,6 +37,9 @@ from .retry import Backoff
 from .use_cases.context import LedgerContext
 from .use_cases.registry import UseCases
 from .use_cases.snapshots import SnapshotCache
+
+if TYPE_CHECKING:
+    from .correction_results import ActionAsk, ActionResult, LedgerPage, ReversalResult, SupportView
 
 # A child of the handler's Powertools Logger (same service): its lines carry the correlation id.
 logger = Logger(child=True)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from .planning.actions import ActionRecord
+from typing import TYPE_CHECKING
+
 from .state import CallRecord, GrantState, HoldRecord, ProfileState, UsageRecord
+
+if TYPE_CHECKING:
+    from .planning.actions import ActionRecord
 
 
 class Refused(Exception):

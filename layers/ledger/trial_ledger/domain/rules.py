@@ -8,14 +8,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from ..clock import format_timestamp
 from ..config.catalog import ModelSpec
-from ..correction_results import ActionAsk
 from ..errors import InvalidRequest
 from ..limits import ALERT_PERCENT_RANGE, ID_PATTERN, MAX_ALERT_THRESHOLDS, MAX_QUANTITY
 from ..results import ClaimMethod, Grant, GrantStatus, StopReason
 from .state import GrantState
+
+if TYPE_CHECKING:
+    from ..correction_results import ActionAsk
 
 
 def expiry_of(claimed_at: datetime, validity_days: int) -> str:

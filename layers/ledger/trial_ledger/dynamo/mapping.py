@@ -23,7 +23,7 @@ from ..domain.state import (
 )
 from ..domain.writes import NewGrant
 from ..results import ClaimMethod, FundingSource, HoldStatus
-from .corrections.entry_mapping import entry_fields, ledger_stamp, reversal_fields, reversal_of
+from .corrections.entry_fields import entry_fields, ledger_stamp, reversal_fields, reversal_of
 from .items import (
     AccountProfileItem,
     CallItem,

@@ -9,8 +9,9 @@ Writes are conditional; a refused one raises a refusal (domain/refusals.py) carr
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import UpdateError
 
@@ -38,14 +39,20 @@ from . import expressions, mapping
 from .account_reads import AccountReads, get_item
 from .alerts_writes import write_alerts
 from .batch_writes import BatchWriter
-from .corrections.action_writes import ActionWriter
-from .corrections.reversal_writes import ReversalWriter
 from .errors import is_condition_failure, unavailable_on_transient
 from .grant_writes import GrantWrite, draw_grant, prove_profile, put_grant, put_hold, write_call, write_grant
-from .indexes.queries import IndexQueries
 from .items import AccountProfileItem, CallItem, ExpiryItem, GrantItem, HoldItem, LedgerItem, UsageItem
 from .keys import CALL_SORT_KEY, PROFILE_SORT_KEY, account_key, call_key, grant_key
 from .transactions import Cancellation, transaction
+
+if TYPE_CHECKING:
+    from .corrections.action_writes import ActionWriter
+    from .corrections.reversal_writes import ReversalWriter
+    from .indexes.queries import IndexQueries
+
+# The collaborators of the routes that are not hot are imported on first use (their properties):
+# the usage path's cold start does without them (docs/performance.md, "Handler init").
+# ruff: noqa: PLC0415
 
 
 class LedgerStore(AccountReads):
@@ -54,9 +61,24 @@ class LedgerStore(AccountReads):
         # serves the transactions and the item requests alike.
         super().__init__(LedgerItem._get_connection().connection)
         self.batches = BatchWriter(self._connection)
-        self.reversals = ReversalWriter(self._connection)
-        self.actions = ActionWriter(self._connection)
-        self.queries = IndexQueries(self.legacy)
+
+    @functools.cached_property
+    def reversals(self) -> ReversalWriter:
+        from .corrections.reversal_writes import ReversalWriter
+
+        return ReversalWriter(self._connection)
+
+    @functools.cached_property
+    def actions(self) -> ActionWriter:
+        from .corrections.action_writes import ActionWriter
+
+        return ActionWriter(self._connection)
+
+    @functools.cached_property
+    def queries(self) -> IndexQueries:
+        from .indexes.queries import IndexQueries
+
+        return IndexQueries(self.legacy)
 
     @property
     def client(self) -> Any:
@@ -64,9 +86,9 @@ class LedgerStore(AccountReads):
         return self._connection.client
 
     def prime_clients(self) -> None:
-        """Create the botocore client, loading DynamoDB's service model, without sending a
-        request: work a SnapStart snapshot keeps."""
-        _ = self._connection.client
+        """Create the botocore client, loading DynamoDB's service model, and every collaborator,
+        without sending a request: work a SnapStart snapshot keeps."""
+        _ = self._connection.client, self.reversals, self.actions, self.queries
 
     # -- accounts -------------------------------------------------------------------------
 

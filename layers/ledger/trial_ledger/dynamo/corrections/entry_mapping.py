@@ -1,49 +1,18 @@
-"""Maps a grant's ledger entries (R19) and reversals (R17) between items and plain values."""
+"""Maps a grant's ledger entries (R19), reversals (R17) and operator actions (R18) to and from items.
+
+The attributes every entry item carries are entry_fields.py's."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ...config.settings import load_settings
 from ...correction_results import EntryKind
 from ...domain.ledger_entries import StoredEntry
 from ...domain.planning.actions import ActionRecord
 from ...domain.planning.reversal import ReversalCommit
-from ...domain.state import LedgerStamp, Reversal
 from ..items import ActionItem, CallItem, EntryItem, ExpiryItem, ReversalItem
-from ..keys import ACTION_SORT_KEY, REVERSAL_SORT_KEY, action_key, call_key, ledger_shard_key
-
-
-def entry_fields(account_id: str, model_id: str, entry: LedgerStamp | None) -> dict[str, Any]:
-    """The attributes that make an item an entry of its grant's ledger (none: not an entry)."""
-    if entry is None:
-        return {}
-    return {
-        "ledger_grant": ledger_shard_key(
-            account_id, model_id, entry.sequence, load_settings().grant_ledger_shards.write
-        ),
-        "ledger_seq": entry.sequence,
-        "balance_used": entry.used,
-        "balance_remaining": entry.remaining,
-        "balance_expired": entry.expired,
-    }
-
-
-def ledger_stamp(item: EntryItem) -> LedgerStamp | None:
-    if item.ledger_seq is None:
-        return None
-    return LedgerStamp(int(item.ledger_seq), int(item.balance_used), int(item.balance_remaining),
-                       int(item.balance_expired))  # fmt: skip
-
-
-def reversal_fields(reversal: Reversal) -> dict[str, Any]:
-    """The attributes a reversal sets on its usage's call item (R17)."""
-    return {
-        "reversed_at": reversal.reversed_at,
-        "reversal_reason": reversal.reason,
-        "free_returned": reversal.free_returned,
-        "free_expired": reversal.free_expired,
-    }
+from ..keys import ACTION_SORT_KEY, REVERSAL_SORT_KEY, action_key, call_key
+from .entry_fields import entry_fields, ledger_stamp
 
 
 def reversal_item(commit: ReversalCommit) -> ReversalItem:
@@ -79,13 +48,6 @@ def stored_entry(item: EntryItem) -> StoredEntry:
         return StoredEntry(stamp, EntryKind.EXPIRY, item.recorded_at, int(item.quantity))
     assert isinstance(item, CallItem)
     return StoredEntry(stamp, EntryKind.USAGE, str(item.recorded_at), int(item.free), request_id=item.request_id)
-
-
-def reversal_of(item: CallItem) -> Reversal | None:
-    if item.reversed_at is None:
-        return None
-    return Reversal(item.reversed_at, str(item.reversal_reason), int(item.free_returned or 0),
-                    int(item.free_expired or 0))  # fmt: skip
 
 
 def action_item(action: ActionRecord) -> ActionItem:

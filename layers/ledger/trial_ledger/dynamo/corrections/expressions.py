@@ -13,13 +13,13 @@ from ...domain.planning.actions import ActionCommit
 from ...domain.planning.reversal import ReversalCommit
 from ..expressions import entries_are
 from ..items import AccountProfileItem, CallItem, GrantItem, UsageItem
-from . import entry_mapping
+from . import entry_fields
 
 
 def reversal_mark(commit: ReversalCommit) -> tuple[list[Action], Condition]:
     """Mark the usage record reversed, once: the very record the plan read (its write id)."""
     actions: list[Action] = [
-        Path(name).set(value) for name, value in entry_mapping.reversal_fields(commit.reversal).items()
+        Path(name).set(value) for name, value in entry_fields.reversal_fields(commit.reversal).items()
     ]
     condition: Condition = (CallItem.item_type == UsageItem) & CallItem.reversed_at.does_not_exist()
     return actions, condition & (CallItem.write_id == commit.usage.write_id)
