@@ -307,7 +307,9 @@ def _init_verdict(init: dict[str, float], detail: dict[str, Any]) -> list[str]:
         lines += [
             "`powertools_floor` (`bench/floor_handler.py`) is the least a function built like the",
             "API functions imports: Powertools' Logger, Metrics and HTTP resolver with Pydantic",
-            f"validation, one body model and boto3. It alone takes {floor} ms, {floor / bare:.2f}x the bare",
+            "validation, one body model, and PynamoDB with one model, its client created as the ledger's (the",
+            "issue's floor: Powertools and PynamoDB and nothing of ours; PynamoDB is the data access the",
+            f"ledger must use). It alone takes {floor} ms, {floor / bare:.2f}x the bare",
             "handler: with Powertools' resolver and Pydantic at the edge, 1.5x cannot be reached by trimming our own",
             f"code. Above that floor the API functions add {init['consume'] - floor:.0f} ms (consume) and",
             f"{init['claim'] - floor:.0f} ms (claim): the ledger's modules (the plain-value dataclasses, about",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from infra.local.template import LEDGER_TABLE, load_template
-from trial_ledger.domain.planning.batch import MAX_TRANSACTION_ITEMS
+from trial_ledger.domain.writes import MAX_TRANSACTION_ITEMS
 
 WRITE_ORDER = ["claim_1", "claim_10", "usage_hot", "usage_split", "usage_cold_container", "usage_plain_after_holds",
                "hold", "settle", "release", "usage_replay", "reversal", "reversal_billed", "extension", "void",

@@ -371,6 +371,8 @@ imported = time.perf_counter()
 ready = time.perf_counter()
 print((imported - started) * 1000, (ready - started) * 1000)
 """
+FLOOR_READY = "floor_handler.Item._get_connection().connection.client"
+"""The floor's client, created through PynamoDB as the ledger's is (HANDLER_READY)."""
 HANDLER_READY = (
     "from trial_ledger.dynamo.items import LedgerItem; from trial_ledger.dynamo.store import LedgerStore; "
     "LedgerStore().client; LedgerItem._get_connection().connection.client"
@@ -395,7 +397,7 @@ def _init_times(code: DeployedCode, env: dict[str, str], runs: int) -> dict[str,
         "consume": ("consume_handler", HANDLER_READY, code.pythonpath("functions/consume")),
         "expiry": ("expiry_handler", HANDLER_READY, code.pythonpath("functions/expiry")),
         "bare_boto3": ("boto3", "boto3.client('dynamodb')", code.pythonpath("functions")),
-        "powertools_floor": ("floor_handler", "floor_handler.boto3.client('dynamodb')", code.pythonpath("bench")),
+        "powertools_floor": ("floor_handler", FLOOR_READY, code.pythonpath("bench")),
         "warm_floor": (
             "warm_floor_handler",
             "",

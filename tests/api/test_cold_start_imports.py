@@ -20,9 +20,10 @@ USE_CASES = {"trial_ledger.use_cases." + name for name in (
 CORRECTIONS = {"trial_ledger." + name for name in (
     "correction_results", "domain.ledger_entries", "domain.planning.actions", "domain.planning.reversal",
     "dynamo.corrections.entry_mapping", "dynamo.corrections.action_writes", "dynamo.corrections.reversal_writes",
-    "dynamo.indexes.queries", "dynamo.indexes.shard_merge", "dynamo.indexes.cursor")}  # fmt: skip
-"""The ledger's modules of the corrections (reversals, operator actions, the grant's ledger) and of
-the listings: no usage, hold or claim needs them."""
+    "dynamo.indexes.queries", "dynamo.indexes.shard_merge", "dynamo.indexes.cursor", "job_results",
+    "domain.index_entries")}  # fmt: skip
+"""The ledger's modules of the corrections (reversals, operator actions, the grant's ledger), of the
+listings and of the nightly jobs: no usage, hold or claim needs them."""
 SCHEMAS = {"trial_edge.schemas." + name for name in ("common", "console", "gateway", "listings", "corrections")}
 HOT_SCHEMAS = {
     "claim": {"trial_edge.schemas.common", "trial_edge.schemas.console"},

@@ -13,7 +13,6 @@ from trial_ledger import ClaimMethod, FundingSource, HoldStatus, format_timestam
 from trial_ledger.config.catalog import default_catalog_document, parse_catalog
 from trial_ledger.domain.planning.batch import (
     MAX_HOLD_PATHS_PER_WRITE,
-    MAX_TRANSACTION_ITEMS,
     BatchPlan,
     Pending,
     hold_paths,
@@ -23,7 +22,7 @@ from trial_ledger.domain.planning.batch import (
 from trial_ledger.domain.planning.draws import Attempt
 from trial_ledger.domain.planning.usage import CheckedUsage
 from trial_ledger.domain.state import GrantState, HeldPeriod, HoldRecord, ProfileState
-from trial_ledger.domain.writes import GrantDraw, GrantRun, NewGrant
+from trial_ledger.domain.writes import MAX_TRANSACTION_ITEMS, GrantDraw, GrantRun, NewGrant
 from trial_ledger.dynamo import expressions
 
 CATALOG = parse_catalog(default_catalog_document())

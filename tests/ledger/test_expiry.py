@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from tests.support import IMAGE, LANG_30, LANG_90, MILLION, DynamoCalls
 from trial_ledger import Ledger, SwitchableClock
-from trial_ledger.domain.state import ExpiryCandidate
+from trial_ledger.domain.index_entries import ExpiryCandidate
 from trial_ledger.dynamo.items import ExpiryItem, GrantItem
 from trial_ledger.dynamo.keys import account_key, expiry_sort_key, grant_key
 from trial_ledger.dynamo.store import LedgerStore

@@ -17,7 +17,7 @@ from trial_ledger.dynamo.items import GrantItem
 from trial_ledger.dynamo.keys import grant_key
 from trial_ledger.dynamo.mapping import grant_item
 from trial_ledger.dynamo.store import LedgerStore
-from trial_ledger.results import ExpiringSoonReport
+from trial_ledger.job_results import ExpiringSoonReport
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 from tests.support import IMAGE, LANG_90, MILLION, DynamoCalls
 from tests.support.faults import FaultInjector, injected_faults
 from trial_ledger import ClaimMethod
+from trial_ledger.domain.index_entries import ExpiryCandidate
 from trial_ledger.domain.refusals import (
     ActivationMissing,
     AlreadyRecorded,
@@ -18,7 +19,7 @@ from trial_ledger.domain.refusals import (
     GrantsExist,
     Outdated,
 )
-from trial_ledger.domain.state import ExpiryCandidate, GrantState, LedgerStamp, UsageRecord
+from trial_ledger.domain.state import GrantState, LedgerStamp, UsageRecord
 from trial_ledger.domain.writes import CallWrite, GrantDraw, NewGrant, UsageCommit
 from trial_ledger.dynamo.store import LedgerStore
 

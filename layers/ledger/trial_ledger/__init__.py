@@ -1,8 +1,10 @@
 """trial_ledger: the DynamoDB-backed ledger of TokenHub's free-trial quotas.
 
-The values of the corrections (reversals, operator actions, the grant's ledger) are imported on
-first use: the usage path's cold start does without them (docs/performance.md, "Handler init")."""
+The values of the corrections (reversals, operator actions, the grant's ledger) and of the nightly
+jobs are imported on first use: the API functions' cold start does without them
+(docs/performance.md, "Handler init")."""
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from .clock import Clock, SwitchableClock, SystemClock, format_timestamp, parse_timestamp
@@ -35,7 +37,6 @@ from .results import (
     ClaimMethod,
     ClaimOutcome,
     ClaimOutcomeKind,
-    ExpiryReport,
     FundingSource,
     Grant,
     GrantStatus,
@@ -46,7 +47,6 @@ from .results import (
     RecordRefusal,
     ReleaseResult,
     StopReason,
-    SweepReport,
     UsageAsk,
     UsagePage,
     UsageResult,
@@ -63,17 +63,19 @@ if TYPE_CHECKING:
         ReversalResult,
         SupportView,
     )
+    from .job_results import ExpiryReport, SweepReport
 
-_CORRECTION_RESULTS = frozenset(
-    {"ActionAsk", "ActionResult", "Balances", "EntryKind", "LedgerEntry", "LedgerPage", "ReversalResult", "SupportView"}
-)
+_ON_FIRST_USE = {
+    **dict.fromkeys(("ActionAsk", "ActionResult", "Balances", "EntryKind", "LedgerEntry", "LedgerPage",
+                     "ReversalResult", "SupportView"), "correction_results"),
+    **dict.fromkeys(("ExpiryReport", "SweepReport"), "job_results"),
+}  # fmt: skip
+"""The public names whose modules are imported on first use (the docstring): name -> module."""
 
 
 def __getattr__(name: str) -> Any:
-    if name in _CORRECTION_RESULTS:
-        from . import correction_results  # noqa: PLC0415  # on first use (the docstring)
-
-        return getattr(correction_results, name)
+    if (module := _ON_FIRST_USE.get(name)) is not None:
+        return getattr(importlib.import_module(f"{__name__}.{module}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

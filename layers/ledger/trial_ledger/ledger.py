@@ -21,14 +21,11 @@ from .results import (
     Authorization,
     ClaimAvailability,
     ClaimOutcome,
-    ExpiringSoonReport,
-    ExpiryReport,
     Grant,
     HoldAsk,
     HoldResult,
     RecordRefusal,
     ReleaseResult,
-    SweepReport,
     UsageAsk,
     UsagePage,
     UsageResult,
@@ -40,6 +37,7 @@ from .use_cases.snapshots import SnapshotCache
 
 if TYPE_CHECKING:
     from .correction_results import ActionAsk, ActionResult, LedgerPage, ReversalResult, SupportView
+    from .job_results import ExpiringSoonReport, ExpiryReport, SweepReport
 
 # A child of the handler's Powertools Logger (same service): its lines carry the correlation id.
 logger = Logger(child=True)

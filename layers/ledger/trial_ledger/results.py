@@ -175,23 +175,6 @@ class UsagePage:
 
 
 @dataclass(frozen=True, slots=True)
-class ExpiryReport:
-    as_of: str
-    expired_grants: int
-    expired_quantity: int
-    complete: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ExpiringSoonReport:
-    """The nightly run's expiring-soon pass: grants marked now (each is marked once, ever)."""
-
-    as_of: str
-    marked_grants: int
-    complete: bool
-
-
-@dataclass(frozen=True, slots=True)
 class HoldAsk:
     """A hold as the gateway asks for it (R13); validated by the ledger."""
 
@@ -224,11 +207,3 @@ class ReleaseResult:
     request_id: str
     status: HoldStatus
     """``released`` by this call, or how the hold had already ended."""
-
-
-@dataclass(frozen=True, slots=True)
-class SweepReport:
-    as_of: str
-    closed_holds: int
-    returned_units: int
-    complete: bool

@@ -201,16 +201,6 @@ class UsageRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class ExpiryCandidate:
-    """A grant as the expiry index projects it: enough to guess its remainder and expire it."""
-
-    account_id: str
-    model_id: str
-    quota: int
-    expires_at: str
-
-
-@dataclass(frozen=True, slots=True)
 class HoldRecord:
     """A hold as stored (its item ``HOLD#<request_id>``)."""
 
@@ -274,14 +264,3 @@ class CallRecord:
 
     hold: HoldRecord | None
     usage: UsageRecord | None
-
-
-@dataclass(frozen=True, slots=True)
-class OpenHold:
-    """An open hold as the open-holds index projects it: enough to close it at its timeout."""
-
-    request_id: str
-    account_id: str
-    model_id: str
-    held: int
-    expires_at: str

@@ -125,6 +125,8 @@ class CallWrite:
     """The hold was live when its grant was voided: it ends ``voided`` (R18), the usage is plain."""
 
 
+MAX_TRANSACTION_ITEMS = 100
+"""TransactWriteItems takes at most 100 items (and never the same item twice)."""
 NEW_GRANT_ITEMS = 2
 """A new grant is two items of its write: the grant and its claim's mark (R1's key)."""
 

@@ -13,9 +13,8 @@ from itertools import batched
 
 from pynamodb.connection import Connection
 
-from ..domain.planning.batch import MAX_TRANSACTION_ITEMS
 from ..domain.refusals import ActivationMissing, Contended, ProfileChanged
-from ..domain.writes import AlertsChange
+from ..domain.writes import MAX_TRANSACTION_ITEMS, AlertsChange
 from . import expressions, mapping
 from .items import AccountProfileItem, GrantItem
 from .keys import PROFILE_SORT_KEY, account_key, grant_key

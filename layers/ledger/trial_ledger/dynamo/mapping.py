@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import MapAttribute
 
@@ -12,16 +12,17 @@ from ..clock import format_timestamp, parse_timestamp
 from ..config.settings import load_settings
 from ..domain.state import (
     CallRecord,
-    ExpiryCandidate,
     GrantState,
     HeldPeriod,
     HoldRecord,
     LedgerStamp,
-    OpenHold,
     ProfileState,
     UsageRecord,
 )
 from ..domain.writes import NewGrant
+
+if TYPE_CHECKING:
+    from ..domain.index_entries import ExpiryCandidate
 from ..results import ClaimMethod, FundingSource, HoldStatus
 from .corrections.entry_fields import entry_fields, ledger_stamp, reversal_fields, reversal_of
 from .items import (
@@ -131,10 +132,6 @@ def call_from_raw(raw: RawItem | None) -> CallRecord | None:
 def call_record(item: CallItem) -> CallRecord:
     hold = hold_record(item) if item.status is not None else None
     return CallRecord(hold, usage_record(item) if isinstance(item, UsageItem) else None)
-
-
-def expiry_candidate(item: GrantItem) -> ExpiryCandidate:
-    return ExpiryCandidate(item.account_id, item.model_id, int(item.quota), item.expires_at)
 
 
 def claim_mark_item(grant: NewGrant) -> ClaimMarkItem:
@@ -287,7 +284,3 @@ def hold_record(item: CallItem) -> HoldRecord:
         fingerprint=str(item.hold_fingerprint),
         write_id=str(item.hold_write_id),
     )
-
-
-def open_hold(item: CallItem) -> OpenHold:
-    return OpenHold(item.request_id, item.account_id, item.model_id, int(item.held), item.expires_at)

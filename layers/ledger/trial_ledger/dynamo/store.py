@@ -28,7 +28,6 @@ from ..domain.refusals import (
 )
 from ..domain.state import (
     CallRecord,
-    ExpiryCandidate,
     HoldRecord,
     LedgerStamp,
     ProfileState,
@@ -46,6 +45,7 @@ from .keys import CALL_SORT_KEY, PROFILE_SORT_KEY, account_key, call_key, grant_
 from .transactions import Cancellation, transaction
 
 if TYPE_CHECKING:
+    from ..domain.index_entries import ExpiryCandidate
     from .corrections.action_writes import ActionWriter
     from .corrections.reversal_writes import ReversalWriter
     from .indexes.queries import IndexQueries

@@ -8,11 +8,10 @@ from itertools import batched
 
 from ..clock import format_timestamp
 from ..config.catalog import ModelSpec
-from ..domain.planning.batch import MAX_TRANSACTION_ITEMS
 from ..domain.refusals import ActivationMissing, Contended, GrantsExist, ProfileChanged
 from ..domain.rules import effective_grant, new_grant, require_id
 from ..domain.state import GrantState, ProfileState
-from ..domain.writes import NEW_GRANT_ITEMS, NewGrant
+from ..domain.writes import MAX_TRANSACTION_ITEMS, NEW_GRANT_ITEMS, NewGrant
 from ..errors import AccountNotActivated, InvalidRequest, TemporarilyUnavailable
 from ..limits import MAX_MODELS_PER_CLAIM
 from ..results import ClaimAvailability, ClaimMethod, ClaimOutcome, ClaimOutcomeKind, Grant

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from ..clock import format_timestamp
+from ..domain.index_entries import ExpiryCandidate
 from ..domain.refusals import Contended, ExpiryRecorded, GrantMoved
-from ..domain.state import ExpiryCandidate, LedgerStamp
+from ..domain.state import LedgerStamp
 from ..errors import TemporarilyUnavailable
-from ..results import ExpiringSoonReport, ExpiryReport
+from ..job_results import ExpiringSoonReport, ExpiryReport
 from .context import LedgerContext
 from .sharded_pages import TimeBudget, each_shard, shard_pages
 

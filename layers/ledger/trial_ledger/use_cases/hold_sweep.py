@@ -7,11 +7,12 @@ from dataclasses import replace
 from datetime import datetime
 
 from ..clock import format_timestamp
+from ..domain.index_entries import OpenHold
 from ..domain.refusals import Contended, GrantMoved, HoldEnded
-from ..domain.state import OpenHold
 from ..domain.writes import HoldClosing
 from ..errors import TemporarilyUnavailable
-from ..results import HoldStatus, SweepReport
+from ..job_results import SweepReport
+from ..results import HoldStatus
 from .context import LedgerContext
 from .sharded_pages import TimeBudget, each_shard, shard_pages
 

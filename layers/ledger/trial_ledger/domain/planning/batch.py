@@ -10,12 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from ..state import GrantKey, GrantState, HoldRecord, ProfileState
-from ..writes import BatchCommit, GrantDraw, GrantRun, NewGrant, grant_write_items
+from ..writes import MAX_TRANSACTION_ITEMS, BatchCommit, GrantDraw, GrantRun, NewGrant, grant_write_items
 from .draws import Attempt, released
 from .usage import CheckedUsage, UsagePlan, plan_usage
-
-MAX_TRANSACTION_ITEMS = 100
-"""TransactWriteItems takes at most 100 items (and never the same item twice)."""
 
 MAX_HOLD_PATHS_PER_WRITE = 40
 """Hold periods one grant write may name (given units back, or cleared): keeps its condition and

@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...config.settings import load_settings
+from ...domain.index_entries import ExpiryCandidate, OpenHold
 from ...domain.ledger_entries import StoredEntry
-from ...domain.state import ExpiryCandidate, OpenHold, UsageRecord
+from ...domain.state import UsageRecord
 from .. import mapping
 from ..corrections import entry_mapping
 from ..errors import unavailable_on_transient
@@ -115,7 +116,9 @@ class IndexQueries:
             items = list(result)
             if claimed_before := [(i.account_id, i.model_id) for i in items if i.pk.startswith(ACCOUNT_KEY_PREFIX)]:
                 self._legacy.move_if_legacy(claimed_before)
-            return [mapping.expiry_candidate(item) for item in items], result.last_evaluated_key
+            return [
+                ExpiryCandidate(item.account_id, item.model_id, int(item.quota), item.expires_at) for item in items
+            ], result.last_evaluated_key
 
     def open_holds(
         self, shard: str, as_of: str, page_size: int, start: dict[str, Any] | None
@@ -127,7 +130,7 @@ class IndexQueries:
             result = CallItem.open_holds.query(
                 shard, CallItem.expires_at <= as_of, limit=page_size, page_size=page_size, last_evaluated_key=start
             )
-            return [mapping.open_hold(item) for item in result], result.last_evaluated_key
+            return [_open_hold(item) for item in result], result.last_evaluated_key
 
     def all_items(self) -> Iterable[LedgerItem]:
         """Every item of the table (the audit's full read; never on a request path)."""
@@ -142,3 +145,11 @@ def usage_index_order(record: UsageRecord) -> str:
 
 def _sequence(entry: StoredEntry) -> int:
     return entry.stamp.sequence
+
+
+def _open_hold(item: CallItem) -> OpenHold:
+    return OpenHold(item.request_id, item.account_id, item.model_id, int(item.held), item.expires_at)
+
+
+def _expiry_candidate(item: GrantItem) -> ExpiryCandidate:
+    return ExpiryCandidate(item.account_id, item.model_id, int(item.quota), item.expires_at)
