@@ -16,6 +16,8 @@ class Unauthenticated(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ConsoleCaller:
+    """Who calls a console route: the root account of the JWT claim, and the caller (`sub`)."""
+
     account_id: str
     """The root account: the JWT claim named by ACCOUNT_CLAIM (deploy parameter AccountClaim)."""
     sub: str | None

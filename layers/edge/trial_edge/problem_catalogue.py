@@ -17,6 +17,8 @@ PROBLEM_JSON = "application/problem+json"
 
 @dataclass(frozen=True, slots=True)
 class ProblemKind:
+    """One kind of problem the API answers: its HTTP status, title and code."""
+
     status: HTTPStatus
     title: str
     """The same for every occurrence of the problem (RFC 9457); ``detail`` says what happened."""

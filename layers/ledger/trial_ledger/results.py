@@ -74,6 +74,8 @@ class Grant:
 
 @dataclass(frozen=True, slots=True)
 class Account:
+    """The account as the console reads it (`GET /v1/account`)."""
+
     account_id: str
     activated_at: str | None
     postpaid_enabled: bool
@@ -90,12 +92,16 @@ class AlertsSource(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Alerts:
+    """The account's TrialBalanceLow thresholds and whether they are its own or the deploy's (R20)."""
+
     balance_low_percent: tuple[int, ...]
     source: AlertsSource
 
 
 @dataclass(frozen=True, slots=True)
 class ClaimOutcome:
+    """What a manual claim did for one model (R2), with the grant it claimed or found."""
+
     model_id: str
     outcome: ClaimOutcomeKind
     grant: Grant | None
@@ -111,6 +117,8 @@ class ClaimAvailability:
 
 @dataclass(frozen=True, slots=True)
 class Authorization:
+    """An admission before an invocation (`POST /v1/authorizations`): allowed, and paid how."""
+
     allowed: bool
     source: FundingSource
     free_remaining: int
@@ -119,6 +127,8 @@ class Authorization:
 
 @dataclass(frozen=True, slots=True)
 class UsageResult:
+    """One recorded usage as the gateway gets it back: its free, billable and unbilled parts (R6)."""
+
     request_id: str
     account_id: str
     model_id: str
@@ -170,6 +180,8 @@ RecordOutcome = UsageResult | RecordRefusal
 
 @dataclass(frozen=True, slots=True)
 class UsagePage:
+    """A page of an account's usage records, newest first, and where the next page starts."""
+
     items: list[UsageResult]
     next_cursor: str | None
 
@@ -189,6 +201,8 @@ class HoldAsk:
 
 @dataclass(frozen=True, slots=True)
 class HoldResult:
+    """A hold as the gateway gets it back (R13): what it reserved, until when."""
+
     request_id: str
     account_id: str
     model_id: str
@@ -204,6 +218,8 @@ class HoldResult:
 
 @dataclass(frozen=True, slots=True)
 class ReleaseResult:
+    """The end of a hold asked for by its release (R15)."""
+
     request_id: str
     status: HoldStatus
     """``released`` by this call, or how the hold had already ended."""

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Backoff:
+    """How conflicts are retried: how many times, how long between tries, and for an entry race how
+    long in all."""
+
     attempts: int = 8
     base_seconds: float = 0.005
     cap_seconds: float = 0.2

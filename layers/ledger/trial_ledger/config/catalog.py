@@ -24,18 +24,24 @@ class CatalogError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Trial:
+    """A model's free trial: the quota a grant snapshots and how many days it lasts (R5)."""
+
     quota: int
     validity_days: int
 
 
 @dataclass(frozen=True, slots=True)
 class Price:
+    """What one unit of a model costs beyond the free quota: an exact decimal in a currency (R10)."""
+
     currency: str
     unit_price: Decimal
 
 
 @dataclass(frozen=True, slots=True)
 class ModelSpec:
+    """One model of the catalog: its name, capability, unit, trial (None: no free trial) and price."""
+
     model_id: str
     name: str
     capability: str

@@ -54,6 +54,8 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """The deploy's configuration, read once per container from the environment and validated."""
+
     table_name: str
     region: str
     endpoint_url: str | None

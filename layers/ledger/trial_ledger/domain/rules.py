@@ -101,6 +101,8 @@ def _grant_stop(grant: GrantState, now: str) -> StopReason | None:
 
 @dataclass(frozen=True, slots=True)
 class Split:
+    """How one usage divides: free units, billable units and unbilled overage (R6)."""
+
     free: int
     billable: int
     unbilled_overage: int

@@ -14,6 +14,8 @@ GrantKey = tuple[str, str]
 
 @dataclass(frozen=True, slots=True)
 class ProfileState:
+    """An account's profile as stored: activation, the postpaid switch, its own alert thresholds."""
+
     account_id: str
     activated_at: str | None
     postpaid_enabled: bool
@@ -156,6 +158,8 @@ class Reversal:
 
 @dataclass(frozen=True, slots=True)
 class UsageRecord:
+    """A usage record as stored, on its request's call item: written once, never changed."""
+
     request_id: str
     account_id: str
     model_id: str

@@ -17,6 +17,9 @@ from .snapshots import SnapshotCache
 
 @dataclass(eq=False, slots=True)
 class LedgerContext:
+    """What every use case works with: the store, the catalog, the clock, the campaign's close, the retries,
+    the snapshots and the deploy's defaults."""
+
     store: LedgerStore
     catalog: Catalog
     clock: Clock
