@@ -73,10 +73,14 @@ def page(browser: Browser, stack: LocalStack) -> Iterator[Page]:
 
 
 def open_console(page: Page, account: str) -> None:
+    """The console of ``account``, once its reload has rendered: the account bar shows the account
+    before its grants are read, and a click on the page loaded before (another account's grants)
+    would be lost to the render that replaces them."""
     page.goto("/")
     page.get_by_label("Root account").fill(account)
     page.get_by_label("Root account").press("Enter")
     expect(page.locator("#account-status")).to_contain_text(f"Root account {account}")
+    settled(page)
 
 
 def settled(page: Page) -> Page:
