@@ -32,6 +32,8 @@ HOT_SCHEMAS = {
 """The schemas of a function's hot routes: the claim function's console routes but its listings;
 the consume function's gateway routes (admission, usage, batches, holds) but reversals and the
 operators' routes."""
+RESULTS = {"claim": "trial_ledger.console_results", "consume": "trial_ledger.gateway_results"}
+"""The values a function's routes return: its own only at init (the other's: the other function's)."""
 PRIMING_ROUTES = {"claim": ("POST", "/v1/trials/claims"), "consume": ("POST", "/v1/usage")}
 PROBE = """
 import json, sys
@@ -50,7 +52,7 @@ def imported(function: str) -> dict[str, set[str]]:
     path = os.pathsep.join([str(ROOT / "functions" / function), *(str(layer) for layer in LAYER_DIRS)])
     env = {key: value for key, value in os.environ.items() if not key.startswith("POWERTOOLS_")}
     env |= {"PYTHONPATH": path, "POWERTOOLS_METRICS_DISABLED": "true"}
-    watched = USE_CASES | SCHEMAS | CORRECTIONS
+    watched = USE_CASES | SCHEMAS | CORRECTIONS | set(RESULTS.values())
     probe = PROBE.format(module=f"{function}_handler", watched=watched, route=PRIMING_ROUTES[function])
     done = subprocess.run(
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True, timeout=120
@@ -60,9 +62,9 @@ def imported(function: str) -> dict[str, set[str]]:
 
 @pytest.mark.parametrize("function", ["claim", "consume"])
 def test_an_api_function_imports_at_init_only_its_hot_schemas_no_use_case_and_no_correction(function: str) -> None:
-    assert imported(function)["at_init"] == HOT_SCHEMAS[function]
+    assert imported(function)["at_init"] == HOT_SCHEMAS[function] | {RESULTS[function]}
 
 
 @pytest.mark.parametrize("function", ["claim", "consume"])
 def test_the_snapstart_priming_imports_every_use_case_and_every_schema(function: str) -> None:
-    assert imported(function)["primed"] == USE_CASES | SCHEMAS | CORRECTIONS
+    assert imported(function)["primed"] == USE_CASES | SCHEMAS | CORRECTIONS | set(RESULTS.values())

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
-from trial_ledger import UsageResult
+if TYPE_CHECKING:
+    from trial_ledger import UsageResult
 
 
 def count_by(metrics: Metrics, name: str, dimension: str, value: str, amount: int = 1) -> None:

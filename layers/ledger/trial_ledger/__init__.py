@@ -1,8 +1,8 @@
 """trial_ledger: the DynamoDB-backed ledger of TokenHub's free-trial quotas.
 
-The values of the corrections (reversals, operator actions, the grant's ledger) and of the nightly
-jobs are imported on first use: the API functions' cold start does without them
-(docs/performance.md, "Handler init")."""
+The values of the console's routes, of the gateway's, of the corrections (reversals, operator
+actions, the grant's ledger) and of the nightly jobs are imported on first use: each API function's
+cold start imports its own only (docs/performance.md, "Handler init")."""
 
 import importlib
 from typing import TYPE_CHECKING, Any
@@ -29,30 +29,18 @@ from .errors import (
 )
 from .ledger import Ledger
 from .results import (
-    Account,
-    Alerts,
     AlertsSource,
-    Authorization,
-    ClaimAvailability,
     ClaimMethod,
-    ClaimOutcome,
     ClaimOutcomeKind,
     FundingSource,
     Grant,
     GrantStatus,
-    HoldAsk,
-    HoldResult,
     HoldStatus,
-    RecordOutcome,
-    RecordRefusal,
-    ReleaseResult,
     StopReason,
-    UsageAsk,
-    UsagePage,
-    UsageResult,
 )
 
 if TYPE_CHECKING:
+    from .console_results import Account, Alerts, ClaimAvailability, ClaimOutcome, UsagePage
     from .correction_results import (
         ActionAsk,
         ActionResult,
@@ -63,12 +51,25 @@ if TYPE_CHECKING:
         ReversalResult,
         SupportView,
     )
+    from .gateway_results import (
+        Authorization,
+        HoldAsk,
+        HoldResult,
+        RecordOutcome,
+        RecordRefusal,
+        ReleaseResult,
+        UsageAsk,
+        UsageResult,
+    )
     from .job_results import ExpiryReport, SweepReport
 
 _ON_FIRST_USE = {
     **dict.fromkeys(("ActionAsk", "ActionResult", "Balances", "EntryKind", "LedgerEntry", "LedgerPage",
                      "ReversalResult", "SupportView"), "correction_results"),
     **dict.fromkeys(("ExpiryReport", "SweepReport"), "job_results"),
+    **dict.fromkeys(("Account", "Alerts", "ClaimAvailability", "ClaimOutcome", "UsagePage"), "console_results"),
+    **dict.fromkeys(("Authorization", "HoldAsk", "HoldResult", "RecordOutcome", "RecordRefusal", "ReleaseResult",
+                     "UsageAsk", "UsageResult"), "gateway_results"),
 }  # fmt: skip
 """The public names whose modules are imported on first use (the docstring): name -> module."""
 

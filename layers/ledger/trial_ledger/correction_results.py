@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from .results import Account, Grant, UsagePage
+from .console_results import Account, UsagePage
+from .results import Grant
 
 
 class EntryKind(StrEnum):

@@ -16,28 +16,17 @@ from .config.settings import load_settings
 from .dynamo.errors import StoreUnavailable
 from .dynamo.store import LedgerStore
 from .errors import TemporarilyUnavailable
-from .results import (
-    Account,
-    Authorization,
-    ClaimAvailability,
-    ClaimOutcome,
-    Grant,
-    HoldAsk,
-    HoldResult,
-    RecordRefusal,
-    ReleaseResult,
-    UsageAsk,
-    UsagePage,
-    UsageResult,
-)
 from .retry import Backoff
 from .use_cases.context import LedgerContext
 from .use_cases.registry import UseCases
 from .use_cases.snapshots import SnapshotCache
 
 if TYPE_CHECKING:
+    from .console_results import Account, ClaimAvailability, ClaimOutcome, UsagePage
     from .correction_results import ActionAsk, ActionResult, LedgerPage, ReversalResult, SupportView
+    from .gateway_results import Authorization, HoldAsk, HoldResult, RecordRefusal, ReleaseResult, UsageAsk, UsageResult
     from .job_results import ExpiringSoonReport, ExpiryReport, SweepReport
+    from .results import Grant
 
 # A child of the handler's Powertools Logger (same service): its lines carry the correlation id.
 logger = Logger(child=True)

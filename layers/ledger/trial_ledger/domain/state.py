@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from ..results import Account, Alerts, AlertsSource, ClaimMethod, FundingSource, HoldResult, HoldStatus, UsageResult
+from ..results import AlertsSource, ClaimMethod, FundingSource, HoldStatus
 from .hold_periods import period_of
+
+if TYPE_CHECKING:
+    from ..console_results import Account
+    from ..gateway_results import HoldResult, UsageResult
+
+# The console's and the gateway's values are imported where they are built (account(), result()):
+# neither API function imports the other's at its cold start (docs/performance.md, "Handler init").
+# ruff: noqa: PLC0415
 
 GrantKey = tuple[str, str]
 """A grant's identity: ``(account_id, model_id)``."""
@@ -36,6 +45,8 @@ class ProfileState:
 
     def account(self, default_thresholds: tuple[int, ...]) -> Account:
         """The account as the console reads it; ``default_thresholds`` stand when it set none."""
+        from ..console_results import Account, Alerts
+
         own = self.balance_low_percent
         if own is None:
             return Account(self.account_id, self.activated_at, self.postpaid_enabled,
@@ -185,6 +196,8 @@ class UsageRecord:
     reversal: Reversal | None = None
 
     def result(self, replayed: bool) -> UsageResult:
+        from ..gateway_results import UsageResult
+
         return UsageResult(
             request_id=self.request_id,
             account_id=self.account_id,
@@ -246,6 +259,8 @@ class HoldRecord:
         return (self.account_id, self.model_id) != (account_id, model_id)
 
     def result(self, replayed: bool, free_available: int | None = None) -> HoldResult:
+        from ..gateway_results import HoldResult
+
         available = self.free_available if free_available is None else free_available
         return HoldResult(
             request_id=self.request_id,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from ..console_results import Account
 from ..domain.refusals import ActivationMissing, Contended, ProfileChanged
 from ..domain.rules import require_id, require_thresholds
 from ..domain.writes import AlertsChange
 from ..errors import AccountNotActivated, TemporarilyUnavailable
-from ..results import Account
 from .context import LedgerContext
 
 

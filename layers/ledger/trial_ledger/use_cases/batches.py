@@ -17,8 +17,8 @@ from ..domain.planning.usage import CheckedUsage
 from ..domain.refusals import BatchRefused, Contended
 from ..domain.state import GrantKey, GrantState, HoldRecord, ProfileState, UsageRecord
 from ..errors import InvalidRequest, LedgerError, RequestIdConflict, TemporarilyUnavailable, UnknownModel
+from ..gateway_results import RecordOutcome, RecordRefusal, UsageAsk, UsageResult
 from ..limits import MAX_RECORDS_PER_BATCH
-from ..results import RecordOutcome, RecordRefusal, UsageAsk, UsageResult
 from .contention import EXACT_TRIES_UNDER_CONTENTION
 from .context import LedgerContext
 from .metering import Metering

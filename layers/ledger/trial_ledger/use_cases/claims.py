@@ -8,13 +8,14 @@ from itertools import batched
 
 from ..clock import format_timestamp
 from ..config.catalog import ModelSpec
+from ..console_results import ClaimAvailability, ClaimOutcome
 from ..domain.refusals import ActivationMissing, Contended, GrantsExist, ProfileChanged
 from ..domain.rules import effective_grant, new_grant, require_id
 from ..domain.state import GrantState, ProfileState
 from ..domain.writes import MAX_TRANSACTION_ITEMS, NEW_GRANT_ITEMS, NewGrant
 from ..errors import AccountNotActivated, InvalidRequest, TemporarilyUnavailable
 from ..limits import MAX_MODELS_PER_CLAIM
-from ..results import ClaimAvailability, ClaimMethod, ClaimOutcome, ClaimOutcomeKind, Grant
+from ..results import ClaimMethod, ClaimOutcomeKind, Grant
 from .context import LedgerContext
 
 ACTIVATE_FIRST = "activate TokenHub before claiming free trials"

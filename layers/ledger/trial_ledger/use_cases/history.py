@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ..config.settings import load_settings
+from ..console_results import UsagePage
 from ..domain.rules import require_id
 from ..dynamo.indexes.cursor import decode_usage_cursor, encode_usage_cursor, listing_scope
 from ..errors import InvalidRequest
 from ..limits import MAX_USAGE_PAGE
-from ..results import UsagePage
 from .context import LedgerContext
 
 

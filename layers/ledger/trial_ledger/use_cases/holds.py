@@ -12,8 +12,9 @@ from ..domain.rules import hold_fingerprint, require_id, require_quantity
 from ..domain.state import CallRecord, GrantState, HeldPeriod, HoldRecord
 from ..domain.writes import GrantDraw, HoldClosing
 from ..errors import AdmissionRefused, HoldNotFound, InvalidRequest, RequestIdConflict, TemporarilyUnavailable
+from ..gateway_results import HoldAsk, HoldResult, ReleaseResult
 from ..limits import HOLD_TTL_RANGE
-from ..results import HoldAsk, HoldResult, HoldStatus, ReleaseResult
+from ..results import HoldStatus
 from .contention import EXACT_TRIES_UNDER_CONTENTION, Known
 from .context import LedgerContext
 

@@ -12,7 +12,8 @@ from ..domain.refusals import AlreadyRecorded, Contended, Outdated
 from ..domain.rules import require_id, require_quantity, stop_reason, usage_fingerprint
 from ..domain.state import GrantState, ProfileState, UsageRecord
 from ..errors import AdmissionRefused, RequestIdConflict, TemporarilyUnavailable
-from ..results import Authorization, FundingSource, UsageResult
+from ..gateway_results import Authorization, UsageResult
+from ..results import FundingSource
 from .claims import Claims
 from .contention import EXACT_TRIES_UNDER_CONTENTION, Known
 from .context import LedgerContext

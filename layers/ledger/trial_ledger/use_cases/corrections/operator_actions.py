@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from ...clock import format_timestamp
+from ...console_results import UsagePage
 from ...correction_results import ActionAsk, ActionResult, EntryKind, SupportView
 from ...domain.planning.actions import ActionRecord, CheckedAction, plan_action
 from ...domain.refusals import ActionTaken, Contended, GrantMoved
 from ...domain.rules import action_fingerprint, effective_grant, require_id, require_text
 from ...errors import GrantNotFound, RequestIdConflict, TemporarilyUnavailable, UnknownModel
 from ...limits import MAX_ACTOR_LENGTH, MAX_REASON_LENGTH
-from ...results import UsagePage
 from ..context import LedgerContext
 
 SUPPORT_VIEW_USAGE = 20
