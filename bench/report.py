@@ -176,7 +176,12 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         "## Handler init (cold start)",
         "",
         "Import of the handler module and creation of its DynamoDB client, in a fresh interpreter, median",
-        "of 15 rounds, the probes taken in turn; the bare handler imports boto3 and creates a DynamoDB client.",
+        f"of {len(results.get('init_detail', {}).get('claim', {}).get('samples_ms', []))} rounds, the probes taken "
+        "in turn; the bare "
+        "handler imports boto3 and creates a DynamoDB client. The target",
+        "row above compares each API function with the floor round by round (the median of the ratios of",
+        "the same round: the probes of a round start one after another, under the same load of this",
+        "shared machine) and gives the ratio of the medians beside it.",
         "Our layers and functions are imported as a deploy runs them: from a copy compiled as the SAM build",
         "compiles them (`bench/deployed.py`: unchecked-hash `__pycache__/*.cpython-313.pyc`); the third-party",
         "packages from the virtual environment, compiled by pip. `consume_from_source` is the consume",

@@ -379,7 +379,7 @@ HANDLER_READY = (
 )
 
 
-def init_times(runs: int = 15) -> dict[str, Any]:
+def init_times(runs: int = 25) -> dict[str, Any]:
     """Import + init of each handler in a fresh interpreter, until its DynamoDB client exists,
     against a bare handler that imports boto3 and creates a client. Median of ``runs``, the probes
     taken in turn (one of each, then the next round), so that a change in the machine's load
