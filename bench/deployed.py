@@ -24,34 +24,41 @@ is imported from the source tree as it stands."""
 
 
 class DeployedCode:
-    """Paths into the compiled copy."""
+    """Paths into the compiled copy, and into a copy of the same sources without bytecode."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, source_root: Path) -> None:
         self.root = root
-
-    def _dir(self, relative: Path) -> Path:
-        return self.root / relative if relative.parts[0] in COPIED else ROOT / relative
+        self.source_root = source_root
 
     def pythonpath(self, code_dir: str) -> str:
         """PYTHONPATH of a probe whose handler lives in ``code_dir`` (relative to ROOT), with the layers
         after it as Lambda orders /var/task and /opt/python."""
-        dirs = [self._dir(Path(code_dir)), *(self._dir(layer.relative_to(ROOT)) for layer in LAYER_DIRS)]
-        return os.pathsep.join(str(directory) for directory in dirs)
+        return _pythonpath(self.root, code_dir)
+
+    def source_pythonpath(self, code_dir: str) -> str:
+        """The same from a copy without `__pycache__`, where a probe run with PYTHONDONTWRITEBYTECODE
+        compiles our modules as it imports them, every time (the source tree may hold bytecode that
+        a developer's run wrote)."""
+        return _pythonpath(self.source_root, code_dir)
 
 
-def source_pythonpath(code_dir: str) -> str:
-    """The same from the source tree, where the probe compiles our modules as it imports them."""
-    return os.pathsep.join(str(directory) for directory in [ROOT / code_dir, *LAYER_DIRS])
+def _pythonpath(root: Path, code_dir: str) -> str:
+    def under(relative: Path) -> Path:
+        return root / relative if relative.parts[0] in COPIED else ROOT / relative
+
+    dirs = [under(Path(code_dir)), *(under(layer.relative_to(ROOT)) for layer in LAYER_DIRS)]
+    return os.pathsep.join(str(directory) for directory in dirs)
 
 
 @contextlib.contextmanager
 def deployed_code() -> Iterator[DeployedCode]:
     with tempfile.TemporaryDirectory(prefix="bench-deployed-") as folder:
-        root = Path(folder)
+        root, source_root = Path(folder) / "deployed", Path(folder) / "source"
         for tree in COPIED:
-            shutil.copytree(ROOT / tree, root / tree, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            for copy in (root, source_root):
+                shutil.copytree(ROOT / tree, copy / tree, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         compiled = compileall.compile_dir(root, quiet=1, force=True,
                                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)  # fmt: skip
         if not compiled:
             raise RuntimeError(f"compileall failed in {root}")
-        yield DeployedCode(root)
+        yield DeployedCode(root, source_root)

@@ -44,7 +44,7 @@ from botocore.client import BaseClient  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from bench import baseline, capacity, holds_at_scale, hot_customers, listing_at_scale, report, warm  # noqa: E402
-from bench.deployed import DeployedCode, deployed_code, source_pythonpath  # noqa: E402
+from bench.deployed import DeployedCode, deployed_code  # noqa: E402
 from infra.local.lambda_container import ROOT  # noqa: E402
 from infra.local.template import create_ledger_table, table_definition  # noqa: E402
 from infra.testing import dynamo_limits, moto_transactions  # noqa: E402
@@ -387,6 +387,7 @@ def init_times(runs: int = 25) -> dict[str, Any]:
     are imported from their precompiled copy (bench/deployed.py), as a deployed function imports them."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("POWERTOOLS_")}
     env |= {"AWS_LAMBDA_FUNCTION_NAME": "bench", "POWERTOOLS_SERVICE_NAME": "trial-quota"}
+    env |= {"PYTHONDONTWRITEBYTECODE": "1"}  # consume_from_source compiles at every start, as before the build did
     with deployed_code() as code:
         return _init_times(code, env, runs)
 
@@ -404,7 +405,7 @@ def _init_times(code: DeployedCode, env: dict[str, str], runs: int) -> dict[str,
             code.pythonpath("bench"),
         ),  # bench/warm.py's floor: its client at import
         # What every cold start paid before the build shipped bytecode: our modules compiled from source.
-        "consume_from_source": ("consume_handler", HANDLER_READY, source_pythonpath("functions/consume")),
+        "consume_from_source": ("consume_handler", HANDLER_READY, code.source_pythonpath("functions/consume")),
     }
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in probes}
     for _ in range(runs):

@@ -72,7 +72,7 @@ def _s(value: str) -> dict[str, str]:
 
 
 def _grant_key(account_id: str, model_id: str) -> dict[str, Any]:
-    return {"PK": _s(f"ACCOUNT#{account_id}"), "SK": _s(f"GRANT#{model_id}")}
+    return {"PK": _s(f"GRANT#{account_id}#{model_id}"), "SK": _s("GRANT")}  # a grant's own key, as the ledger's
 
 
 @app.post("/v1/authorizations")
@@ -81,7 +81,7 @@ def authorize(ask: Annotated[Authorization, Body()]) -> dict[str, Any]:
     read = client.batch_get_item(
         RequestItems={TABLE: {"Keys": [profile, _grant_key(ask.account_id, ask.model_id)], "ConsistentRead": True}}
     )
-    grant = next(item for item in read["Responses"][TABLE] if item["SK"]["S"].startswith("GRANT#"))
+    grant = next(item for item in read["Responses"][TABLE] if item["SK"]["S"] == "GRANT")
     seen = {name: int(grant[name]["N"]) for name in ("remaining", "used", "entries", "held_total", "unreserved")}
     grants[(ask.account_id, ask.model_id)] = seen | {"expires_at": grant["expires_at"]["S"]}
     return {"allowed": seen["remaining"] > 0, "source": "free", "free_remaining": seen["remaining"],
