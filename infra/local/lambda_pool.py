@@ -74,7 +74,15 @@ class Container:
         return not self.broken and self.process.is_alive()
 
     def stop(self) -> None:
-        self._connection.close()  # an idle container ends on its own when its pipe closes
+        self.begin_stop()
+        self.finish_stop()
+
+    def begin_stop(self) -> None:
+        """Ask the container to end: an idle container ends on its own when its pipe closes."""
+        self._connection.close()
+
+    def finish_stop(self) -> None:
+        """Wait for the end asked by begin_stop; terminate, then kill, a container that lingers."""
         self.process.join(timeout=2)
         if self.process.is_alive():
             self.process.terminate()
@@ -183,9 +191,12 @@ class FunctionPool:
         with self._lock:
             return [container.stats() for container in self._all]
 
-    def close(self) -> None:
+    def close(self) -> list[Container]:
+        """Stop taking invocations and ask every container to end; the containers, to wait for
+        (Container.finish_stop): all of them end side by side, not one after another."""
         with self._lock:
             self._closed = True
             containers, self._all = list(self._all), []
         for container in containers:
-            container.stop()
+            container.begin_stop()
+        return containers

@@ -112,7 +112,8 @@ def test_close_stops_every_process(clock: SharedClock) -> None:
     with ThreadPoolExecutor(2) as clients:
         pids = {answer["pid"] for answer in clients.map(pool.invoke, [{"action": "sleep", "seconds": 0.3}] * 2)}
     assert len(pids) == 2
-    pool.close()
+    for container in pool.close():
+        container.finish_stop()
     for pid in pids:
         _wait_until_gone(pid)
     with pytest.raises(FunctionError, match="shutting down"):
