@@ -48,16 +48,15 @@ class AccountReads:
         by_account: dict[str, list[plain.RawItem]] = {account_id: [] for account_id in wanted}
         for item in items:
             by_account[item["account_id"]["S"]].append(item)
-        read = {}
+        profiles: dict[str, ProfileState] = {}
+        found: dict[GrantKey, GrantState] = {}
         for account_id in wanted:
-            profile, grants = plain.profile_and_grants(account_id, by_account[account_id])
-            read[account_id] = (profile, {grant.model_id: grant for grant in grants})
-        missing = [(account_id, model_id) for account_id, model_ids in wanted.items()
-                   for model_id in dict.fromkeys(model_ids) if model_id not in read[account_id][1]]  # fmt: skip
-        if missing:
-            with unavailable_on_transient():
-                for (account_id, model_id), grant in self.legacy.behind_claims(missing).items():
-                    read[account_id][1][model_id] = grant
+            profiles[account_id], grants = plain.profile_and_grants(account_id, by_account[account_id])
+            found |= {(grant.account_id, grant.model_id): grant for grant in grants}
+        found = self._behind_claims_too([(a, model) for a, models in wanted.items() for model in models], found)
+        read: dict[str, tuple[ProfileState, dict[str, GrantState]]] = {a: (p, {}) for a, p in profiles.items()}
+        for (account_id, model_id), grant in found.items():
+            read[account_id][1][model_id] = grant
         return read
 
     def read_call(
@@ -71,10 +70,9 @@ class AccountReads:
             items = list(LedgerItem.batch_get(keys, consistent_read=True))
             profile, grants = mapping.profile_and_grants(account_id, [i for i in items if i.pk != keys[2][0]])
             calls = [mapping.call_record(item) for item in items if isinstance(item, CallItem)]
-            grant = next(iter(grants), None) or self.legacy.behind_claims([(account_id, model_id)]).get(
-                (account_id, model_id)
-            )
-        return profile, grant, next(iter(calls), None)
+        pair = (account_id, model_id)
+        found = self._behind_claims_too([pair], {pair: grants[0]} if grants else {})
+        return profile, found.get(pair), next(iter(calls), None)
 
     def read_claims(self, account_id: str) -> tuple[ProfileState, list[str]]:
         """The profile and the models the account claimed, by model: one strongly consistent Query
@@ -99,8 +97,16 @@ class AccountReads:
         own keys, then of the claim keys of those not there (legacy_grants.py)."""
         with unavailable_on_transient():
             raws = plain.batch_get(self._connection, [grant_key(*pair) for pair in grants])
-            found = {(grant.account_id, grant.model_id): grant for grant in map(plain.grant_state, raws)}
-            if missing := [pair for pair in grants if pair not in found]:
+        found = {(grant.account_id, grant.model_id): grant for grant in map(plain.grant_state, raws)}
+        return self._behind_claims_too(grants, found)
+
+    def _behind_claims_too(
+        self, wanted: Sequence[GrantKey], found: dict[GrantKey, GrantState]
+    ) -> dict[GrantKey, GrantState]:
+        """``found`` (the grants read at their own keys) with those of ``wanted`` it lacks looked for
+        at their claim keys: not claimed, or claimed before grants had keys of their own."""
+        if missing := [pair for pair in dict.fromkeys(wanted) if pair not in found]:
+            with unavailable_on_transient():
                 found |= self.legacy.behind_claims(missing)
         return found
 

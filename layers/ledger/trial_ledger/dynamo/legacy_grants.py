@@ -1,12 +1,13 @@
 """Grants claimed before grants had partition keys of their own, found and moved to theirs.
 
-Up to v3 a grant was the item at its claim's key (keys.claim_key, under the account's partition
-key, with its profile). Now a grant has a key of its own (keys.grant_key) and the claim key holds
-the claim's mark. A grant still at its claim key is moved in one transaction: its copy is put at
-its own key, which must be free, and the mark put in its place on the condition that the grant is
-still exactly the item read (every attribute equal, none added), so that no write that landed on
-it meanwhile is lost. The store moves a grant wherever it meets one; ``make migrate-grants``
-(infra/tools/migrate_grants.py) moves them all (docs/operations.md, "Grant keys")."""
+Before grants had keys of their own, a grant was the item at its claim's key (keys.claim_key,
+under the account's partition key, with its profile). Now a grant has a key of its own
+(keys.grant_key) and the claim key holds the claim's mark. A grant still at its claim key is
+moved in one transaction: its copy is put at its own key, which must be free, and the mark put in
+its place on the condition that the grant is still exactly the item read (every attribute equal,
+none added), so that no write that landed on it meanwhile is lost. The store moves a grant
+wherever it meets one; ``make migrate-grants`` (infra/tools/migrate_grants.py) moves them all
+(docs/operations.md, "Grant keys")."""
 
 from __future__ import annotations
 
